@@ -1,0 +1,399 @@
+//! The one error type of keybound, with a stable `ERR_*` code per variant.
+//!
+//! Codes are API: they are never renamed, and new variants only add codes. JavaScript receives
+//! them as the `code` property of a real `Error` (see `bindings::errors`), and the TypeScript
+//! union `ErrorCode` in the generated `.d.ts` is produced from the same list as
+//! [`ErrorCode::ALL`], so the two cannot drift apart.
+
+use std::fmt;
+
+macro_rules! error_codes {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
+        /// A stable, machine-readable error code. `as_str()` gives the `ERR_*` string.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        #[non_exhaustive]
+        pub enum ErrorCode {
+            $( $(#[$doc])* $variant, )*
+        }
+
+        impl ErrorCode {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant),*];
+
+            /// The stable `ERR_*` string for this code.
+            pub const fn as_str(self) -> &'static str {
+                match self { $(ErrorCode::$variant => $code),* }
+            }
+        }
+
+        /// The TypeScript declaration of the `ErrorCode` union, generated from the same list as
+        /// [`ErrorCode::ALL`]. The wasm bindings append it to the `.d.ts`.
+        pub const ERROR_CODE_TS: &str = concat!(
+            "/** Every stable error code a keybound `Error` can carry in its `code` property. */\n",
+            "export type ErrorCode =",
+            $( "\n  | \"", $code, "\"", )*
+            ";\n"
+        );
+    };
+}
+
+error_codes! {
+    /// An argument was missing or had the wrong shape.
+    InvalidArgument = "ERR_INVALID_ARGUMENT",
+    /// A value that must be base64url (no padding, URL-safe alphabet) was not.
+    Base64UrlInvalid = "ERR_BASE64URL_INVALID",
+    /// A JSON document could not be parsed into the expected shape.
+    JsonInvalid = "ERR_JSON_INVALID",
+    /// A JWK lacked a required member or a member had the wrong form or length.
+    JwkInvalid = "ERR_JWK_INVALID",
+    /// A JWK that must be public carried private key material.
+    JwkPrivateKey = "ERR_JWK_PRIVATE_KEY",
+    /// The JWK `kty` or `crv` is not one keybound accepts.
+    JwkUnsupported = "ERR_JWK_UNSUPPORTED",
+    /// The key is too weak (for example an RSA modulus under 2048 bits).
+    JwkWeakKey = "ERR_JWK_WEAK_KEY",
+    /// A compact JWS was not three non-empty base64url parts.
+    JwsMalformed = "ERR_JWS_MALFORMED",
+    /// A compact JWS or one of its parts exceeded the size limit.
+    JwsTooLarge = "ERR_JWS_TOO_LARGE",
+    /// A five-part compact JWE was given where a JWS was expected.
+    JweUnsupported = "ERR_JWE_UNSUPPORTED",
+    /// The JWS `alg` is `none`, symmetric, unknown or not on the allow-list.
+    JwsAlgNotAllowed = "ERR_JWS_ALG_NOT_ALLOWED",
+    /// The JWS `alg` does not fit the key type or curve.
+    JwsAlgKeyMismatch = "ERR_JWS_ALG_KEY_MISMATCH",
+    /// The JWS header lists a `crit` extension keybound does not understand.
+    JwsCritUnsupported = "ERR_JWS_CRIT_UNSUPPORTED",
+    /// The JWS signature did not verify.
+    JwsSignatureInvalid = "ERR_JWS_SIGNATURE_INVALID",
+    /// A URL could not be used (not absolute http(s), or malformed).
+    UrlInvalid = "ERR_URL_INVALID",
+    /// A PKCE code verifier was not 43 to 128 unreserved characters.
+    PkceVerifierInvalid = "ERR_PKCE_VERIFIER_INVALID",
+    /// The DPoP proof header `typ` was not `dpop+jwt`.
+    DpopTypInvalid = "ERR_DPOP_TYP_INVALID",
+    /// The DPoP proof header carried no usable public `jwk`.
+    DpopJwkMissing = "ERR_DPOP_JWK_MISSING",
+    /// A required DPoP proof claim was missing or had the wrong type.
+    DpopClaimMissing = "ERR_DPOP_CLAIM_MISSING",
+    /// The DPoP proof `htm` did not equal the request method.
+    DpopHtmMismatch = "ERR_DPOP_HTM_MISMATCH",
+    /// The DPoP proof `htu` did not equal the request URI (after normalization).
+    DpopHtuMismatch = "ERR_DPOP_HTU_MISMATCH",
+    /// The DPoP proof `iat` was outside the acceptance window.
+    DpopIatOutOfWindow = "ERR_DPOP_IAT_OUT_OF_WINDOW",
+    /// The DPoP proof `jti` was too short or too long.
+    DpopJtiInvalid = "ERR_DPOP_JTI_INVALID",
+    /// The DPoP proof `nonce` was missing or not the expected server nonce.
+    DpopNonceMismatch = "ERR_DPOP_NONCE_MISMATCH",
+    /// The DPoP proof `ath` was missing or not the hash of the presented token.
+    DpopAthMismatch = "ERR_DPOP_ATH_MISMATCH",
+    /// The DPoP proof `c_s256` was missing or not the hash of the presented code.
+    DpopCodeHashMismatch = "ERR_DPOP_C_S256_MISMATCH",
+    /// The DPoP proof key's thumbprint was not the expected one (`dpop_jkt` / `cnf`).
+    DpopKeyMismatch = "ERR_DPOP_KEY_MISMATCH",
+    /// WebCrypto (`crypto.subtle`) is not available: not a secure context, or no WebCrypto.
+    CryptoUnavailable = "ERR_CRYPTO_UNAVAILABLE",
+    /// A WebCrypto operation failed.
+    CryptoOperation = "ERR_CRYPTO_OPERATION",
+    /// IndexedDB is not available in this context.
+    KeyStoreUnavailable = "ERR_KEY_STORE_UNAVAILABLE",
+    /// An IndexedDB operation failed or was blocked.
+    KeyStore = "ERR_KEY_STORE",
+    /// No key is stored under the requested id.
+    KeyNotFound = "ERR_KEY_NOT_FOUND",
+    /// A stored key record had an unknown version or shape.
+    KeyRecordInvalid = "ERR_KEY_RECORD_INVALID",
+    /// An unexpected JavaScript exception.
+    Js = "ERR_JS",
+}
+
+/// Which DPoP proof claim an [`Error::DpopClaimMissing`] is about.
+pub type ClaimName = &'static str;
+
+/// Every failure keybound reports. Match on [`Error::code`] for a stable identity; the
+/// `Display` text is for people and may change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// An argument was missing or had the wrong shape.
+    InvalidArgument {
+        /// The argument's name as the caller knows it.
+        name: &'static str,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A value that must be base64url was not; `what` names the value.
+    Base64UrlInvalid {
+        /// The value that failed to decode.
+        what: &'static str,
+    },
+    /// A JSON document did not parse into the expected shape.
+    JsonInvalid {
+        /// The document that failed.
+        what: &'static str,
+        /// The parser's explanation.
+        detail: String,
+    },
+    /// A JWK member was missing or malformed.
+    JwkInvalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A JWK that must be public held the named private member.
+    JwkPrivateKey {
+        /// The private member found (`d`, `p`, `k`, ...).
+        member: &'static str,
+    },
+    /// A JWK `kty`/`crv` keybound does not accept.
+    JwkUnsupported {
+        /// The offending `kty` or `crv` value.
+        value: String,
+    },
+    /// The key is too weak.
+    JwkWeakKey {
+        /// Why.
+        reason: &'static str,
+    },
+    /// A compact JWS was malformed.
+    JwsMalformed {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A compact JWS exceeded a size limit.
+    JwsTooLarge {
+        /// The limit that was exceeded, in bytes.
+        limit: usize,
+    },
+    /// A compact JWE (five parts) was given where a JWS was expected.
+    JweUnsupported,
+    /// The `alg` is not allowed.
+    JwsAlgNotAllowed {
+        /// The `alg` value as received.
+        alg: String,
+    },
+    /// The `alg` does not fit the key.
+    JwsAlgKeyMismatch {
+        /// The `alg` value.
+        alg: &'static str,
+    },
+    /// The header lists a `crit` extension keybound does not understand (or `crit` is malformed).
+    JwsCritUnsupported {
+        /// The first unsupported entry, or a description of the malformation.
+        name: String,
+    },
+    /// The JWS signature did not verify.
+    JwsSignatureInvalid,
+    /// A URL could not be used.
+    UrlInvalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A PKCE code verifier was malformed.
+    PkceVerifierInvalid,
+    /// The proof `typ` was not `dpop+jwt`.
+    DpopTypInvalid,
+    /// The proof header had no public `jwk`.
+    DpopJwkMissing,
+    /// A required proof claim was missing or mistyped.
+    DpopClaimMissing {
+        /// The claim.
+        claim: ClaimName,
+    },
+    /// `htm` mismatch.
+    DpopHtmMismatch,
+    /// `htu` mismatch.
+    DpopHtuMismatch,
+    /// `iat` outside the window.
+    DpopIatOutOfWindow {
+        /// The proof's `iat`.
+        iat: i64,
+        /// The verifier's clock.
+        now: i64,
+    },
+    /// `jti` too short or too long.
+    DpopJtiInvalid,
+    /// `nonce` missing or wrong.
+    DpopNonceMismatch,
+    /// `ath` missing or wrong.
+    DpopAthMismatch,
+    /// `c_s256` missing or wrong.
+    DpopCodeHashMismatch,
+    /// The proof key is not the expected key.
+    DpopKeyMismatch,
+    /// WebCrypto is not available.
+    CryptoUnavailable,
+    /// A WebCrypto operation failed.
+    CryptoOperation {
+        /// The operation (`generateKey`, `sign`, ...).
+        operation: &'static str,
+        /// The browser's message.
+        message: String,
+    },
+    /// IndexedDB is not available.
+    KeyStoreUnavailable,
+    /// An IndexedDB operation failed.
+    KeyStore {
+        /// The operation (`open`, `put`, ...).
+        operation: &'static str,
+        /// The browser's message.
+        message: String,
+    },
+    /// No key under that id.
+    KeyNotFound {
+        /// The id looked up.
+        id: String,
+    },
+    /// A stored record was unusable.
+    KeyRecordInvalid {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// An unexpected JavaScript exception.
+    Js {
+        /// The exception's `name`.
+        name: String,
+        /// The exception's `message`.
+        message: String,
+    },
+}
+
+impl Error {
+    /// The stable code of this error.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            Error::Base64UrlInvalid { .. } => ErrorCode::Base64UrlInvalid,
+            Error::JsonInvalid { .. } => ErrorCode::JsonInvalid,
+            Error::JwkInvalid { .. } => ErrorCode::JwkInvalid,
+            Error::JwkPrivateKey { .. } => ErrorCode::JwkPrivateKey,
+            Error::JwkUnsupported { .. } => ErrorCode::JwkUnsupported,
+            Error::JwkWeakKey { .. } => ErrorCode::JwkWeakKey,
+            Error::JwsMalformed { .. } => ErrorCode::JwsMalformed,
+            Error::JwsTooLarge { .. } => ErrorCode::JwsTooLarge,
+            Error::JweUnsupported => ErrorCode::JweUnsupported,
+            Error::JwsAlgNotAllowed { .. } => ErrorCode::JwsAlgNotAllowed,
+            Error::JwsAlgKeyMismatch { .. } => ErrorCode::JwsAlgKeyMismatch,
+            Error::JwsCritUnsupported { .. } => ErrorCode::JwsCritUnsupported,
+            Error::JwsSignatureInvalid => ErrorCode::JwsSignatureInvalid,
+            Error::UrlInvalid { .. } => ErrorCode::UrlInvalid,
+            Error::PkceVerifierInvalid => ErrorCode::PkceVerifierInvalid,
+            Error::DpopTypInvalid => ErrorCode::DpopTypInvalid,
+            Error::DpopJwkMissing => ErrorCode::DpopJwkMissing,
+            Error::DpopClaimMissing { .. } => ErrorCode::DpopClaimMissing,
+            Error::DpopHtmMismatch => ErrorCode::DpopHtmMismatch,
+            Error::DpopHtuMismatch => ErrorCode::DpopHtuMismatch,
+            Error::DpopIatOutOfWindow { .. } => ErrorCode::DpopIatOutOfWindow,
+            Error::DpopJtiInvalid => ErrorCode::DpopJtiInvalid,
+            Error::DpopNonceMismatch => ErrorCode::DpopNonceMismatch,
+            Error::DpopAthMismatch => ErrorCode::DpopAthMismatch,
+            Error::DpopCodeHashMismatch => ErrorCode::DpopCodeHashMismatch,
+            Error::DpopKeyMismatch => ErrorCode::DpopKeyMismatch,
+            Error::CryptoUnavailable => ErrorCode::CryptoUnavailable,
+            Error::CryptoOperation { .. } => ErrorCode::CryptoOperation,
+            Error::KeyStoreUnavailable => ErrorCode::KeyStoreUnavailable,
+            Error::KeyStore { .. } => ErrorCode::KeyStore,
+            Error::KeyNotFound { .. } => ErrorCode::KeyNotFound,
+            Error::KeyRecordInvalid { .. } => ErrorCode::KeyRecordInvalid,
+            Error::Js { .. } => ErrorCode::Js,
+        }
+    }
+
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub(crate) fn arg(name: &'static str, reason: &'static str) -> Self {
+        Error::InvalidArgument { name, reason }
+    }
+
+    pub(crate) fn json(what: &'static str, err: serde_json::Error) -> Self {
+        Error::JsonInvalid { what, detail: err.to_string() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument { name, reason } => write!(f, "\"{name}\" {reason}"),
+            Error::Base64UrlInvalid { what } => {
+                write!(f, "{what} is not unpadded base64url")
+            }
+            Error::JsonInvalid { what, detail } => write!(f, "{what} is not valid JSON of the expected shape: {detail}"),
+            Error::JwkInvalid { reason } => write!(f, "invalid JWK: {reason}"),
+            Error::JwkPrivateKey { member } => {
+                write!(f, "JWK must be public but holds the private member \"{member}\"")
+            }
+            Error::JwkUnsupported { value } => write!(f, "unsupported JWK key type or curve \"{value}\""),
+            Error::JwkWeakKey { reason } => write!(f, "key too weak: {reason}"),
+            Error::JwsMalformed { reason } => write!(f, "malformed compact JWS: {reason}"),
+            Error::JwsTooLarge { limit } => write!(f, "compact JWS exceeds the {limit}-byte limit"),
+            Error::JweUnsupported => f.write_str("got a compact JWE (five parts); only signed JWS is supported"),
+            Error::JwsAlgNotAllowed { alg } => write!(f, "\"alg\" (algorithm) \"{alg}\" is not allowed"),
+            Error::JwsAlgKeyMismatch { alg } => {
+                write!(f, "\"alg\" (algorithm) \"{alg}\" does not fit the key type or curve")
+            }
+            Error::JwsCritUnsupported { name } => {
+                write!(f, "\"crit\" (critical) header lists unsupported extension \"{name}\"")
+            }
+            Error::JwsSignatureInvalid => f.write_str("JWS signature verification failed"),
+            Error::UrlInvalid { reason } => write!(f, "invalid URL: {reason}"),
+            Error::PkceVerifierInvalid => {
+                f.write_str("PKCE code verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
+            }
+            Error::DpopTypInvalid => f.write_str("DPoP proof \"typ\" header must be \"dpop+jwt\""),
+            Error::DpopJwkMissing => f.write_str("DPoP proof header has no public \"jwk\""),
+            Error::DpopClaimMissing { claim } => {
+                write!(f, "DPoP proof \"{claim}\" claim is missing or has the wrong type")
+            }
+            Error::DpopHtmMismatch => f.write_str("DPoP proof \"htm\" does not match the request method"),
+            Error::DpopHtuMismatch => f.write_str("DPoP proof \"htu\" does not match the request URI"),
+            Error::DpopIatOutOfWindow { iat, now } => {
+                write!(f, "DPoP proof \"iat\" {iat} is outside the acceptance window around {now}")
+            }
+            Error::DpopJtiInvalid => f.write_str("DPoP proof \"jti\" is too short or too long"),
+            Error::DpopNonceMismatch => f.write_str("DPoP proof \"nonce\" is missing or not the expected value"),
+            Error::DpopAthMismatch => f.write_str("DPoP proof \"ath\" is missing or not the hash of the token"),
+            Error::DpopCodeHashMismatch => {
+                f.write_str("DPoP proof \"c_s256\" is missing or not the hash of the code")
+            }
+            Error::DpopKeyMismatch => f.write_str("DPoP proof key thumbprint is not the expected one"),
+            Error::CryptoUnavailable => f.write_str(
+                "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",
+            ),
+            Error::CryptoOperation { operation, message } => {
+                write!(f, "WebCrypto {operation} failed: {message}")
+            }
+            Error::KeyStoreUnavailable => f.write_str("IndexedDB is unavailable in this context"),
+            Error::KeyStore { operation, message } => write!(f, "IndexedDB {operation} failed: {message}"),
+            Error::KeyNotFound { id } => write!(f, "no key is stored under id \"{id}\""),
+            Error::KeyRecordInvalid { reason } => write!(f, "stored key record is unusable: {reason}"),
+            Error::Js { name, message } => write!(f, "unexpected JavaScript exception {name}: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// keybound's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_well_formed_and_in_the_typescript_union() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let s = code.as_str();
+            assert!(seen.insert(s), "duplicate error code {s}");
+            assert!(s.starts_with("ERR_"), "{s} must start with ERR_");
+            assert!(
+                s[4..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                "{s} must be SCREAMING_SNAKE"
+            );
+            assert!(ERROR_CODE_TS.contains(&format!("| \"{s}\"")), "{s} missing from the TS union");
+        }
+        // The union holds exactly the codes, no more.
+        assert_eq!(ERROR_CODE_TS.matches("| \"ERR_").count(), ErrorCode::ALL.len());
+    }
+}

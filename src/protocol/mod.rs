@@ -1,0 +1,15 @@
+//! The protocol core: pure Rust, sans-IO. No wasm-bindgen, web-sys, js-sys or gloo here (a test
+//! and CI check enforce it), so everything below is testable natively with `cargo test`.
+//!
+//! Randomness, time and signatures come from the caller: randomness and time as arguments,
+//! signing and verification through the [`crypto::Signer`] and [`crypto::Verifier`] traits.
+
+pub mod b64;
+pub mod crypto;
+pub mod dpop;
+pub mod htu;
+pub mod jwa;
+pub mod jwk;
+pub mod jws;
+pub mod pkce;
+pub mod secret;
