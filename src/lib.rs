@@ -25,6 +25,7 @@ pub mod native;
 pub mod browser;
 
 #[cfg(target_arch = "wasm32")]
-mod bindings;
+#[doc(hidden)]
+pub mod bindings;
 
 pub use error::{Error, ErrorCode, Result};

@@ -1,0 +1,42 @@
+# Sourced by the build, demo and test scripts: installs what is missing, idempotently.
+# What it may install: the wasm32 Rust target (rustup), wasm-bindgen-cli pinned to the exact
+# wasm-bindgen version in Cargo.lock (cargo install), Chromium and ChromeDriver (apt-get, only as
+# root), and the npm devDependencies (npm ci).
+
+step() { echo "[keybound] $(date +%T) $*"; }
+die() { echo "[keybound] error: $*" >&2; exit 1; }
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+ensure_build_tools() {
+  command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (https://rustup.rs)"
+  command -v node >/dev/null || die "node is missing: install Node.js 20 or newer"
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    step "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  local want
+  want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/version = |"/, ""); print; exit}' Cargo.lock)
+  [ -n "$want" ] || die "could not read the wasm-bindgen version from Cargo.lock"
+  if [ "$(wasm-bindgen --version 2>/dev/null || true)" != "wasm-bindgen $want" ]; then
+    step "cargo install wasm-bindgen-cli $want (takes 2-3 minutes once)"
+    # --locked fails for 0.2.130 today (a pinned dependency is not served); fall back to unlocked.
+    cargo install --quiet wasm-bindgen-cli --version "$want" --locked --force 2>/dev/null \
+      || cargo install --quiet wasm-bindgen-cli --version "$want" --force
+  fi
+  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/esbuild ]; then
+    step "npm ci"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_browser() {
+  if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install chromium chromium-driver"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver >/dev/null
+  else
+    die "Chromium and ChromeDriver are missing: install them (Debian: apt-get install chromium chromium-driver) or run as root"
+  fi
+}

@@ -1,0 +1,11 @@
+//! The browser layer (wasm32 only): the one place web-sys, js-sys and wasm-bindgen-futures
+//! appear. Everything here works in a Window and in a dedicated Worker, because it reaches the
+//! platform through the global scope (`globalThis`), never through `window()`.
+
+pub mod dpop_key;
+pub mod js;
+pub mod key_store;
+pub mod subtle;
+
+pub use dpop_key::DpopKeyPair;
+pub use js::BrowserError;

@@ -1,0 +1,263 @@
+//! Tests shared by the Window and the Worker binaries: real WebCrypto, real IndexedDB.
+
+use js_sys::{Object, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::wasm_bindgen_test;
+
+use keybound::bindings::{api, errors};
+use keybound::browser::subtle::{self, WebCryptoVerifier};
+use keybound::browser::{key_store, DpopKeyPair};
+use keybound::protocol::dpop::{self, ProofCheck, ProofParams};
+use keybound::protocol::jwa::Alg;
+use keybound::protocol::jwk::PublicJwk;
+use keybound::protocol::{b64, jws};
+use keybound::ErrorCode;
+
+fn unique_id(prefix: &str) -> String {
+    let mut r = [0u8; 9];
+    subtle::fill_random(&mut r).expect("random");
+    format!("{prefix}-{}", b64::encode(r))
+}
+
+fn get(v: &JsValue, name: &str) -> JsValue {
+    Reflect::get(v, &name.into()).expect("property")
+}
+
+/// `crypto.subtle.exportKey("jwk", key)`: resolves for a public key, must reject for a
+/// non-extractable private key. (`"pkcs8"` would also reject for a public key, so it proves
+/// nothing.)
+async fn export_jwk(key: &web_sys::CryptoKey) -> Result<JsValue, JsValue> {
+    JsFuture::from(subtle::subtle().expect("subtle").export_key("jwk", key)?).await
+}
+
+fn code_of(err: &JsValue) -> String {
+    get(err, "code").as_string().unwrap_or_default()
+}
+
+/// Replaces `globalThis[name]` for the duration of a test and restores it afterwards, whether
+/// the property is an own accessor of the global or lives on its prototype.
+struct Shadow {
+    name: &'static str,
+    saved: JsValue,
+}
+
+impl Shadow {
+    fn new(name: &'static str, value: &JsValue) -> Shadow {
+        let global = js_sys::global();
+        let saved = Object::get_own_property_descriptor(&global, &name.into());
+        let desc = Object::new();
+        Reflect::set(&desc, &"value".into(), value).expect("set");
+        Reflect::set(&desc, &"configurable".into(), &true.into()).expect("set");
+        Reflect::set(&desc, &"writable".into(), &true.into()).expect("set");
+        Object::define_property(&global, &name.into(), &desc);
+        Shadow { name, saved }
+    }
+}
+
+impl Drop for Shadow {
+    fn drop(&mut self) {
+        let global = js_sys::global();
+        if self.saved.is_undefined() {
+            let _ = Reflect::delete_property(&global, &self.name.into());
+        } else {
+            Object::define_property(&global, &self.name.into(), self.saved.unchecked_ref());
+        }
+    }
+}
+
+#[wasm_bindgen_test]
+fn kb_example_thumbprint_in_the_browser() {
+    let jwk = PublicJwk::from_json(
+        r#"{"crv":"P-256","kty":"EC","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#,
+    )
+    .expect("jwk");
+    assert_eq!(jwk.thumbprint(), "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw");
+}
+
+#[wasm_bindgen_test]
+async fn generated_key_is_non_extractable_and_survives_an_indexeddb_round_trip() {
+    let id = unique_id("roundtrip");
+    let key = DpopKeyPair::generate(Some(id.clone()), true).await.expect("generate");
+    let private = key.key_pair().get_private_key();
+    assert!(!private.extractable(), "private key must be non-extractable");
+    assert!(key.key_pair().get_public_key().extractable(), "public key stays exportable");
+    assert!(export_jwk(&private).await.is_err(), "exporting the private key must fail");
+    assert!(export_jwk(&key.key_pair().get_public_key()).await.is_ok());
+    assert_eq!(key.jkt().len(), 43);
+
+    // Every key_store call opens a new connection and closes it afterwards, so this read goes
+    // through a closed-and-reopened database and a structured-clone read-back.
+    let db = key_store::open().await.expect("open");
+    db.close();
+    let loaded = DpopKeyPair::load(&id).await.expect("load");
+    let loaded_private = loaded.key_pair().get_private_key();
+    assert!(!loaded_private.extractable(), "still non-extractable after the round trip");
+    assert!(export_jwk(&loaded_private).await.is_err(), "exporting the reloaded private key must fail");
+    assert_eq!(loaded.jkt(), key.jkt());
+
+    // The reloaded private key signs; the original public key verifies.
+    let proof = loaded.proof(&ProofParams { htm: "GET", htu: "https://rs.example/r", ..Default::default() }).await.expect("proof");
+    let check = ProofCheck {
+        htm: "GET",
+        htu: "https://rs.example/r",
+        now: keybound::browser::js::now_secs(),
+        max_age: 60,
+        max_skew: 5,
+        allowed_algs: &[Alg::Es256],
+        nonce: None,
+        access_token: None,
+        code: None,
+        expected_jkt: Some(key.jkt()),
+    };
+    dpop::verify_proof(&proof, &check, &WebCryptoVerifier).await.expect("verifies with the original key");
+
+    assert!(DpopKeyPair::delete(&id).await.expect("delete"));
+    assert!(!DpopKeyPair::delete(&id).await.expect("delete again"));
+    let err = DpopKeyPair::load(&id).await.expect_err("gone");
+    assert_eq!(err.error.code(), ErrorCode::KeyNotFound);
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_proof_verifies_with_webcrypto_and_with_the_native_verifier() {
+    let key = DpopKeyPair::generate(None, false).await.expect("generate");
+    assert!(!key.persisted());
+    let params = ProofParams {
+        htm: "POST",
+        htu: "HTTP://127.0.0.1:8080/token?ignored=1",
+        nonce: Some("server-nonce-1"),
+        access_token: None,
+        code: Some("SplxlOBeZQQYbYS6WxSbIA"),
+    };
+    let proof = key.proof(&params).await.expect("proof");
+    let check = ProofCheck {
+        htm: "POST",
+        htu: "http://127.0.0.1:8080/token",
+        now: keybound::browser::js::now_secs(),
+        max_age: 60,
+        max_skew: 5,
+        allowed_algs: &[Alg::Es256],
+        nonce: Some("server-nonce-1"),
+        access_token: None,
+        code: Some("SplxlOBeZQQYbYS6WxSbIA"),
+        expected_jkt: Some(key.jkt()),
+    };
+    let verified = dpop::verify_proof(&proof, &check, &WebCryptoVerifier).await.expect("webcrypto verify");
+    assert_eq!(verified.claims.c_s256.as_deref(), Some("o1uBp9eSe3DsmScN0jYriFgKKFdK-BLywC9WRpV5GG8"));
+    assert_eq!(verified.claims.htu, "http://127.0.0.1:8080/token");
+    assert_eq!(b64::decode(&verified.claims.jti, "jti").expect("jti").len(), 16, "128-bit jti");
+
+    // The same bytes through RustCrypto (compiled to wasm here).
+    keybound::native::verify_signature(
+        Alg::Es256,
+        key.public_jwk(),
+        proof.rsplit_once('.').expect("dot").0.as_bytes(),
+        &b64::decode(proof.rsplit('.').next().expect("sig"), "sig").expect("b64"),
+    )
+    .expect("native verify");
+
+    // Two proofs never share a jti.
+    let again = key.proof(&params).await.expect("proof");
+    let v2 = dpop::verify_proof(&again, &check, &WebCryptoVerifier).await.expect("verify");
+    assert_ne!(v2.claims.jti, verified.claims.jti);
+
+    // A tampered proof fails.
+    let mut parts: Vec<String> = proof.split('.').map(str::to_owned).collect();
+    parts[1] = b64::encode(br#"{"jti":"x","htm":"POST","htu":"http://127.0.0.1:8080/token","iat":1}"#);
+    let err = dpop::verify_proof(&parts.join("."), &check, &WebCryptoVerifier).await.expect_err("tampered");
+    assert_eq!(err.code(), ErrorCode::JwsSignatureInvalid);
+}
+
+#[wasm_bindgen_test]
+async fn webcrypto_verifies_the_worked_example_id_token() {
+    let vectors: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(include_str!("../vectors/worked_example.json")).expect("vectors");
+    let op = PublicJwk::from_json(
+        r#"{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk"}"#,
+    )
+    .expect("op key");
+    let token = &vectors["id_token"];
+    let parsed = jws::parse(token, &[Alg::Es256], jws::Limits::default()).expect("parse");
+    jws::verify(&parsed, &op, &WebCryptoVerifier).await.expect("verifies");
+    let mut tampered = token.clone();
+    tampered.replace_range(tampered.len() - 3.., "AAA");
+    let parsed = jws::parse(&tampered, &[Alg::Es256], jws::Limits::default()).expect("parse");
+    let err = jws::verify(&parsed, &op, &WebCryptoVerifier).await.expect_err("tampered");
+    assert_eq!(err.code(), ErrorCode::JwsSignatureInvalid);
+}
+
+#[wasm_bindgen_test]
+async fn missing_indexeddb_is_a_coded_error_not_a_hang() {
+    let _shadow = Shadow::new("indexedDB", &JsValue::UNDEFINED);
+    let err = DpopKeyPair::generate(Some(unique_id("no-idb")), true).await.expect_err("no IndexedDB");
+    assert_eq!(err.error.code(), ErrorCode::KeyStoreUnavailable);
+    let err = DpopKeyPair::load("anything").await.expect_err("no IndexedDB");
+    assert_eq!(err.error.code(), ErrorCode::KeyStoreUnavailable);
+    // An in-memory key still works without IndexedDB.
+    let key = DpopKeyPair::generate(None, false).await.expect("ephemeral key");
+    assert_eq!(key.jkt().len(), 43);
+}
+
+#[wasm_bindgen_test]
+async fn missing_webcrypto_is_a_coded_error() {
+    let err = {
+        let _shadow = Shadow::new("crypto", &Object::new().into());
+        DpopKeyPair::generate(None, false).await.expect_err("no crypto.subtle")
+    };
+    assert_eq!(err.error.code(), ErrorCode::CryptoUnavailable);
+    // Restored afterwards.
+    DpopKeyPair::generate(None, false).await.expect("crypto is back");
+}
+
+#[wasm_bindgen_test]
+async fn a_stored_record_of_another_version_is_refused() {
+    let id = unique_id("v99");
+    let db = key_store::open().await.expect("open");
+    let tx = db
+        .transaction_with_str_and_mode(key_store::KEY_STORE, web_sys::IdbTransactionMode::Readwrite)
+        .expect("tx");
+    let record = Object::new();
+    Reflect::set(&record, &"v".into(), &99.into()).expect("set");
+    tx.object_store(key_store::KEY_STORE).expect("store").put_with_key(&record, &id.as_str().into()).expect("put");
+    let done = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
+    JsFuture::from(done).await.expect("committed");
+    db.close();
+    let err = DpopKeyPair::load(&id).await.expect_err("unknown version");
+    assert_eq!(err.error.code(), ErrorCode::KeyRecordInvalid);
+    assert!(DpopKeyPair::delete(&id).await.expect("delete"));
+}
+
+#[wasm_bindgen_test]
+async fn js_errors_are_real_errors_with_a_code_and_a_cause() {
+    // A core error from the facade.
+    let private_jwk = js_sys::JSON::parse(
+        r#"{"kty":"EC","crv":"P-256","x":"V8Ok_mX6-51HS6UDE5CB6Rjrg6qVknQ9OPm9ILHoj1M","y":"hvF-K-t8abiAs-KSDQbmZlHOa_Z_Xt7aqQ70FHxW6Wg","d":"EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs"}"#,
+    )
+    .expect("json");
+    let err = api::calculate_jwk_thumbprint(private_jwk.unchecked_into()).expect_err("private JWK");
+    assert!(err.is_instance_of::<js_sys::Error>());
+    assert_eq!(get(&err, "name").as_string().as_deref(), Some("KeyboundError"));
+    assert_eq!(code_of(&err), "ERR_JWK_PRIVATE_KEY");
+
+    // A browser exception keeps the DOMException as `cause`: signing with the public key.
+    let key = DpopKeyPair::generate(None, false).await.expect("generate");
+    let failure = subtle::sign_es256(&key.key_pair().get_public_key(), b"x").await.expect_err("wrong key usage");
+    let err = errors::to_js(failure);
+    assert_eq!(code_of(&err), "ERR_CRYPTO_OPERATION");
+    let cause = get(&err, "cause");
+    assert!(cause.is_instance_of::<web_sys::DomException>(), "cause is the DOMException");
+
+    // Rejections of the async facade carry codes too.
+    let bad = js_sys::JSON::parse(r#"{"htm":"POST"}"#).expect("json");
+    let js_key = JsFuture::from(api::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
+        .await
+        .expect("key");
+    let js_key: api::JsDpopKeyPair = wasm_bindgen::convert::TryFromJsValue::try_from_js_value(js_key).expect("handle");
+    let err = JsFuture::from(api::create_dpop_proof(&js_key, bad.unchecked_into())).await.expect_err("no htu");
+    assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
+    assert_eq!(get(&err, "argument").as_string().as_deref(), Some("htu"));
+
+    // Every Rust code is exposed to JS, once.
+    let codes: Vec<String> = api::error_codes().iter().filter_map(|c| c.as_string()).collect();
+    assert_eq!(codes.len(), ErrorCode::ALL.len());
+}
