@@ -1,9 +1,10 @@
 //! The JavaScript API (first cut): DPoP key pairs, thumbprints, proofs, PKCE.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::errors::{core_to_js, to_js};
 use crate::browser::{subtle, DpopKeyPair};
@@ -57,6 +58,14 @@ extern "C" {
     pub type ProofOptions;
     #[wasm_bindgen(typescript_type = "JWK")]
     pub type JsJwk;
+}
+
+type JsFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+/// Turns a future into a Promise. Every export goes through this one non-generic function, so
+/// the promise machinery is instantiated once in the wasm instead of once per export.
+fn promise(fut: JsFuture) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(fut)
 }
 
 fn get(obj: &JsValue, name: &str) -> JsValue {
@@ -132,7 +141,7 @@ impl JsDpopKeyPair {
 #[wasm_bindgen(js_name = generateDPoPKeyPair, unchecked_return_type = "Promise<DPoPKeyPair>")]
 pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promise {
     let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let (id, persist) = if options.is_undefined() || options.is_null() {
             (None, true)
         } else {
@@ -146,7 +155,7 @@ pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promi
         };
         let key = DpopKeyPair::generate(id, persist).await.map_err(to_js)?;
         Ok(JsDpopKeyPair { inner: Rc::new(key) }.into())
-    })
+    }))
 }
 
 /// Loads the DPoP key pair stored in IndexedDB under `id`.
@@ -155,19 +164,19 @@ pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promi
 /// keybound cannot read.
 #[wasm_bindgen(js_name = loadDPoPKeyPair, unchecked_return_type = "Promise<DPoPKeyPair>")]
 pub fn load_dpop_key_pair(id: String) -> js_sys::Promise {
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let key = DpopKeyPair::load(&id).await.map_err(to_js)?;
         Ok(JsDpopKeyPair { inner: Rc::new(key) }.into())
-    })
+    }))
 }
 
 /// Deletes the DPoP key pair stored under `id`. Resolves to whether one existed.
 #[wasm_bindgen(js_name = deleteDPoPKeyPair, unchecked_return_type = "Promise<boolean>")]
 pub fn delete_dpop_key_pair(id: String) -> js_sys::Promise {
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         let existed = DpopKeyPair::delete(&id).await.map_err(to_js)?;
         Ok(existed.into())
-    })
+    }))
 }
 
 /// Creates a DPoP proof (RFC 9449 §4.2) signed by `key`: `typ` `dpop+jwt`, the public `jwk`, a
@@ -176,7 +185,7 @@ pub fn delete_dpop_key_pair(id: String) -> js_sys::Promise {
 pub fn create_dpop_proof(key: &JsDpopKeyPair, options: ProofOptions) -> js_sys::Promise {
     let key = Rc::clone(&key.inner);
     let options: JsValue = options.into();
-    future_to_promise(async move {
+    promise(Box::pin(async move {
         if !options.is_object() {
             return Err(core_to_js(Error::arg("options", "must be an object with htm and htu")));
         }
@@ -194,7 +203,7 @@ pub fn create_dpop_proof(key: &JsDpopKeyPair, options: ProofOptions) -> js_sys::
         };
         let proof = key.proof(&params).await.map_err(to_js)?;
         Ok(proof.into())
-    })
+    }))
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url (43 characters).

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs every keybound test: native protocol tests, wasm tests in headless Chromium (Window and
+# dedicated Worker), the package build (prints its size), a Playwright smoke test of the built
+# package on the demo page, and the DPoP proof benchmark (prints figures, never fails on them).
+# Installs what is missing first (see scripts/setup.sh).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh
+ensure_build_tools
+ensure_browser
+
+log=$(mktemp -d)/test.log
+run() { step "$*"; "$@" 2>&1 | tee -a "$log"; }
+
+run cargo test --features native
+
+# wasm-bindgen-test: run in Chromium (not Node). GECKODRIVER would win over CHROMEDRIVER.
+unset GECKODRIVER
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
+export WASM_BINDGEN_TEST_TIMEOUT=60
+run cargo test --target wasm32-unknown-unknown --features native
+
+run bash scripts/build.sh
+run node e2e/smoke.mjs
+step "benchmark (figures only)"
+node e2e/bench.mjs
+
+passed=$(grep -E '^test result: ok\. [0-9]+ passed|^e2e: [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E '^test result: .* [0-9]+ failed|^e2e: [0-9]+ passed, [0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+grep -E '^size: total' "$log" || true
+echo "keybound: $passed passed, $failed failed"
+[ "$failed" = 0 ]
