@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every keybound test: native protocol tests, wasm tests in headless Chromium (Window and
-# dedicated Worker), the package build (prints its size), a Playwright smoke test of the built
-# package on the demo page, and the DPoP proof benchmark (prints figures, never fails on them).
+# dedicated Worker), the package build (prints its size), a Node test of the built package's
+# exports and .d.ts, a Playwright smoke test of the built package on the demo page, and the DPoP proof benchmark (prints figures, never fails on them).
 # Installs what is missing first (see scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,6 +23,7 @@ export WASM_BINDGEN_TEST_TIMEOUT=60
 run cargo test --target wasm32-unknown-unknown --features native
 
 run bash scripts/build.sh
+run node e2e/package.mjs
 run node e2e/smoke.mjs
 step "benchmark (figures only)"
 node e2e/bench.mjs

@@ -1,0 +1,71 @@
+// Package test of the built npm package, in Node: the exports exist with the documented names,
+// the ErrorCode union in both .d.ts files lists exactly the codes the wasm reports (no two
+// alike), and a core error reaches JS as a real Error with its code.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = [];
+const test = async (name, fn) => {
+  try { await fn(); results.push([name, null]); } catch (e) { results.push([name, e]); }
+};
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+const mod = await import(`${root}pkg/web/keybound.js`);
+mod.initSync({ module: readFileSync(`${root}pkg/web/keybound_bg.wasm`) });
+
+const unionOf = (dts) => {
+  const m = dts.match(/export type ErrorCode =([^;]*);/);
+  if (!m) throw new Error('no ErrorCode union in the .d.ts');
+  return [...m[1].matchAll(/"(ERR_[A-Z0-9_]+)"/g)].map((x) => x[1]);
+};
+
+await test('exports use the JS casing', () => {
+  for (const name of ['generateDPoPKeyPair', 'loadDPoPKeyPair', 'deleteDPoPKeyPair', 'createDPoPProof',
+    'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes', 'DPoPKeyPair']) {
+    assert(typeof mod[name] === 'function', `missing export ${name}`);
+  }
+});
+
+for (const target of ['web', 'bundler']) {
+  await test(`${target}/keybound.d.ts ErrorCode union equals errorCodes()`, () => {
+    const union = unionOf(readFileSync(`${root}pkg/${target}/keybound.d.ts`, 'utf8'));
+    const codes = mod.errorCodes();
+    assert(codes.length > 20, `only ${codes.length} codes`);
+    assert(new Set(codes).size === codes.length, 'two Rust codes collide');
+    assert(new Set(union).size === union.length, 'the TS union repeats a code');
+    assert(JSON.stringify([...union].sort()) === JSON.stringify([...codes].sort()),
+      `union and errorCodes() differ: ${union.filter((c) => !codes.includes(c))} / ${codes.filter((c) => !union.includes(c))}`);
+  });
+  await test(`${target}/keybound.d.ts types the API`, () => {
+    const dts = readFileSync(`${root}pkg/${target}/keybound.d.ts`, 'utf8');
+    for (const s of ['createDPoPProof(key: DPoPKeyPair, options: DPoPProofOptions): Promise<string>',
+      'generateDPoPKeyPair(options?: GenerateDPoPKeyPairOptions | null): Promise<DPoPKeyPair>',
+      'calculateJwkThumbprint(jwk: JWK): string', 'export interface KeyboundError extends Error']) {
+      assert(dts.includes(s), `missing: ${s}`);
+    }
+  });
+}
+
+await test('RFC 7638 thumbprint through the package', () => {
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc', y: 'nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4' };
+  assert(mod.calculateJwkThumbprint(jwk) === 'dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw', 'wrong thumbprint');
+  assert(mod.calculatePKCECodeChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk') === 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'wrong challenge');
+});
+
+await test('errors are real Errors with a stable code', () => {
+  let caught;
+  try { mod.calculateJwkThumbprint({ kty: 'oct', k: 'AAAA' }); } catch (e) { caught = e; }
+  assert(caught instanceof Error, 'not an Error');
+  assert(caught.name === 'KeyboundError', `name ${caught?.name}`);
+  assert(caught.code === 'ERR_JWK_PRIVATE_KEY', `code ${caught?.code}`);
+  try { mod.calculatePKCECodeChallenge('short'); caught = null; } catch (e) { caught = e; }
+  assert(caught?.code === 'ERR_PKCE_VERIFIER_INVALID', `code ${caught?.code}`);
+});
+
+let failed = 0;
+for (const [name, err] of results) {
+  if (err) { failed++; console.log(`not ok - ${name}: ${err.message}`); } else console.log(`ok - ${name}`);
+}
+console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
