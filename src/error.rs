@@ -92,6 +92,30 @@ error_codes! {
     DpopCodeHashMismatch = "ERR_DPOP_C_S256_MISMATCH",
     /// The DPoP proof key's thumbprint was not the expected one (`dpop_jkt` / `cnf`).
     DpopKeyMismatch = "ERR_DPOP_KEY_MISMATCH",
+    /// No key in the JWKS fits the token header (`kid`, `alg`, `use`).
+    JwksNoMatchingKey = "ERR_JWKS_NO_MATCHING_KEY",
+    /// A required ID Token claim is missing or has the wrong type.
+    IdTokenClaimMissing = "ERR_ID_TOKEN_CLAIM_MISSING",
+    /// The ID Token `iss` is not the configured issuer.
+    IdTokenIssuerMismatch = "ERR_ID_TOKEN_ISS_MISMATCH",
+    /// The ID Token `aud` does not contain the client_id, or lists untrusted audiences.
+    IdTokenAudienceMismatch = "ERR_ID_TOKEN_AUD_MISMATCH",
+    /// The ID Token `azp` is present and not the client_id.
+    IdTokenAzpMismatch = "ERR_ID_TOKEN_AZP_MISMATCH",
+    /// The ID Token has expired (`exp`).
+    IdTokenExpired = "ERR_ID_TOKEN_EXPIRED",
+    /// The ID Token `iat` or `nbf` is implausible (in the future, or too old).
+    IdTokenIatInvalid = "ERR_ID_TOKEN_IAT_INVALID",
+    /// The ID Token `nonce` is not the one sent in the authentication request.
+    IdTokenNonceMismatch = "ERR_ID_TOKEN_NONCE_MISMATCH",
+    /// The ID Token is not key-bound (`typ` is not `dpop+id_token`, or no `cnf.jwk`) and the
+    /// binding policy requires it.
+    IdTokenUnbound = "ERR_ID_TOKEN_UNBOUND",
+    /// The ID Token `cnf.jwk` is not our key (thumbprint mismatch), or `cnf` is malformed.
+    IdTokenCnfMismatch = "ERR_ID_TOKEN_CNF_MISMATCH",
+    /// A refreshed ID Token changed `iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce` or `cnf`
+    /// (OIDC Core §12.2, KB §5).
+    IdTokenRefreshMismatch = "ERR_ID_TOKEN_REFRESH_MISMATCH",
     /// WebCrypto (`crypto.subtle`) is not available: not a secure context, or no WebCrypto.
     CryptoUnavailable = "ERR_CRYPTO_UNAVAILABLE",
     /// A WebCrypto operation failed.
@@ -221,6 +245,48 @@ pub enum Error {
     DpopCodeHashMismatch,
     /// The proof key is not the expected key.
     DpopKeyMismatch,
+    /// No JWKS key fits.
+    JwksNoMatchingKey {
+        /// The header `kid`, if any.
+        kid: Option<String>,
+    },
+    /// A required ID Token claim is missing or mistyped.
+    IdTokenClaimMissing {
+        /// The claim.
+        claim: ClaimName,
+    },
+    /// `iss` mismatch.
+    IdTokenIssuerMismatch,
+    /// `aud` mismatch.
+    IdTokenAudienceMismatch,
+    /// `azp` mismatch.
+    IdTokenAzpMismatch,
+    /// Expired.
+    IdTokenExpired {
+        /// The token's `exp`.
+        exp: i64,
+        /// The validator's clock.
+        now: i64,
+    },
+    /// `iat`/`nbf` implausible.
+    IdTokenIatInvalid {
+        /// Which claim.
+        claim: ClaimName,
+    },
+    /// `nonce` mismatch.
+    IdTokenNonceMismatch,
+    /// Not key-bound while binding is required.
+    IdTokenUnbound {
+        /// Why the token counts as unbound.
+        reason: &'static str,
+    },
+    /// `cnf` is not our key.
+    IdTokenCnfMismatch,
+    /// A refreshed token changed what must stay the same.
+    IdTokenRefreshMismatch {
+        /// The claim that changed.
+        claim: ClaimName,
+    },
     /// WebCrypto is not available.
     CryptoUnavailable,
     /// A WebCrypto operation failed.
@@ -289,6 +355,17 @@ impl Error {
             Error::DpopAthMismatch => ErrorCode::DpopAthMismatch,
             Error::DpopCodeHashMismatch => ErrorCode::DpopCodeHashMismatch,
             Error::DpopKeyMismatch => ErrorCode::DpopKeyMismatch,
+            Error::JwksNoMatchingKey { .. } => ErrorCode::JwksNoMatchingKey,
+            Error::IdTokenClaimMissing { .. } => ErrorCode::IdTokenClaimMissing,
+            Error::IdTokenIssuerMismatch => ErrorCode::IdTokenIssuerMismatch,
+            Error::IdTokenAudienceMismatch => ErrorCode::IdTokenAudienceMismatch,
+            Error::IdTokenAzpMismatch => ErrorCode::IdTokenAzpMismatch,
+            Error::IdTokenExpired { .. } => ErrorCode::IdTokenExpired,
+            Error::IdTokenIatInvalid { .. } => ErrorCode::IdTokenIatInvalid,
+            Error::IdTokenNonceMismatch => ErrorCode::IdTokenNonceMismatch,
+            Error::IdTokenUnbound { .. } => ErrorCode::IdTokenUnbound,
+            Error::IdTokenCnfMismatch => ErrorCode::IdTokenCnfMismatch,
+            Error::IdTokenRefreshMismatch { .. } => ErrorCode::IdTokenRefreshMismatch,
             Error::CryptoUnavailable => ErrorCode::CryptoUnavailable,
             Error::CryptoOperation { .. } => ErrorCode::CryptoOperation,
             Error::KeyStoreUnavailable => ErrorCode::KeyStoreUnavailable,
@@ -355,6 +432,28 @@ impl fmt::Display for Error {
                 f.write_str("DPoP proof \"c_s256\" is missing or not the hash of the code")
             }
             Error::DpopKeyMismatch => f.write_str("DPoP proof key thumbprint is not the expected one"),
+            Error::JwksNoMatchingKey { kid: Some(kid) } => {
+                write!(f, "no key in the issuer's JWKS matches \"kid\" \"{kid}\"")
+            }
+            Error::JwksNoMatchingKey { kid: None } => {
+                f.write_str("the token has no \"kid\" and the issuer's JWKS has no single key that fits")
+            }
+            Error::IdTokenClaimMissing { claim } => {
+                write!(f, "ID Token \"{claim}\" claim is missing or has the wrong type")
+            }
+            Error::IdTokenIssuerMismatch => f.write_str("ID Token \"iss\" (issuer) is not the configured issuer"),
+            Error::IdTokenAudienceMismatch => {
+                f.write_str("ID Token \"aud\" (audience) does not contain only trusted values including the client_id")
+            }
+            Error::IdTokenAzpMismatch => f.write_str("ID Token \"azp\" (authorized party) is not the client_id"),
+            Error::IdTokenExpired { exp, now } => write!(f, "ID Token expired: \"exp\" {exp} is before {now}"),
+            Error::IdTokenIatInvalid { claim } => write!(f, "ID Token \"{claim}\" claim check failed"),
+            Error::IdTokenNonceMismatch => f.write_str("ID Token \"nonce\" is not the value sent in the request"),
+            Error::IdTokenUnbound { reason } => write!(f, "ID Token is not key-bound: {reason}"),
+            Error::IdTokenCnfMismatch => f.write_str("ID Token \"cnf\" does not hold this client's key"),
+            Error::IdTokenRefreshMismatch { claim } => {
+                write!(f, "refreshed ID Token changed \"{claim}\"")
+            }
             Error::CryptoUnavailable => f.write_str(
                 "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",
             ),

@@ -101,7 +101,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Alg], limits: Limits) -> Result<Comp
         _ => return Err(Error::JwsMalformed { reason: "expected three dot-separated parts" }),
     }
     let (h, p, s) = (parts[0], parts[1], parts[2]);
-    if h.is_empty() || p.is_empty() || s.is_empty() {
+    if h.is_empty() || p.is_empty() {
         return Err(Error::JwsMalformed { reason: "a part is empty" });
     }
     if h.len() > limits.max_header {
@@ -118,6 +118,10 @@ pub fn parse<'a>(token: &'a str, allowed: &[Alg], limits: Limits) -> Result<Comp
     if let Some(crit) = raw.crit {
         let name = crit.into_iter().next().unwrap_or_else(|| "(empty list)".to_owned());
         return Err(Error::JwsCritUnsupported { name });
+    }
+    // Checked after `alg`, so that an unsigned `alg: none` token is named for what it is.
+    if s.is_empty() {
+        return Err(Error::JwsMalformed { reason: "the signature is empty" });
     }
     let jwk = raw.jwk.map(PublicJwk::from_raw).transpose()?;
     let payload = b64::decode(p, "JWS payload")?;

@@ -8,6 +8,7 @@ pub mod b64;
 pub mod crypto;
 pub mod dpop;
 pub mod htu;
+pub mod id_token;
 pub mod jwa;
 pub mod jwk;
 pub mod jws;

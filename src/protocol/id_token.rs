@@ -1,0 +1,360 @@
+//! ID Token validation at the Authenticating Component: OpenID Connect Core §3.1.3.7, plus
+//! Key Binding (`typ` `dpop+id_token`, `cnf.jwk` = our key), and the §12.2 rules for refreshed
+//! tokens (spec.md §6.1).
+//!
+//! Order: parse → choose the key from the issuer's JWKS → verify the signature → check claims →
+//! check the binding. The first failure wins.
+//!
+//! Does NOT check: `acr`, `max_age` (keybound requests neither), `at_hash`/`c_hash` (optional in
+//! the code flow), or encrypted ID Tokens (refused as `ERR_JWE_UNSUPPORTED`).
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::protocol::crypto::Verifier;
+use crate::protocol::jwa::Alg;
+use crate::protocol::jwk::{PublicJwk, RawJwk};
+use crate::protocol::jws::{self, Header};
+
+/// The Key Binding ID Token `typ` (KB §4, §10).
+pub const BOUND_ID_TOKEN_TYP: &str = "dpop+id_token";
+
+/// One usable key of a JWKS with the members used to select it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct JwksKey {
+    jwk: PublicJwk,
+    kid: Option<String>,
+    alg: Option<String>,
+    use_: Option<String>,
+}
+
+/// An issuer's JSON Web Key Set (RFC 7517 §5), reduced to the signature keys keybound can use.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Jwks {
+    keys: Vec<JwksKey>,
+}
+
+#[derive(Deserialize)]
+struct RawJwks {
+    keys: Vec<RawJwksKey>,
+}
+
+#[derive(Deserialize)]
+struct RawJwksKey {
+    kid: Option<String>,
+    alg: Option<String>,
+    #[serde(rename = "use")]
+    use_: Option<String>,
+    #[serde(flatten)]
+    key: RawJwk,
+}
+
+impl Jwks {
+    /// Parses a JWKS document. Keys of unsupported types or curves, weak keys and encryption keys
+    /// are skipped (an OP may publish them for other uses).
+    ///
+    /// # Errors
+    /// `ERR_JSON_INVALID`; `ERR_JWK_PRIVATE_KEY` if the set publishes private key material.
+    pub fn from_json(json: &str) -> Result<Self> {
+        let raw: RawJwks = serde_json::from_str(json).map_err(|e| Error::json("JWKS", e))?;
+        let mut keys = Vec::with_capacity(raw.keys.len());
+        for k in raw.keys {
+            match PublicJwk::from_raw(k.key) {
+                Ok(jwk) => keys.push(JwksKey { jwk, kid: k.kid, alg: k.alg, use_: k.use_ }),
+                Err(e @ Error::JwkPrivateKey { .. }) => return Err(e),
+                Err(_) => continue,
+            }
+        }
+        Ok(Jwks { keys })
+    }
+
+    /// Number of usable keys.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no key is usable.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// Chooses the key for a JWS header (spec.md §6.1 step 5): the key whose `kid` equals the
+    /// header `kid`; with no `kid`, the only key that fits. A key fits when its `use` is absent
+    /// or `sig`, its `alg` is absent or equals the header `alg`, and its type suits the `alg`.
+    ///
+    /// # Errors
+    /// `ERR_JWKS_NO_MATCHING_KEY`; the caller may refetch the JWKS once (key rotation).
+    pub fn select(&self, header: &Header) -> Result<&PublicJwk> {
+        let fits = |k: &&JwksKey| {
+            k.use_.as_deref().is_none_or(|u| u == "sig")
+                && k.alg.as_deref().is_none_or(|a| a == header.alg.as_str())
+                && header.alg.check_key(&k.jwk).is_ok()
+        };
+        let no_match = || Error::JwksNoMatchingKey { kid: header.kid.clone() };
+        match &header.kid {
+            Some(kid) => self
+                .keys
+                .iter()
+                .filter(|k| k.kid.as_deref() == Some(kid.as_str()))
+                .find(fits)
+                .map(|k| &k.jwk)
+                .ok_or_else(no_match),
+            None => {
+                let mut it = self.keys.iter().filter(fits);
+                match (it.next(), it.next()) {
+                    (Some(k), None) => Ok(&k.jwk),
+                    _ => Err(no_match()),
+                }
+            }
+        }
+    }
+}
+
+/// Whether an unbound ID Token is an error.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BindingPolicy {
+    /// Anything that is not bound to our key is `ERR_ID_TOKEN_UNBOUND` (fail closed). Default.
+    #[default]
+    Required,
+    /// Accept an unbound token and report `bound: false`. A token bound to *another* key is
+    /// still refused.
+    Preferred,
+}
+
+/// What the ID Token must satisfy.
+#[derive(Clone, Copy, Debug)]
+pub struct IdTokenCheck<'a> {
+    /// The configured issuer, compared exactly.
+    pub issuer: &'a str,
+    /// Our client_id.
+    pub client_id: &'a str,
+    /// Other audiences we trust to appear next to ours (usually none).
+    pub extra_audiences: &'a [&'a str],
+    /// Algorithms accepted (the local allow-list ∩ what the OP advertises).
+    pub allowed_algs: &'a [Alg],
+    /// The validator's clock, seconds since the epoch.
+    pub now: i64,
+    /// Allowed clock skew for `exp`, `iat` and `nbf`, in seconds.
+    pub clock_skew: i64,
+    /// How old `iat` may be, in seconds.
+    pub max_age: i64,
+    /// The OIDC `nonce` sent in the authentication request, if any.
+    pub nonce: Option<&'a str>,
+    /// The `dpop_jkt` we sent; `None` when binding was not requested.
+    pub expected_jkt: Option<&'a str>,
+    /// What to do with an unbound token when binding was requested.
+    pub binding: BindingPolicy,
+}
+
+/// The claims keybound checks. The full payload is in [`ValidatedIdToken::claims_json`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct IdTokenClaims {
+    /// Issuer.
+    pub iss: String,
+    /// Subject; (`iss`, `sub`) identifies the user.
+    pub sub: String,
+    /// Audiences.
+    pub aud: Vec<String>,
+    /// Expiry.
+    pub exp: i64,
+    /// Issued at.
+    pub iat: i64,
+    /// OIDC nonce, if present.
+    pub nonce: Option<String>,
+    /// Authorized party, if present.
+    pub azp: Option<String>,
+    /// Time of the original authentication, if present.
+    pub auth_time: Option<i64>,
+    /// Thumbprint of `cnf.jwk`, when the token carries one.
+    pub cnf_jkt: Option<String>,
+}
+
+/// An ID Token that passed validation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValidatedIdToken {
+    /// The checked claims.
+    pub claims: IdTokenClaims,
+    /// The whole verified payload, as JSON text.
+    pub claims_json: String,
+    /// Whether the token is bound to our key (`typ` `dpop+id_token` and thumbprint(`cnf.jwk`) =
+    /// the `dpop_jkt` we sent).
+    pub bound: bool,
+    /// The signing algorithm.
+    pub alg: Alg,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+struct RawCnf {
+    jwk: Option<RawJwk>,
+}
+
+#[derive(Deserialize)]
+struct RawClaims {
+    iss: Option<String>,
+    sub: Option<String>,
+    aud: Option<Audience>,
+    exp: Option<f64>,
+    iat: Option<f64>,
+    nbf: Option<f64>,
+    nonce: Option<String>,
+    azp: Option<String>,
+    auth_time: Option<f64>,
+    cnf: Option<RawCnf>,
+}
+
+/// A NumericDate (RFC 7519 §2) as whole seconds; fractions are truncated.
+fn numeric_date(v: Option<f64>, claim: &'static str) -> Result<Option<i64>> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && (0.0..9.0e15).contains(&x) => Ok(Some(x.trunc() as i64)),
+        Some(_) => Err(Error::IdTokenClaimMissing { claim }),
+    }
+}
+
+/// Validates an ID Token from a token response (spec.md §6.1).
+///
+/// # Errors
+/// The JWS errors (`ERR_JWE_UNSUPPORTED`, `ERR_JWS_ALG_NOT_ALLOWED`, `ERR_JWS_CRIT_UNSUPPORTED`,
+/// ...), `ERR_JWKS_NO_MATCHING_KEY`, `ERR_JWS_SIGNATURE_INVALID`, `ERR_ID_TOKEN_CLAIM_MISSING`,
+/// `ERR_ID_TOKEN_ISS_MISMATCH`, `ERR_ID_TOKEN_AUD_MISMATCH`, `ERR_ID_TOKEN_AZP_MISMATCH`,
+/// `ERR_ID_TOKEN_EXPIRED`, `ERR_ID_TOKEN_IAT_INVALID`, `ERR_ID_TOKEN_NONCE_MISMATCH`,
+/// `ERR_ID_TOKEN_CNF_MISMATCH`, `ERR_ID_TOKEN_UNBOUND`.
+pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenCheck<'_>, verifier: &V) -> Result<ValidatedIdToken> {
+    // Steps 1, 2, 4: three-part JWS (a JWE is refused), `alg` on the allow-list (never `none`,
+    // never HS*), no `crit` we do not understand.
+    let parsed = jws::parse(token, check.allowed_algs, jws::Limits::default())?;
+    // Step 5: the key comes from the configured issuer's JWKS, never from the token's own
+    // `jwk`/`jku`/`x5u`/`x5c` headers.
+    let key = jwks.select(&parsed.header)?;
+    // Step 6: the signature, before any claim is believed.
+    let payload = jws::verify(&parsed, key, verifier).await?;
+    let claims_json = String::from_utf8(payload.to_vec())
+        .map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
+    let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
+    let missing = |claim| Error::IdTokenClaimMissing { claim };
+
+    // Step 14: required claims.
+    let iss = raw.iss.ok_or(missing("iss"))?;
+    let sub = raw.sub.ok_or(missing("sub"))?;
+    let aud = match raw.aud.ok_or(missing("aud"))? {
+        Audience::One(a) => vec![a],
+        Audience::Many(v) => v,
+    };
+    let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
+    let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
+    let nbf = numeric_date(raw.nbf, "nbf")?;
+    let auth_time = numeric_date(raw.auth_time, "auth_time")?;
+    if sub.is_empty() || sub.len() > 255 {
+        return Err(missing("sub"));
+    }
+
+    // Step 7: `iss` equals the issuer identifier exactly.
+    if iss != check.issuer {
+        return Err(Error::IdTokenIssuerMismatch);
+    }
+    // Step 8: `aud` contains our client_id and nothing we do not trust.
+    let trusted = |a: &String| a == check.client_id || check.extra_audiences.contains(&a.as_str());
+    if !aud.iter().any(|a| a == check.client_id) || !aud.iter().all(trusted) {
+        return Err(Error::IdTokenAudienceMismatch);
+    }
+    // Step 9: `azp`, when present, is our client_id.
+    if raw.azp.as_deref().is_some_and(|azp| azp != check.client_id) {
+        return Err(Error::IdTokenAzpMismatch);
+    }
+    // Step 10: not expired (with skew).
+    if exp <= check.now.saturating_sub(check.clock_skew) {
+        return Err(Error::IdTokenExpired { exp, now: check.now });
+    }
+    // Step 11: `iat` plausible, `nbf` not in the future.
+    if iat > check.now.saturating_add(check.clock_skew) || iat < check.now.saturating_sub(check.max_age) {
+        return Err(Error::IdTokenIatInvalid { claim: "iat" });
+    }
+    if nbf.is_some_and(|nbf| nbf > check.now.saturating_add(check.clock_skew)) {
+        return Err(Error::IdTokenIatInvalid { claim: "nbf" });
+    }
+    // Step 12: the nonce we sent comes back unchanged.
+    if let Some(nonce) = check.nonce {
+        if raw.nonce.as_deref() != Some(nonce) {
+            return Err(Error::IdTokenNonceMismatch);
+        }
+    }
+
+    // Step 16 (KB §4): `cnf.jwk` must be a public key; compare by thumbprint.
+    let cnf_jwk = raw.cnf.and_then(|c| c.jwk).map(PublicJwk::from_raw).transpose().map_err(|e| match e {
+        Error::JwkPrivateKey { .. } => e,
+        _ => Error::IdTokenCnfMismatch,
+    })?;
+    let cnf_jkt = cnf_jwk.as_ref().map(PublicJwk::thumbprint);
+    let typ_bound = jws::typ_matches(parsed.header.typ.as_deref(), BOUND_ID_TOKEN_TYP);
+    let bound = match check.expected_jkt {
+        None => false,
+        Some(expected) => {
+            if cnf_jkt.as_deref().is_some_and(|jkt| jkt != expected) {
+                // Bound to someone else's key: an attack signal under every policy.
+                return Err(Error::IdTokenCnfMismatch);
+            }
+            let unbound_reason = match (typ_bound, cnf_jkt.is_some()) {
+                (true, true) => None,
+                (true, false) => Some("\"typ\" is dpop+id_token but there is no \"cnf.jwk\""),
+                (false, true) => Some("\"typ\" is not dpop+id_token"),
+                (false, false) => Some("no \"cnf\" and \"typ\" is not dpop+id_token (the OP ignored bound_key)"),
+            };
+            match (unbound_reason, check.binding) {
+                (None, _) => true,
+                (Some(reason), BindingPolicy::Required) => return Err(Error::IdTokenUnbound { reason }),
+                (Some(_), BindingPolicy::Preferred) => false,
+            }
+        }
+    };
+    Ok(ValidatedIdToken {
+        claims: IdTokenClaims { iss, sub, aud, exp, iat, nonce: raw.nonce, azp: raw.azp, auth_time, cnf_jkt },
+        claims_json,
+        bound,
+        alg: parsed.header.alg,
+    })
+}
+
+/// Checks a refreshed ID Token against the original (OIDC Core §12.2, KB §5): same `iss`,
+/// `sub`, `aud` and `azp`; `auth_time` unchanged when present; `nonce` absent or unchanged; and
+/// `cnf` unchanged (by thumbprint). Validate the refreshed token with [`validate`] first, with no
+/// `nonce` expectation and the original `dpop_jkt`.
+///
+/// # Errors
+/// `ERR_ID_TOKEN_REFRESH_MISMATCH`, naming the claim.
+pub fn check_refreshed(original: &IdTokenClaims, refreshed: &IdTokenClaims) -> Result<()> {
+    let changed = |claim| Err(Error::IdTokenRefreshMismatch { claim });
+    if refreshed.iss != original.iss {
+        return changed("iss");
+    }
+    if refreshed.sub != original.sub {
+        return changed("sub");
+    }
+    let (mut a, mut b) = (original.aud.clone(), refreshed.aud.clone());
+    a.sort();
+    b.sort();
+    if a != b {
+        return changed("aud");
+    }
+    if refreshed.azp != original.azp {
+        return changed("azp");
+    }
+    if refreshed.auth_time.is_some() && refreshed.auth_time != original.auth_time {
+        return changed("auth_time");
+    }
+    if refreshed.nonce.is_some() && refreshed.nonce != original.nonce {
+        return changed("nonce");
+    }
+    if refreshed.cnf_jkt != original.cnf_jkt {
+        return changed("cnf");
+    }
+    Ok(())
+}

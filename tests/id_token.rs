@@ -1,0 +1,212 @@
+//! Native tests of ID Token validation (spec.md §6.1) with the §5 worked example: the example
+//! token validates and is bound; each validation step has a negative test asserting its code.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use keybound::native::{Es256Signer, NativeVerifier};
+use keybound::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks};
+use keybound::protocol::jwa::Alg;
+use keybound::protocol::{b64, jws};
+use keybound::ErrorCode;
+use serde_json::{json, Value};
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("native future suspended"),
+    }
+}
+
+const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
+const OTHER_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
+const CLIENT_JKT: &str = "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0";
+const JWKS: &str = r#"{"keys":[
+  {"kty":"RSA","use":"enc","kid":"enc-1","e":"AQAB","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw"},
+  {"kty":"EC","crv":"secp256k1","kid":"k1","x":"AA","y":"AA"},
+  {"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"op-es256-2026-09","use":"sig","alg":"ES256"}
+]}"#;
+const CLIENT_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"V8Ok_mX6-51HS6UDE5CB6Rjrg6qVknQ9OPm9ILHoj1M","y":"hvF-K-t8abiAs-KSDQbmZlHOa_Z_Xt7aqQ70FHxW6Wg"}"#;
+const NOW: i64 = 1_790_000_030;
+
+fn jwks() -> Jwks {
+    Jwks::from_json(JWKS).expect("jwks")
+}
+
+fn check<'a>() -> IdTokenCheck<'a> {
+    IdTokenCheck {
+        issuer: "https://op.example.com",
+        client_id: "s6BhdRkqt3",
+        extra_audiences: &[],
+        allowed_algs: &[Alg::Es256, Alg::Rs256],
+        now: NOW,
+        clock_skew: 60,
+        max_age: 600,
+        nonce: Some("n-0S6_WzA2Mj-7c1e"),
+        expected_jkt: Some(CLIENT_JKT),
+        binding: BindingPolicy::Required,
+    }
+}
+
+fn good_claims() -> Value {
+    json!({
+        "iss": "https://op.example.com", "sub": "248289761001", "aud": "s6BhdRkqt3", "azp": "s6BhdRkqt3",
+        "iat": 1_790_000_022, "exp": 1_790_003_622, "auth_time": 1_790_000_000, "nonce": "n-0S6_WzA2Mj-7c1e",
+        "cnf": {"jwk": serde_json::from_str::<Value>(CLIENT_JWK).unwrap()}
+    })
+}
+
+fn good_header() -> Value {
+    json!({"alg": "ES256", "kid": "op-es256-2026-09", "typ": "dpop+id_token"})
+}
+
+fn mint_with(d: &str, header: &Value, claims: &Value) -> String {
+    let signer = Es256Signer::from_jwk_d(d).unwrap();
+    let input = jws::signing_input(&header.to_string(), &claims.to_string());
+    jws::assemble(&input, &signer.sign_sync(input.as_bytes()))
+}
+
+fn mint(header: &Value, claims: &Value) -> String {
+    mint_with(OP_D, header, claims)
+}
+
+fn refused(token: &str, c: &IdTokenCheck<'_>) -> ErrorCode {
+    block_on(id_token::validate(token, &jwks(), c, &NativeVerifier)).expect_err("must be refused").code()
+}
+
+#[test]
+fn jwks_keeps_only_usable_signature_keys() {
+    // The enc key is kept (it is a valid RSA key) but never selected for signatures; the
+    // secp256k1 key is skipped.
+    assert_eq!(jwks().len(), 2);
+    let private = r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","d":"M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE"}]}"#;
+    assert_eq!(Jwks::from_json(private).unwrap_err().code(), ErrorCode::JwkPrivateKey);
+}
+
+#[test]
+fn worked_example_id_token_is_valid_and_bound() {
+    let vectors: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(include_str!("vectors/worked_example.json")).unwrap();
+    let v = block_on(id_token::validate(&vectors["id_token"], &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert!(v.bound);
+    assert_eq!(v.claims.sub, "248289761001");
+    assert_eq!(v.claims.cnf_jkt.as_deref(), Some(CLIENT_JKT));
+    assert!(v.claims_json.contains("\"auth_time\":1790000000"));
+
+    // The refreshed token of §5.6: valid without a nonce, and consistent with the original.
+    let later = IdTokenCheck { now: 1_790_003_005, nonce: None, ..check() };
+    let r = block_on(id_token::validate(&vectors["id_token_refreshed"], &jwks(), &later, &NativeVerifier)).unwrap();
+    assert!(r.bound);
+    id_token::check_refreshed(&v.claims, &r.claims).unwrap();
+}
+
+#[test]
+fn a_token_without_kid_uses_the_only_fitting_key() {
+    let header = json!({"alg": "ES256", "typ": "dpop+id_token"});
+    let v = block_on(id_token::validate(&mint(&header, &good_claims()), &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert!(v.bound);
+}
+
+#[test]
+fn binding_policy_preferred_reports_unbound_tokens() {
+    let mut claims = good_claims();
+    claims.as_object_mut().unwrap().remove("cnf");
+    let token = mint(&json!({"alg": "ES256", "kid": "op-es256-2026-09", "typ": "JWT"}), &claims);
+    // Required (the default): the OP ignored bound_key, refused with its own code.
+    assert_eq!(refused(&token, &check()), ErrorCode::IdTokenUnbound);
+    // Preferred: accepted, reported unbound.
+    let preferred = IdTokenCheck { binding: BindingPolicy::Preferred, ..check() };
+    let v = block_on(id_token::validate(&token, &jwks(), &preferred, &NativeVerifier)).unwrap();
+    assert!(!v.bound);
+    assert_eq!(v.claims.cnf_jkt, None);
+}
+
+#[test]
+fn each_validation_step_has_its_code() {
+    let c = check;
+    let with = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut claims = good_claims();
+        edit(claims.as_object_mut().unwrap());
+        mint(&good_header(), &claims)
+    };
+    let header_with = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut h = good_header();
+        edit(h.as_object_mut().unwrap());
+        mint(&h, &good_claims())
+    };
+    let other_key_jwk = json!({"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"});
+    let cases: Vec<(&str, ErrorCode, ErrorCode)> = vec![
+        ("JWE", ErrorCode::JweUnsupported, refused("a.b.c.d.e", &c())),
+        ("alg none", ErrorCode::JwsAlgNotAllowed,
+            refused(&format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode(good_claims().to_string())), &c())),
+        ("alg HS256", ErrorCode::JwsAlgNotAllowed, refused(&header_with(&|h| { h.insert("alg".into(), json!("HS256")); }), &c())),
+        ("crit", ErrorCode::JwsCritUnsupported, refused(&header_with(&|h| { h.insert("crit".into(), json!(["b64"])); }), &c())),
+        ("unknown kid", ErrorCode::JwksNoMatchingKey, refused(&header_with(&|h| { h.insert("kid".into(), json!("rotated-2027")); }), &c())),
+        ("kid of the enc key", ErrorCode::JwksNoMatchingKey, refused(&header_with(&|h| { h.insert("kid".into(), json!("enc-1")); }), &c())),
+        ("signed by another key", ErrorCode::JwsSignatureInvalid, refused(&mint_with(OTHER_D, &good_header(), &good_claims()), &c())),
+        ("embedded jwk is ignored", ErrorCode::JwsSignatureInvalid, {
+            let mut h = good_header();
+            h.as_object_mut().unwrap().insert("jwk".into(), serde_json::from_str(CLIENT_JWK).unwrap());
+            refused(&mint_with(OTHER_D, &h, &good_claims()), &c())
+        }),
+        ("no sub", ErrorCode::IdTokenClaimMissing, refused(&with(&|m| { m.remove("sub"); }), &c())),
+        ("exp as a string", ErrorCode::JsonInvalid, refused(&with(&|m| { m.insert("exp".into(), json!("soon")); }), &c())),
+        ("wrong iss", ErrorCode::IdTokenIssuerMismatch, refused(&with(&|m| { m.insert("iss".into(), json!("https://op.example.com/")); }), &c())),
+        ("aud of another client", ErrorCode::IdTokenAudienceMismatch, refused(&with(&|m| { m.insert("aud".into(), json!("other-client")); }), &c())),
+        ("extra untrusted aud", ErrorCode::IdTokenAudienceMismatch, refused(&with(&|m| { m.insert("aud".into(), json!(["s6BhdRkqt3", "evil"])); }), &c())),
+        ("azp of another client", ErrorCode::IdTokenAzpMismatch, refused(&with(&|m| { m.insert("azp".into(), json!("other")); }), &c())),
+        ("expired", ErrorCode::IdTokenExpired, refused(&with(&|m| { m.insert("exp".into(), json!(NOW - 61)); }), &c())),
+        ("iat in the future", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("iat".into(), json!(NOW + 120)); }), &c())),
+        ("iat too old", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("iat".into(), json!(NOW - 3600)); }), &c())),
+        ("nbf in the future", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("nbf".into(), json!(NOW + 120)); }), &c())),
+        ("wrong nonce", ErrorCode::IdTokenNonceMismatch, refused(&with(&|m| { m.insert("nonce".into(), json!("replayed")); }), &c())),
+        ("missing nonce", ErrorCode::IdTokenNonceMismatch, refused(&with(&|m| { m.remove("nonce"); }), &c())),
+        ("typ JWT with cnf", ErrorCode::IdTokenUnbound, refused(&header_with(&|h| { h.insert("typ".into(), json!("JWT")); }), &c())),
+        ("legacy typ id_token+cnf", ErrorCode::IdTokenUnbound, refused(&header_with(&|h| { h.insert("typ".into(), json!("id_token+cnf")); }), &c())),
+        ("cnf.jkt instead of cnf.jwk", ErrorCode::IdTokenUnbound, refused(&with(&|m| { m.insert("cnf".into(), json!({"jkt": CLIENT_JKT})); }), &c())),
+        ("cnf for another key", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &c())),
+        ("cnf for another key, preferred", ErrorCode::IdTokenCnfMismatch,
+            refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() })),
+        ("cnf with a private key", ErrorCode::JwkPrivateKey, refused(&with(&|m| {
+            let mut k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+            k.as_object_mut().unwrap().insert("d".into(), json!(OTHER_D));
+            m.insert("cnf".into(), json!({"jwk": k}));
+        }), &c())),
+    ];
+    for (name, want, got) in cases {
+        assert_eq!(got, want, "case {name:?}");
+    }
+}
+
+#[test]
+fn refresh_must_keep_identity_and_key() {
+    let v = block_on(id_token::validate(&mint(&good_header(), &good_claims()), &jwks(), &check(), &NativeVerifier)).unwrap();
+    let later = IdTokenCheck { nonce: None, ..check() };
+    let refreshed = |edit: &dyn Fn(&mut serde_json::Map<String, Value>)| {
+        let mut claims = good_claims();
+        let m = claims.as_object_mut().unwrap();
+        m.remove("nonce");
+        edit(m);
+        block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &later, &NativeVerifier)).unwrap().claims
+    };
+    id_token::check_refreshed(&v.claims, &refreshed(&|_| {})).unwrap();
+    let other_key = json!({"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"});
+    let lenient = IdTokenCheck { nonce: None, expected_jkt: None, ..check() };
+    let cases: Vec<(&str, keybound::protocol::id_token::IdTokenClaims)> = vec![
+        ("sub", refreshed(&|m| { m.insert("sub".into(), json!("someone-else")); })),
+        ("auth_time", refreshed(&|m| { m.insert("auth_time".into(), json!(1_790_000_010)); })),
+        ("nonce", refreshed(&|m| { m.insert("nonce".into(), json!("new-nonce")); })),
+        ("cnf", {
+            let mut claims = good_claims();
+            claims.as_object_mut().unwrap().insert("cnf".into(), json!({"jwk": other_key}));
+            block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &lenient, &NativeVerifier)).unwrap().claims
+        }),
+    ];
+    for (claim, r) in cases {
+        let err = id_token::check_refreshed(&v.claims, &r).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::IdTokenRefreshMismatch, "{claim}");
+        assert!(err.to_string().contains(claim), "{err}");
+    }
+}
