@@ -116,6 +116,20 @@ error_codes! {
     /// A refreshed ID Token changed `iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce` or `cnf`
     /// (OIDC Core §12.2, KB §5).
     IdTokenRefreshMismatch = "ERR_ID_TOKEN_REFRESH_MISMATCH",
+    /// The discovery document's `issuer` is not the configured issuer (OIDC Discovery §4.3).
+    DiscoveryIssuerMismatch = "ERR_DISCOVERY_ISSUER_MISMATCH",
+    /// The discovery document lacks a required endpoint or has a malformed one.
+    DiscoveryInvalid = "ERR_DISCOVERY_INVALID",
+    /// The callback's `state` is missing or not one we issued.
+    StateMismatch = "ERR_STATE_MISMATCH",
+    /// The callback's `iss` is missing (when the OP advertises RFC 9207) or not the issuer.
+    IssMismatch = "ERR_ISS_MISMATCH",
+    /// The OP answered with an OAuth error (`error`, `error_description`).
+    OAuthError = "ERR_OAUTH_ERROR",
+    /// The server asked for a DPoP nonce (`use_dpop_nonce`); retry once with the nonce given.
+    UseDpopNonce = "ERR_USE_DPOP_NONCE",
+    /// A response was not what the protocol says (status, content type, JSON shape).
+    OAuthResponseInvalid = "ERR_OAUTH_RESPONSE_INVALID",
     /// WebCrypto (`crypto.subtle`) is not available: not a secure context, or no WebCrypto.
     CryptoUnavailable = "ERR_CRYPTO_UNAVAILABLE",
     /// A WebCrypto operation failed.
@@ -287,6 +301,41 @@ pub enum Error {
         /// The claim that changed.
         claim: ClaimName,
     },
+    /// Discovery `issuer` mismatch.
+    DiscoveryIssuerMismatch {
+        /// The issuer the document claims.
+        found: String,
+    },
+    /// Discovery document unusable.
+    DiscoveryInvalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// `state` mismatch.
+    StateMismatch,
+    /// RFC 9207 `iss` mismatch or missing.
+    IssMismatch,
+    /// An OAuth error response.
+    OAuthError {
+        /// The `error` code, as the OP sent it.
+        error: String,
+        /// The `error_description`, if any.
+        description: Option<String>,
+        /// The HTTP status, for token-endpoint errors (0 for front-channel errors).
+        status: u16,
+    },
+    /// The server wants a DPoP nonce.
+    UseDpopNonce {
+        /// The `DPoP-Nonce` to put in the retried proof.
+        nonce: String,
+    },
+    /// A response that does not follow the protocol.
+    OAuthResponseInvalid {
+        /// What is wrong.
+        reason: &'static str,
+        /// The HTTP status.
+        status: u16,
+    },
     /// WebCrypto is not available.
     CryptoUnavailable,
     /// A WebCrypto operation failed.
@@ -366,6 +415,13 @@ impl Error {
             Error::IdTokenUnbound { .. } => ErrorCode::IdTokenUnbound,
             Error::IdTokenCnfMismatch => ErrorCode::IdTokenCnfMismatch,
             Error::IdTokenRefreshMismatch { .. } => ErrorCode::IdTokenRefreshMismatch,
+            Error::DiscoveryIssuerMismatch { .. } => ErrorCode::DiscoveryIssuerMismatch,
+            Error::DiscoveryInvalid { .. } => ErrorCode::DiscoveryInvalid,
+            Error::StateMismatch => ErrorCode::StateMismatch,
+            Error::IssMismatch => ErrorCode::IssMismatch,
+            Error::OAuthError { .. } => ErrorCode::OAuthError,
+            Error::UseDpopNonce { .. } => ErrorCode::UseDpopNonce,
+            Error::OAuthResponseInvalid { .. } => ErrorCode::OAuthResponseInvalid,
             Error::CryptoUnavailable => ErrorCode::CryptoUnavailable,
             Error::CryptoOperation { .. } => ErrorCode::CryptoOperation,
             Error::KeyStoreUnavailable => ErrorCode::KeyStoreUnavailable,
@@ -453,6 +509,18 @@ impl fmt::Display for Error {
             Error::IdTokenCnfMismatch => f.write_str("ID Token \"cnf\" does not hold this client's key"),
             Error::IdTokenRefreshMismatch { claim } => {
                 write!(f, "refreshed ID Token changed \"{claim}\"")
+            }
+            Error::DiscoveryIssuerMismatch { found } => {
+                write!(f, "discovery document \"issuer\" \"{found}\" is not the configured issuer")
+            }
+            Error::DiscoveryInvalid { reason } => write!(f, "unusable discovery document: {reason}"),
+            Error::StateMismatch => f.write_str("authorization response \"state\" is missing or unknown"),
+            Error::IssMismatch => f.write_str("authorization response \"iss\" is missing or not the issuer (RFC 9207)"),
+            Error::OAuthError { error, description: Some(d), .. } => write!(f, "the OP answered \"{error}\": {d}"),
+            Error::OAuthError { error, description: None, .. } => write!(f, "the OP answered \"{error}\""),
+            Error::UseDpopNonce { .. } => f.write_str("the server requires a DPoP nonce (use_dpop_nonce)"),
+            Error::OAuthResponseInvalid { reason, status } => {
+                write!(f, "unexpected response (HTTP {status}): {reason}")
             }
             Error::CryptoUnavailable => f.write_str(
                 "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",

@@ -12,5 +12,6 @@ pub mod id_token;
 pub mod jwa;
 pub mod jwk;
 pub mod jws;
+pub mod oauth;
 pub mod pkce;
 pub mod secret;

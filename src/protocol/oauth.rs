@@ -1,0 +1,415 @@
+//! OpenID Connect endpoints as request builders and response processors (the caller owns I/O):
+//! discovery, the authorization request with Key Binding (KB §2.1), the callback (RFC 9207),
+//! and the token endpoint for the code and refresh grants (KB §2.3, §5; RFC 9449 §8).
+//!
+//! Builders never retry and never send anything; processors turn an [`HttpResponse`] into data
+//! or a coded error. `use_dpop_nonce` comes back as `ERR_USE_DPOP_NONCE` carrying the nonce; the
+//! caller retries once with a new proof.
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::protocol::htu::normalize_htu;
+use crate::protocol::secret::Secret;
+
+/// An HTTP request to send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct HttpRequest {
+    /// Method.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// Header names and values.
+    pub headers: Vec<(&'static str, String)>,
+    /// Form-encoded body (empty for GET).
+    pub body: String,
+}
+
+/// An HTTP response as received.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The `DPoP-Nonce` header, if any (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
+    /// The body text.
+    pub body: String,
+}
+
+// ---- Discovery -------------------------------------------------------------------------------
+
+/// Checks an issuer identifier: https, or http on a loopback host (development), no query or
+/// fragment (OIDC Discovery §2).
+///
+/// # Errors
+/// `ERR_URL_INVALID`.
+pub fn check_issuer(issuer: &str) -> Result<()> {
+    normalize_htu(issuer)?;
+    if issuer.contains(['?', '#']) {
+        return Err(Error::UrlInvalid { reason: "an issuer has no query or fragment" });
+    }
+    let lower = issuer.to_ascii_lowercase();
+    let loopback = ["http://localhost", "http://127.0.0.1", "http://[::1]"]
+        .iter()
+        .any(|p| lower.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])));
+    if !lower.starts_with("https://") && !loopback {
+        return Err(Error::UrlInvalid { reason: "an issuer must use https (http only on a loopback host)" });
+    }
+    Ok(())
+}
+
+/// The discovery request for an issuer (OIDC Discovery §4.1).
+///
+/// # Errors
+/// `ERR_URL_INVALID` for an unusable issuer.
+pub fn discovery_request(issuer: &str) -> Result<HttpRequest> {
+    check_issuer(issuer)?;
+    Ok(HttpRequest {
+        method: "GET",
+        url: format!("{}/.well-known/openid-configuration", issuer.trim_end_matches('/')),
+        headers: vec![("accept", "application/json".to_owned())],
+        body: String::new(),
+    })
+}
+
+/// The OP metadata keybound uses (spec.md §2.1).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct ProviderMetadata {
+    /// Issuer identifier; equal to the configured issuer.
+    pub issuer: String,
+    /// Authorization endpoint.
+    pub authorization_endpoint: String,
+    /// Token endpoint (used unchanged as DPoP `htu`).
+    pub token_endpoint: String,
+    /// JWKS URI.
+    pub jwks_uri: String,
+    /// UserInfo endpoint.
+    #[serde(default)]
+    pub userinfo_endpoint: Option<String>,
+    /// Device authorization endpoint (RFC 8628).
+    #[serde(default)]
+    pub device_authorization_endpoint: Option<String>,
+    /// Scopes; `bound_key` here is a hint of Key Binding support, not proof.
+    #[serde(default)]
+    pub scopes_supported: Vec<String>,
+    /// DPoP proof algorithms.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Vec<String>,
+    /// ID Token signing algorithms.
+    #[serde(default)]
+    pub id_token_signing_alg_values_supported: Vec<String>,
+    /// PKCE methods.
+    #[serde(default)]
+    pub code_challenge_methods_supported: Vec<String>,
+    /// RFC 9207: the authorization response carries `iss`.
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+
+impl ProviderMetadata {
+    /// Whether `bound_key` is listed in `scopes_supported` (a hint only, spec.md §2.1).
+    pub fn advertises_bound_key(&self) -> bool {
+        self.scopes_supported.iter().any(|s| s == "bound_key")
+    }
+}
+
+/// Processes a discovery response: `issuer` must equal `expected_issuer` exactly, and the
+/// endpoints keybound needs must be absolute URLs.
+///
+/// # Errors
+/// `ERR_OAUTH_RESPONSE_INVALID` (status), `ERR_JSON_INVALID`, `ERR_DISCOVERY_ISSUER_MISMATCH`,
+/// `ERR_DISCOVERY_INVALID`.
+pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str) -> Result<ProviderMetadata> {
+    if response.status != 200 {
+        return Err(Error::OAuthResponseInvalid { reason: "discovery did not answer 200", status: response.status });
+    }
+    let meta: ProviderMetadata =
+        serde_json::from_str(&response.body).map_err(|e| Error::json("discovery document", e))?;
+    if meta.issuer != expected_issuer {
+        return Err(Error::DiscoveryIssuerMismatch { found: meta.issuer });
+    }
+    for (url, reason) in [
+        (&meta.authorization_endpoint, "\"authorization_endpoint\" is not an absolute http(s) URL"),
+        (&meta.token_endpoint, "\"token_endpoint\" is not an absolute http(s) URL"),
+        (&meta.jwks_uri, "\"jwks_uri\" is not an absolute http(s) URL"),
+    ] {
+        normalize_htu(url).map_err(|_| Error::DiscoveryInvalid { reason })?;
+    }
+    Ok(meta)
+}
+
+// ---- Authorization request and callback ------------------------------------------------------
+
+/// The parameters of a key-bound authorization request (KB §2.1, spec.md §2.4).
+#[derive(Clone, Copy, Debug)]
+pub struct AuthorizationRequest<'a> {
+    /// From discovery.
+    pub authorization_endpoint: &'a str,
+    /// The client.
+    pub client_id: &'a str,
+    /// Registered redirect URI.
+    pub redirect_uri: &'a str,
+    /// Requested scopes, space-separated; `openid` and (with `dpop_jkt`) `bound_key` are added
+    /// when missing.
+    pub scope: &'a str,
+    /// CSRF `state`.
+    pub state: &'a str,
+    /// OIDC `nonce`.
+    pub nonce: &'a str,
+    /// PKCE S256 challenge.
+    pub code_challenge: &'a str,
+    /// Thumbprint of the binding key; `None` for an unbound login.
+    pub dpop_jkt: Option<&'a str>,
+}
+
+/// The scope string actually requested: the caller's scopes plus `openid` (and `bound_key`
+/// when binding), without duplicates, in a stable order.
+pub fn effective_scope(scope: &str, bind: bool) -> String {
+    let mut scopes: Vec<&str> = Vec::new();
+    for s in std::iter::once("openid").chain(scope.split(' ')).chain(bind.then_some("bound_key")) {
+        if !s.is_empty() && !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
+    scopes.join(" ")
+}
+
+/// Builds the authorization URL (`response_type=code`, PKCE S256, `dpop_jkt`).
+///
+/// # Errors
+/// `ERR_URL_INVALID` for the endpoint or redirect URI; `ERR_INVALID_ARGUMENT` for empty values.
+pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
+    normalize_htu(req.authorization_endpoint)?;
+    normalize_htu(req.redirect_uri)?;
+    for (name, value) in [("clientId", req.client_id), ("state", req.state), ("nonce", req.nonce), ("codeChallenge", req.code_challenge)] {
+        if value.is_empty() {
+            return Err(Error::arg(name, "must not be empty"));
+        }
+    }
+    let scope = effective_scope(req.scope, req.dpop_jkt.is_some());
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query
+        .append_pair("response_type", "code")
+        .append_pair("client_id", req.client_id)
+        .append_pair("redirect_uri", req.redirect_uri)
+        .append_pair("scope", &scope)
+        .append_pair("state", req.state)
+        .append_pair("nonce", req.nonce)
+        .append_pair("code_challenge", req.code_challenge)
+        .append_pair("code_challenge_method", "S256");
+    if let Some(jkt) = req.dpop_jkt {
+        query.append_pair("dpop_jkt", jkt);
+    }
+    // `+` for spaces is form encoding; authorization servers decode the query as such.
+    let sep = if req.authorization_endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{}{sep}{}", req.authorization_endpoint, query.finish()))
+}
+
+/// The parameters of an authorization response (the callback URL's query).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct CallbackParams {
+    /// `state`.
+    pub state: Option<String>,
+    /// `code`.
+    pub code: Option<Secret>,
+    /// RFC 9207 `iss`.
+    pub iss: Option<String>,
+    /// `error`.
+    pub error: Option<String>,
+    /// `error_description`.
+    pub error_description: Option<String>,
+}
+
+/// Reads the callback parameters from a full callback URL or its query string.
+pub fn parse_callback(url_or_query: &str) -> CallbackParams {
+    let query = match url_or_query.split_once('?') {
+        Some((_, q)) => q,
+        None => url_or_query,
+    };
+    let query = query.split('#').next().unwrap_or("");
+    let mut out = CallbackParams::default();
+    for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        let v = v.into_owned();
+        match k.as_ref() {
+            "state" => out.state = Some(v),
+            "code" => out.code = Some(Secret::new(v)),
+            "iss" => out.iss = Some(v),
+            "error" => out.error = Some(v),
+            "error_description" => out.error_description = Some(v),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Checks a callback against what we sent, in this order: `state` (before anything else),
+/// RFC 9207 `iss` (required when `iss_required`), then an OAuth error, then `code`. Returns the
+/// code.
+///
+/// # Errors
+/// `ERR_STATE_MISMATCH`, `ERR_ISS_MISMATCH`, `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID` (no
+/// code).
+pub fn check_callback(params: &CallbackParams, expected_state: &str, issuer: &str, iss_required: bool) -> Result<Secret> {
+    if params.state.as_deref() != Some(expected_state) {
+        return Err(Error::StateMismatch);
+    }
+    match params.iss.as_deref() {
+        Some(iss) if iss != issuer => return Err(Error::IssMismatch),
+        None if iss_required => return Err(Error::IssMismatch),
+        _ => {}
+    }
+    if let Some(error) = &params.error {
+        return Err(Error::OAuthError { error: error.clone(), description: params.error_description.clone(), status: 0 });
+    }
+    params
+        .code
+        .clone()
+        .filter(|c| !c.expose().is_empty())
+        .ok_or(Error::OAuthResponseInvalid { reason: "the callback has neither code nor error", status: 0 })
+}
+
+// ---- Token endpoint --------------------------------------------------------------------------
+
+fn token_request(token_endpoint: &str, dpop_proof: &str, form: form_urlencoded::Serializer<'_, String>) -> HttpRequest {
+    let mut form = form;
+    HttpRequest {
+        method: "POST",
+        url: token_endpoint.to_owned(),
+        headers: vec![
+            ("content-type", "application/x-www-form-urlencoded".to_owned()),
+            ("accept", "application/json".to_owned()),
+            ("dpop", dpop_proof.to_owned()),
+        ],
+        body: form.finish(),
+    }
+}
+
+/// The code exchange (KB §2.3): `grant_type=authorization_code` with PKCE and a DPoP proof that
+/// carries `c_s256` over `code`.
+pub fn code_token_request(
+    token_endpoint: &str,
+    code: &str,
+    redirect_uri: &str,
+    code_verifier: &str,
+    client_id: &str,
+    dpop_proof: &str,
+) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code)
+        .append_pair("redirect_uri", redirect_uri)
+        .append_pair("code_verifier", code_verifier)
+        .append_pair("client_id", client_id);
+    token_request(token_endpoint, dpop_proof, form)
+}
+
+/// The refresh (KB §5): a new proof from the same key, without `c_s256`.
+pub fn refresh_token_request(token_endpoint: &str, refresh_token: &str, client_id: &str, dpop_proof: &str) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token)
+        .append_pair("client_id", client_id);
+    token_request(token_endpoint, dpop_proof, form)
+}
+
+/// How the access token must be presented.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TokenType {
+    /// `Authorization: Bearer` (authentik, and OPs that bind only the ID Token).
+    Bearer,
+    /// `Authorization: DPoP` plus a proof with `ath` (RFC 9449 §7).
+    Dpop,
+    /// Anything else, as received.
+    Other(String),
+}
+
+/// A successful token response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: Secret,
+    /// `token_type`, compared case-insensitively (RFC 6749 §7.1).
+    pub token_type: TokenType,
+    /// Lifetime in seconds.
+    pub expires_in: Option<i64>,
+    /// A (possibly rotated) refresh token.
+    pub refresh_token: Option<Secret>,
+    /// The ID Token, not yet validated.
+    pub id_token: Option<String>,
+    /// Granted scopes (a hint).
+    pub scope: Option<String>,
+    /// A `DPoP-Nonce` sent with the success; use it for the next request (RFC 9449 §8.2).
+    pub dpop_nonce: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawToken {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    expires_in: Option<f64>,
+    refresh_token: Option<String>,
+    id_token: Option<String>,
+    scope: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct RawError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+fn is_json(response: &HttpResponse) -> bool {
+    response.content_type.as_deref().is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        media == "application/json" || media.ends_with("+json")
+    })
+}
+
+/// Processes a token response (code exchange or refresh).
+///
+/// # Errors
+/// `ERR_USE_DPOP_NONCE` (400 `use_dpop_nonce` with a `DPoP-Nonce`: retry once), `ERR_OAUTH_ERROR`
+/// (a 4xx RFC 6749 §5.2 body), `ERR_OAUTH_RESPONSE_INVALID` (5xx, HTML, non-JSON, missing
+/// `access_token`/`token_type`).
+pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> {
+    let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
+    if response.status != 200 {
+        if (400..500).contains(&response.status) && is_json(response) {
+            if let Ok(RawError { error: Some(error), error_description }) = serde_json::from_str(&response.body) {
+                if error == "use_dpop_nonce" {
+                    if let Some(nonce) = response.dpop_nonce.clone().filter(|n| !n.is_empty()) {
+                        return Err(Error::UseDpopNonce { nonce });
+                    }
+                }
+                return Err(Error::OAuthError { error, description: error_description, status: response.status });
+            }
+        }
+        return Err(invalid("the token endpoint answered an error without an OAuth error body"));
+    }
+    if !is_json(response) {
+        return Err(invalid("the token response is not JSON"));
+    }
+    let raw: RawToken = serde_json::from_str(&response.body).map_err(|e| Error::json("token response", e))?;
+    let access_token = raw.access_token.filter(|t| !t.is_empty()).ok_or(invalid("no \"access_token\""))?;
+    let token_type = match raw.token_type.ok_or(invalid("no \"token_type\""))? {
+        t if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
+        t if t.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
+        t => TokenType::Other(t),
+    };
+    Ok(TokenResponse {
+        access_token: Secret::new(access_token),
+        token_type,
+        expires_in: raw.expires_in.filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as i64),
+        refresh_token: raw.refresh_token.map(Secret::new),
+        id_token: raw.id_token,
+        scope: raw.scope,
+        dpop_nonce: response.dpop_nonce.clone(),
+    })
+}

@@ -1,0 +1,211 @@
+//! Native tests of the endpoint builders and processors against the spec.md §5 worked example,
+//! with one negative test per refusal, each asserting its code.
+#![cfg(not(target_arch = "wasm32"))]
+
+use keybound::protocol::oauth::{self, AuthorizationRequest, HttpResponse, TokenType};
+use keybound::{Error, ErrorCode};
+
+const DISCOVERY: &str = r#"{
+  "issuer": "https://op.example.com",
+  "authorization_endpoint": "https://op.example.com/authorize",
+  "token_endpoint": "https://op.example.com/token",
+  "device_authorization_endpoint": "https://op.example.com/device_authorization",
+  "jwks_uri": "https://op.example.com/jwks",
+  "scopes_supported": ["openid", "profile", "email", "offline_access", "bound_key"],
+  "response_types_supported": ["code"],
+  "id_token_signing_alg_values_supported": ["ES256", "RS256"],
+  "dpop_signing_alg_values_supported": ["ES256", "PS256"],
+  "code_challenge_methods_supported": ["S256"],
+  "authorization_response_iss_parameter_supported": true
+}"#;
+
+fn json_response(status: u16, body: &str) -> HttpResponse {
+    HttpResponse { status, content_type: Some("application/json; charset=utf-8".into()), dpop_nonce: None, body: body.into() }
+}
+
+#[test]
+fn discovery_of_the_worked_example() {
+    let req = oauth::discovery_request("https://op.example.com").unwrap();
+    assert_eq!(req.url, "https://op.example.com/.well-known/openid-configuration");
+    let meta = oauth::process_discovery_response(&json_response(200, DISCOVERY), "https://op.example.com").unwrap();
+    assert_eq!(meta.token_endpoint, "https://op.example.com/token");
+    assert!(meta.advertises_bound_key());
+    assert!(meta.authorization_response_iss_parameter_supported);
+    assert_eq!(meta.dpop_signing_alg_values_supported, ["ES256", "PS256"]);
+}
+
+#[test]
+fn discovery_refusals() {
+    let code = |r: Result<_, Error>| r.map(|_: oauth::ProviderMetadata| ()).unwrap_err().code();
+    assert_eq!(
+        code(oauth::process_discovery_response(&json_response(200, DISCOVERY), "https://op.example.com/")),
+        ErrorCode::DiscoveryIssuerMismatch
+    );
+    let bad_endpoint = DISCOVERY.replace("\"https://op.example.com/token\"", "\"/token\"");
+    assert_eq!(code(oauth::process_discovery_response(&json_response(200, &bad_endpoint), "https://op.example.com")), ErrorCode::DiscoveryInvalid);
+    let no_jwks = DISCOVERY.replace("\"jwks_uri\"", "\"jwks\"");
+    assert_eq!(code(oauth::process_discovery_response(&json_response(200, &no_jwks), "https://op.example.com")), ErrorCode::JsonInvalid);
+    assert_eq!(code(oauth::process_discovery_response(&json_response(404, "{}"), "https://op.example.com")), ErrorCode::OAuthResponseInvalid);
+}
+
+#[test]
+fn issuers_must_be_https_or_loopback_http() {
+    for ok in ["https://op.example.com", "http://localhost:8080", "http://127.0.0.1:9000/realms/x", "http://[::1]:80"] {
+        oauth::check_issuer(ok).unwrap();
+    }
+    for bad in ["http://op.example.com", "http://localhost.evil.example", "https://op.example.com?x=1", "ftp://op.example.com"] {
+        assert_eq!(oauth::check_issuer(bad).unwrap_err().code(), ErrorCode::UrlInvalid, "{bad}");
+    }
+}
+
+#[test]
+fn authorization_url_of_the_worked_example() {
+    let url = oauth::authorization_url(&AuthorizationRequest {
+        authorization_endpoint: "https://op.example.com/authorize",
+        client_id: "s6BhdRkqt3",
+        redirect_uri: "https://app.example.com/cb",
+        scope: "profile offline_access",
+        state: "Hx3pQ9vZt1",
+        nonce: "n-0S6_WzA2Mj-7c1e",
+        code_challenge: "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps",
+        dpop_jkt: Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+    })
+    .unwrap();
+    let (base, query) = url.split_once('?').unwrap();
+    assert_eq!(base, "https://op.example.com/authorize");
+    let mut pairs: Vec<(String, String)> = form_pairs(query);
+    pairs.sort();
+    let mut want: Vec<(String, String)> = [
+        ("response_type", "code"),
+        ("client_id", "s6BhdRkqt3"),
+        ("redirect_uri", "https://app.example.com/cb"),
+        ("scope", "openid profile offline_access bound_key"),
+        ("state", "Hx3pQ9vZt1"),
+        ("nonce", "n-0S6_WzA2Mj-7c1e"),
+        ("code_challenge", "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps"),
+        ("code_challenge_method", "S256"),
+        ("dpop_jkt", "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(pairs, want);
+    // No binding: no bound_key, no dpop_jkt.
+    assert_eq!(oauth::effective_scope("openid email", false), "openid email");
+    assert_eq!(oauth::effective_scope("bound_key email", true), "openid bound_key email");
+}
+
+fn form_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .map(|kv| {
+            let (k, v) = kv.split_once('=').unwrap();
+            let decode = |s: &str| {
+                let s = s.replace('+', " ");
+                let mut out = Vec::new();
+                let b = s.as_bytes();
+                let mut i = 0;
+                while i < b.len() {
+                    if b[i] == b'%' {
+                        out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
+                        i += 3;
+                    } else {
+                        out.push(b[i]);
+                        i += 1;
+                    }
+                }
+                String::from_utf8(out).unwrap()
+            };
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+#[test]
+fn callback_of_the_worked_example() {
+    let params = oauth::parse_callback("https://app.example.com/cb?code=Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fop.example.com");
+    let code = oauth::check_callback(&params, "Hx3pQ9vZt1", "https://op.example.com", true).unwrap();
+    assert_eq!(code.expose(), "Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE");
+    assert!(!format!("{params:?}").contains("Q3Jk"), "the code is redacted in Debug");
+}
+
+#[test]
+fn callback_refusals_state_first() {
+    let check = |url: &str, iss_required: bool| {
+        oauth::check_callback(&oauth::parse_callback(url), "Hx3pQ9vZt1", "https://op.example.com", iss_required).unwrap_err()
+    };
+    let iss = "iss=https%3A%2F%2Fop.example.com";
+    assert_eq!(check(&format!("/cb?code=c&state=other&{iss}"), true).code(), ErrorCode::StateMismatch);
+    assert_eq!(check(&format!("/cb?code=c&{iss}"), true).code(), ErrorCode::StateMismatch);
+    // An error response with a wrong state is a state failure, not an OP error.
+    assert_eq!(check(&format!("/cb?error=access_denied&state=forged&{iss}"), true).code(), ErrorCode::StateMismatch);
+    assert_eq!(check("/cb?code=c&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fevil.example", false).code(), ErrorCode::IssMismatch);
+    assert_eq!(check("/cb?code=c&state=Hx3pQ9vZt1", true).code(), ErrorCode::IssMismatch);
+    let err = check(&format!("/cb?error=access_denied&error_description=User+said+no&state=Hx3pQ9vZt1&{iss}"), true);
+    assert_eq!(err, Error::OAuthError { error: "access_denied".into(), description: Some("User said no".into()), status: 0 });
+    assert_eq!(check(&format!("/cb?state=Hx3pQ9vZt1&{iss}"), true).code(), ErrorCode::OAuthResponseInvalid);
+    // Without RFC 9207 support a missing iss is fine.
+    oauth::check_callback(&oauth::parse_callback("/cb?code=c&state=Hx3pQ9vZt1"), "Hx3pQ9vZt1", "https://op.example.com", false).unwrap();
+}
+
+#[test]
+fn token_requests_of_the_worked_example() {
+    let req = oauth::code_token_request(
+        "https://op.example.com/token",
+        "Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE",
+        "https://app.example.com/cb",
+        "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE",
+        "s6BhdRkqt3",
+        "proof.jws.here",
+    );
+    assert_eq!(req.method, "POST");
+    assert_eq!(
+        req.body,
+        "grant_type=authorization_code&code=Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE&redirect_uri=https%3A%2F%2Fapp.example.com%2Fcb&code_verifier=Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE&client_id=s6BhdRkqt3"
+    );
+    assert!(req.headers.contains(&("dpop", "proof.jws.here".to_owned())));
+    assert!(req.headers.contains(&("content-type", "application/x-www-form-urlencoded".to_owned())));
+    let refresh = oauth::refresh_token_request("https://op.example.com/token", "8xLOxBtZp8-rt-1", "s6BhdRkqt3", "p");
+    assert_eq!(refresh.body, "grant_type=refresh_token&refresh_token=8xLOxBtZp8-rt-1&client_id=s6BhdRkqt3");
+}
+
+#[test]
+fn token_response_of_the_worked_example() {
+    let body = r#"{"access_token":"SlAV32hkKG","token_type":"Bearer","expires_in":3600,"refresh_token":"8xLOxBtZp8-rt-1","scope":"openid profile offline_access bound_key","id_token":"eyJ.x.y"}"#;
+    let t = oauth::process_token_response(&json_response(200, body)).unwrap();
+    assert_eq!(t.token_type, TokenType::Bearer);
+    assert_eq!(t.access_token.expose(), "SlAV32hkKG");
+    assert_eq!(t.refresh_token.as_ref().map(|r| r.expose()), Some("8xLOxBtZp8-rt-1"));
+    assert_eq!(t.expires_in, Some(3600));
+    assert!(!format!("{t:?}").contains("SlAV32hkKG"), "tokens are redacted in Debug");
+    // token_type is case-insensitive; a nonce on a 200 is kept.
+    let dpop = HttpResponse { dpop_nonce: Some("n-2".into()), ..json_response(200, &body.replace("\"Bearer\"", "\"dpop\"")) };
+    let t = oauth::process_token_response(&dpop).unwrap();
+    assert_eq!(t.token_type, TokenType::Dpop);
+    assert_eq!(t.dpop_nonce.as_deref(), Some("n-2"));
+}
+
+#[test]
+fn token_response_refusals() {
+    let nonce = HttpResponse {
+        dpop_nonce: Some("eyJ7S_zG.eyJH0-Z.HX4w-7v".into()),
+        ..json_response(400, r#"{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}"#)
+    };
+    let err = oauth::process_token_response(&nonce).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::UseDpopNonce);
+    assert_eq!(err, Error::UseDpopNonce { nonce: "eyJ7S_zG.eyJH0-Z.HX4w-7v".into() });
+    // use_dpop_nonce without a DPoP-Nonce header cannot be retried: a plain OAuth error.
+    let no_header = json_response(400, r#"{"error":"use_dpop_nonce"}"#);
+    assert_eq!(oauth::process_token_response(&no_header).unwrap_err().code(), ErrorCode::OAuthError);
+    let grant = json_response(400, r#"{"error":"invalid_grant"}"#);
+    assert_eq!(oauth::process_token_response(&grant).unwrap_err().code(), ErrorCode::OAuthError);
+    let html = HttpResponse { status: 500, content_type: Some("text/html".into()), dpop_nonce: None, body: "<h1>oops</h1>".into() };
+    assert_eq!(oauth::process_token_response(&html).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+    let html_ok = HttpResponse { status: 200, ..html };
+    assert_eq!(oauth::process_token_response(&html_ok).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+    let no_at = json_response(200, r#"{"token_type":"Bearer"}"#);
+    assert_eq!(oauth::process_token_response(&no_at).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+    let not_json = json_response(200, "{");
+    assert_eq!(oauth::process_token_response(&not_json).unwrap_err().code(), ErrorCode::JsonInvalid);
+}
