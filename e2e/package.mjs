@@ -22,7 +22,7 @@ const unionOf = (dts) => {
 
 await test('exports use the JS casing', () => {
   for (const name of ['generateDPoPKeyPair', 'loadDPoPKeyPair', 'deleteDPoPKeyPair', 'createDPoPProof',
-    'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes', 'DPoPKeyPair']) {
+    'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes']) {
     assert(typeof mod[name] === 'function', `missing export ${name}`);
   }
 });
@@ -41,7 +41,8 @@ for (const target of ['web', 'bundler']) {
     const dts = readFileSync(`${root}pkg/${target}/keybound.d.ts`, 'utf8');
     for (const s of ['createDPoPProof(key: DPoPKeyPair, options: DPoPProofOptions): Promise<string>',
       'generateDPoPKeyPair(options?: GenerateDPoPKeyPairOptions | null): Promise<DPoPKeyPair>',
-      'calculateJwkThumbprint(jwk: JWK): string', 'export interface KeyboundError extends Error']) {
+      'calculateJwkThumbprint(jwk: JWK): string', 'export interface KeyboundError extends Error',
+      'export interface DPoPKeyPair {', 'loadDPoPKeyPair(id: string): Promise<DPoPKeyPair>']) {
       assert(dts.includes(s), `missing: ${s}`);
     }
   });
@@ -61,6 +62,21 @@ await test('errors are real Errors with a stable code', () => {
   assert(caught.code === 'ERR_JWK_PRIVATE_KEY', `code ${caught?.code}`);
   try { mod.calculatePKCECodeChallenge('short'); caught = null; } catch (e) { caught = e; }
   assert(caught?.code === 'ERR_PKCE_VERIFIER_INVALID', `code ${caught?.code}`);
+});
+
+await test('wrong argument types are coded errors, never traps', async () => {
+  for (const bad of [42, {}, null, undefined]) {
+    let caught;
+    try { mod.calculatePKCECodeChallenge(bad); } catch (e) { caught = e; }
+    assert(caught?.code === 'ERR_INVALID_ARGUMENT' && caught.argument === 'verifier', `verifier ${String(bad)}: ${caught}`);
+    caught = await mod.loadDPoPKeyPair(bad).then(() => null, (e) => e);
+    assert(caught?.code === 'ERR_INVALID_ARGUMENT' && caught.argument === 'id', `id ${String(bad)}: ${caught}`);
+  }
+  // A wrong key is a rejection (not a synchronous throw) with a code.
+  const p = mod.createDPoPProof({ id: 'x', jkt: 'y' }, { htm: 'POST', htu: 'https://op.example.com/token' });
+  assert(p instanceof Promise, 'createDPoPProof returns a promise even for a bad key');
+  const e = await p.then(() => null, (err) => err);
+  assert(e?.code === 'ERR_INVALID_ARGUMENT' && e.argument === 'key', `key: ${e}`);
 });
 
 let failed = 0;

@@ -140,6 +140,8 @@ error_codes! {
     KeyStore = "ERR_KEY_STORE",
     /// No key is stored under the requested id.
     KeyNotFound = "ERR_KEY_NOT_FOUND",
+    /// A key is already stored under that id; it is never silently replaced.
+    KeyExists = "ERR_KEY_EXISTS",
     /// A stored key record had an unknown version or shape.
     KeyRecordInvalid = "ERR_KEY_RECORD_INVALID",
     /// An unexpected JavaScript exception.
@@ -359,6 +361,11 @@ pub enum Error {
         /// The id looked up.
         id: String,
     },
+    /// The id is taken.
+    KeyExists {
+        /// The id.
+        id: String,
+    },
     /// A stored record was unusable.
     KeyRecordInvalid {
         /// What is wrong with it.
@@ -427,6 +434,7 @@ impl Error {
             Error::KeyStoreUnavailable => ErrorCode::KeyStoreUnavailable,
             Error::KeyStore { .. } => ErrorCode::KeyStore,
             Error::KeyNotFound { .. } => ErrorCode::KeyNotFound,
+            Error::KeyExists { .. } => ErrorCode::KeyExists,
             Error::KeyRecordInvalid { .. } => ErrorCode::KeyRecordInvalid,
             Error::Js { .. } => ErrorCode::Js,
         }
@@ -531,6 +539,7 @@ impl fmt::Display for Error {
             Error::KeyStoreUnavailable => f.write_str("IndexedDB is unavailable in this context"),
             Error::KeyStore { operation, message } => write!(f, "IndexedDB {operation} failed: {message}"),
             Error::KeyNotFound { id } => write!(f, "no key is stored under id \"{id}\""),
+            Error::KeyExists { id } => write!(f, "a key is already stored under id \"{id}\""),
             Error::KeyRecordInvalid { reason } => write!(f, "stored key record is unusable: {reason}"),
             Error::Js { name, message } => write!(f, "unexpected JavaScript exception {name}: {message}"),
         }

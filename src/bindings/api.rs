@@ -2,11 +2,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
 use super::errors::{core_to_js, to_js};
+use crate::browser::dpop_key::sign_proof;
+use crate::browser::js::now_secs;
 use crate::browser::{subtle, DpopKeyPair};
 use crate::error::{Error, ErrorCode};
 use crate::protocol::dpop::ProofParams;
@@ -27,6 +28,25 @@ export interface JWK {
   alg?: string;
   use?: string;
   [member: string]: unknown;
+}
+
+/**
+ * A DPoP key pair: an ECDSA P-256 `CryptoKeyPair` whose private key is non-extractable, with its
+ * public JWK and thumbprint computed once. A frozen plain object; pass it to `createDPoPProof`.
+ */
+export interface DPoPKeyPair {
+  /** The IndexedDB id of the key (its thumbprint unless another id was given). */
+  readonly id: string;
+  /** The RFC 7638 SHA-256 thumbprint of the public key: the `dpop_jkt`. */
+  readonly jkt: string;
+  /** The JWS algorithm of its proofs. */
+  readonly alg: "ES256";
+  /** Whether the key pair is stored in IndexedDB. */
+  readonly persisted: boolean;
+  /** The public key as a JWK (only `kty`, `crv`, `x`, `y`). */
+  readonly publicJwk: Readonly<JWK>;
+  /** The WebCrypto key pair; `keyPair.privateKey.extractable` is `false`. */
+  readonly keyPair: CryptoKeyPair;
 }
 
 export interface GenerateDPoPKeyPairOptions {
@@ -52,12 +72,10 @@ export interface DPoPProofOptions {
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(typescript_type = "GenerateDPoPKeyPairOptions")]
-    pub type GenerateOptions;
-    #[wasm_bindgen(typescript_type = "DPoPProofOptions")]
-    pub type ProofOptions;
     #[wasm_bindgen(typescript_type = "JWK")]
     pub type JsJwk;
+    #[wasm_bindgen(typescript_type = "GenerateDPoPKeyPairOptions")]
+    pub type GenerateOptions;
 }
 
 type JsFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
@@ -85,66 +103,71 @@ fn req_string(obj: &JsValue, name: &'static str) -> Result<String, JsValue> {
     opt_string(obj, name)?.ok_or_else(|| core_to_js(Error::arg(name, "is required")))
 }
 
-/// A DPoP key pair: an ECDSA P-256 `CryptoKeyPair` whose private key is non-extractable, with
-/// its public JWK and thumbprint computed once. Free it with `.free()` when done (or let the
-/// garbage collector do it).
-#[wasm_bindgen(js_name = DPoPKeyPair)]
-pub struct JsDpopKeyPair {
-    inner: Rc<DpopKeyPair>,
+/// The property (a registered symbol, not enumerable) under which a `DPoPKeyPair` object keeps
+/// its encoded proof header, computed once when the key was generated or loaded.
+const HEADER_SYMBOL: &str = "keybound.dpopHeader";
+
+fn header_symbol() -> JsValue {
+    js_sys::Symbol::for_(HEADER_SYMBOL).into()
 }
 
-#[wasm_bindgen(js_class = DPoPKeyPair)]
-impl JsDpopKeyPair {
-    /// The IndexedDB id of the key (the thumbprint unless another id was given).
-    #[wasm_bindgen(getter)]
-    pub fn id(&self) -> String {
-        self.inner.id().to_owned()
+/// Builds the frozen JavaScript `DPoPKeyPair` object for a key.
+fn key_object(key: &DpopKeyPair) -> Result<JsValue, JsValue> {
+    let public_jwk = js_sys::JSON::parse(&key.public_jwk().canonical_json())?;
+    js_sys::Object::freeze(public_jwk.unchecked_ref::<js_sys::Object>());
+    let obj = js_sys::Object::new();
+    for (name, value) in [
+        ("id", JsValue::from_str(key.id())),
+        ("jkt", JsValue::from_str(key.jkt())),
+        ("alg", JsValue::from_str("ES256")),
+        ("persisted", JsValue::from_bool(key.persisted())),
+        ("publicJwk", public_jwk),
+        ("keyPair", key.key_pair().into()),
+    ] {
+        js_sys::Reflect::set(&obj, &JsValue::from_str(name), &value)?;
     }
+    let hidden = js_sys::Object::new();
+    js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::from_str(key.header_encoded()))?;
+    js_sys::Object::define_property(&obj, &header_symbol(), &hidden);
+    Ok(js_sys::Object::freeze(&obj).into())
+}
 
-    /// The RFC 7638 SHA-256 thumbprint of the public key: the `dpop_jkt`.
-    #[wasm_bindgen(getter)]
-    pub fn jkt(&self) -> String {
-        self.inner.jkt().to_owned()
-    }
+fn bad_key() -> JsValue {
+    core_to_js(Error::arg("key", "must be a DPoPKeyPair from generateDPoPKeyPair or loadDPoPKeyPair"))
+}
 
-    /// The JWS algorithm of proofs made with this key: always `"ES256"`.
-    #[wasm_bindgen(getter)]
-    pub fn alg(&self) -> String {
-        "ES256".to_owned()
+/// Reads the private key and cached header back from a `DPoPKeyPair` object.
+fn key_parts(key: &JsValue) -> Result<(web_sys::CryptoKey, String), JsValue> {
+    if !key.is_object() {
+        return Err(bad_key());
     }
+    let header = js_sys::Reflect::get(key, &header_symbol()).ok().and_then(|h| h.as_string()).ok_or_else(bad_key)?;
+    let private_key = get(&get(key, "keyPair"), "privateKey");
+    let private_key = private_key.dyn_into::<web_sys::CryptoKey>().map_err(|_| bad_key())?;
+    Ok((private_key, header))
+}
 
-    /// Whether the key pair is stored in IndexedDB.
-    #[wasm_bindgen(getter)]
-    pub fn persisted(&self) -> bool {
-        self.inner.persisted()
-    }
-
-    /// The public key as a JWK (only `kty`, `crv`, `x`, `y`).
-    #[wasm_bindgen(getter, js_name = publicJwk)]
-    pub fn public_jwk(&self) -> Result<JsJwk, JsValue> {
-        let json = self.inner.public_jwk().canonical_json();
-        Ok(js_sys::JSON::parse(&json)?.unchecked_into())
-    }
-
-    /// The underlying WebCrypto `CryptoKeyPair`. Its `privateKey.extractable` is `false`.
-    #[wasm_bindgen(getter, js_name = keyPair)]
-    pub fn key_pair(&self) -> web_sys::CryptoKeyPair {
-        self.inner.key_pair().clone()
-    }
+/// A string argument, checked here so that a wrong type is a coded error, not a trap.
+fn string_arg(value: &JsValue, name: &'static str) -> Result<String, JsValue> {
+    value.as_string().ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
 }
 
 /// Generates a DPoP key pair: ECDSA P-256 with a non-extractable private key, stored in
 /// IndexedDB unless `persist: false`.
 ///
 /// Rejects with `ERR_CRYPTO_UNAVAILABLE` outside a secure context, `ERR_KEY_STORE_UNAVAILABLE`
-/// without IndexedDB, `ERR_KEY_STORE` when storing fails.
+/// without IndexedDB, `ERR_KEY_EXISTS` when the id is taken (a stored key is never replaced),
+/// `ERR_KEY_STORE` when storing fails.
 #[wasm_bindgen(js_name = generateDPoPKeyPair, unchecked_return_type = "Promise<DPoPKeyPair>")]
 pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promise {
-    let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+    // An extern type (no JS-side type check) keeps the parameter optional in the .d.ts; the
+    // value is checked here.
+    let options: Option<JsValue> = options.map(Into::into);
     promise(Box::pin(async move {
-        let (id, persist) = if options.is_undefined() || options.is_null() {
-            (None, true)
-        } else {
+        let (id, persist) = if let Some(options) = options.filter(|o| !o.is_undefined() && !o.is_null()) {
+            if !options.is_object() {
+                return Err(core_to_js(Error::arg("options", "must be an object")));
+            }
             let persist = get(&options, "persist");
             let persist = if persist.is_undefined() {
                 true
@@ -152,9 +175,11 @@ pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promi
                 persist.as_bool().ok_or_else(|| core_to_js(Error::arg("persist", "must be a boolean")))?
             };
             (opt_string(&options, "id")?, persist)
+        } else {
+            (None, true)
         };
         let key = DpopKeyPair::generate(id, persist).await.map_err(to_js)?;
-        Ok(JsDpopKeyPair { inner: Rc::new(key) }.into())
+        key_object(&key)
     }))
 }
 
@@ -163,17 +188,19 @@ pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promi
 /// Rejects with `ERR_KEY_NOT_FOUND` when there is none, `ERR_KEY_RECORD_INVALID` for a record
 /// keybound cannot read.
 #[wasm_bindgen(js_name = loadDPoPKeyPair, unchecked_return_type = "Promise<DPoPKeyPair>")]
-pub fn load_dpop_key_pair(id: String) -> js_sys::Promise {
+pub fn load_dpop_key_pair(#[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> js_sys::Promise {
     promise(Box::pin(async move {
+        let id = string_arg(&id, "id")?;
         let key = DpopKeyPair::load(&id).await.map_err(to_js)?;
-        Ok(JsDpopKeyPair { inner: Rc::new(key) }.into())
+        key_object(&key)
     }))
 }
 
 /// Deletes the DPoP key pair stored under `id`. Resolves to whether one existed.
 #[wasm_bindgen(js_name = deleteDPoPKeyPair, unchecked_return_type = "Promise<boolean>")]
-pub fn delete_dpop_key_pair(id: String) -> js_sys::Promise {
+pub fn delete_dpop_key_pair(#[wasm_bindgen(unchecked_param_type = "string")] id: JsValue) -> js_sys::Promise {
     promise(Box::pin(async move {
+        let id = string_arg(&id, "id")?;
         let existed = DpopKeyPair::delete(&id).await.map_err(to_js)?;
         Ok(existed.into())
     }))
@@ -181,11 +208,14 @@ pub fn delete_dpop_key_pair(id: String) -> js_sys::Promise {
 
 /// Creates a DPoP proof (RFC 9449 §4.2) signed by `key`: `typ` `dpop+jwt`, the public `jwk`, a
 /// fresh `jti`, `htm`, normalized `htu`, integer `iat`, and `nonce`, `ath`, `c_s256` when asked.
+/// Every failure, including a wrong `key`, is a rejection with a code.
 #[wasm_bindgen(js_name = createDPoPProof, unchecked_return_type = "Promise<string>")]
-pub fn create_dpop_proof(key: &JsDpopKeyPair, options: ProofOptions) -> js_sys::Promise {
-    let key = Rc::clone(&key.inner);
-    let options: JsValue = options.into();
+pub fn create_dpop_proof(
+    #[wasm_bindgen(unchecked_param_type = "DPoPKeyPair")] key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "DPoPProofOptions")] options: JsValue,
+) -> js_sys::Promise {
     promise(Box::pin(async move {
+        let (private_key, header) = key_parts(&key)?;
         if !options.is_object() {
             return Err(core_to_js(Error::arg("options", "must be an object with htm and htu")));
         }
@@ -201,7 +231,7 @@ pub fn create_dpop_proof(key: &JsDpopKeyPair, options: ProofOptions) -> js_sys::
             access_token: access_token.as_deref(),
             code: code.as_deref(),
         };
-        let proof = key.proof(&params).await.map_err(to_js)?;
+        let proof = sign_proof(&private_key, &header, &params, now_secs()).await.map_err(to_js)?;
         Ok(proof.into())
     }))
 }
@@ -225,8 +255,8 @@ pub fn calculate_jwk_thumbprint(jwk: JsJwk) -> Result<String, JsValue> {
 
 /// The PKCE S256 `code_challenge` for a code verifier (RFC 7636 §4.2).
 #[wasm_bindgen(js_name = calculatePKCECodeChallenge)]
-pub fn calculate_pkce_code_challenge(verifier: String) -> Result<String, JsValue> {
-    pkce::code_challenge(&verifier).map_err(core_to_js)
+pub fn calculate_pkce_code_challenge(#[wasm_bindgen(unchecked_param_type = "string")] verifier: JsValue) -> Result<String, JsValue> {
+    pkce::code_challenge(&string_arg(&verifier, "verifier")?).map_err(core_to_js)
 }
 
 /// A fresh PKCE code verifier: 32 random bytes, base64url (43 characters).

@@ -33,16 +33,17 @@ impl DpopKeyPair {
     }
 
     /// Generates a fresh key pair (private key non-extractable). With `persist`, stores it in
-    /// IndexedDB under `id` (default: the key's thumbprint), so it survives a reload.
+    /// IndexedDB under `id` (default: the key's thumbprint), so it survives a reload. An id that
+    /// is already taken is refused: a stored key is never silently replaced.
     ///
     /// # Errors
     /// `ERR_CRYPTO_UNAVAILABLE`, `ERR_CRYPTO_OPERATION`, and with `persist`
-    /// `ERR_KEY_STORE_UNAVAILABLE`, `ERR_KEY_STORE`, `ERR_INVALID_ARGUMENT` (bad id).
+    /// `ERR_KEY_EXISTS`, `ERR_KEY_STORE_UNAVAILABLE`, `ERR_KEY_STORE`, `ERR_INVALID_ARGUMENT`.
     pub async fn generate(id: Option<String>, persist: bool) -> Result<Self> {
         let pair = subtle::generate_p256().await?;
         let key = Self::from_pair(id, pair, persist).await?;
         if persist {
-            key_store::put(&key.id, &key.pair, key.header.jkt()).await?;
+            key_store::add(&key.id, &key.pair, key.header.jkt()).await?;
         }
         Ok(key)
     }
@@ -101,13 +102,30 @@ impl DpopKeyPair {
 
     /// As [`DpopKeyPair::proof`], with an explicit `iat` (for a corrected clock).
     pub async fn proof_at(&self, params: &ProofParams<'_>, iat: i64) -> Result<String> {
-        let mut jti = [0u8; 16];
-        subtle::fill_random(&mut jti)?;
-        let claims = DpopClaims::new(params, b64::encode(jti), iat)?;
-        let input = dpop::signing_input(&self.header, &claims)?;
-        let signature = subtle::sign_es256(&self.private_key, input.as_bytes()).await?;
-        Ok(crate::protocol::jws::assemble(&input, &signature))
+        sign_proof(&self.private_key, self.header.encoded(), params, iat).await
     }
+
+    /// The base64url-encoded proof header, computed once for this key.
+    pub fn header_encoded(&self) -> &str {
+        self.header.encoded()
+    }
+}
+
+/// Makes a DPoP proof with `private_key` and the cached encoded header of its public key: a fresh
+/// 128-bit `jti`, the claims, one `crypto.subtle.sign`.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
+pub async fn sign_proof(private_key: &CryptoKey, header_encoded: &str, params: &ProofParams<'_>, iat: i64) -> Result<String> {
+    let mut jti = [0u8; 16];
+    subtle::fill_random(&mut jti)?;
+    let claims = DpopClaims::new(params, b64::encode(jti), iat)?;
+    let input = dpop::signing_input(header_encoded, &claims)?;
+    let signature = subtle::sign_es256(private_key, input.as_bytes()).await?;
+    Ok(crate::protocol::jws::assemble(&input, &signature))
+}
+
+impl DpopKeyPair {
 }
 
 impl Signer for DpopKeyPair {

@@ -64,8 +64,14 @@ async fn transaction_result(tx: &IdbTransaction, watched: JsFuture, operation: &
     tx.set_oncomplete(None);
     tx.set_onerror(None);
     tx.set_onabort(None);
-    outcome.map(|_| ()).map_err(|_| {
-        let cause = tx.error().map(JsValue::from).unwrap_or(JsValue::UNDEFINED);
+    outcome.map(|_| ()).map_err(|event| {
+        // On a failed request the transaction's `error` event fires before `tx.error` is set;
+        // the DOMException is on the request that failed (the event's target).
+        let from_target = Reflect::get(&event, &"target".into())
+            .and_then(|t| Reflect::get(&t, &"error".into()))
+            .ok()
+            .filter(|e| !e.is_undefined() && !e.is_null());
+        let cause = tx.error().map(JsValue::from).or(from_target).unwrap_or(event);
         store_error(operation)(cause)
     })
 }
@@ -115,8 +121,11 @@ fn check_id(id: &str) -> Result<()> {
     Ok(())
 }
 
-/// Stores `pair` under `id`, replacing any earlier record with that id.
-pub async fn put(id: &str, pair: &CryptoKeyPair, jkt: &str) -> Result<()> {
+/// Stores `pair` under a new `id`.
+///
+/// # Errors
+/// `ERR_KEY_EXISTS` when a record already has that id (it is left untouched).
+pub async fn add(id: &str, pair: &CryptoKeyPair, jkt: &str) -> Result<()> {
     check_id(id)?;
     let db = open().await?;
     let result = async {
@@ -131,12 +140,17 @@ pub async fn put(id: &str, pair: &CryptoKeyPair, jkt: &str) -> Result<()> {
             ("createdAt", js_sys::Date::now().into()),
         ]);
         let done = watch_transaction(&tx);
-        store.put_with_key(&record, &JsValue::from_str(id)).map_err(store_error("put"))?;
+        store.add_with_key(&record, &JsValue::from_str(id)).map_err(store_error("put"))?;
         transaction_result(&tx, done, "put").await
     }
     .await;
     db.close();
-    result
+    result.map_err(|e| match &e.cause {
+        Some(cause) if super::js::string_prop(cause, "name") == "ConstraintError" => {
+            BrowserError { error: Error::KeyExists { id: id.to_owned() }, cause: e.cause.clone() }
+        }
+        _ => e,
+    })
 }
 
 /// A stored key record.

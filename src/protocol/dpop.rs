@@ -135,14 +135,15 @@ impl DpopClaims {
     }
 }
 
-/// The signing input of a proof: the cached header and the encoded claims.
+/// The signing input of a proof: the cached encoded header ([`DpopHeader::encoded`]) and the
+/// encoded claims.
 ///
 /// # Errors
 /// `ERR_JSON_INVALID` if the claims cannot be serialized (not expected).
-pub fn signing_input(header: &DpopHeader, claims: &DpopClaims) -> Result<String> {
+pub fn signing_input(header_encoded: &str, claims: &DpopClaims) -> Result<String> {
     let json = serde_json::to_string(claims).map_err(|e| Error::json("DPoP claims", e))?;
-    let mut out = String::with_capacity(header.encoded.len() + 1 + json.len() * 4 / 3 + 4);
-    out.push_str(&header.encoded);
+    let mut out = String::with_capacity(header_encoded.len() + 1 + json.len() * 4 / 3 + 4);
+    out.push_str(header_encoded);
     out.push('.');
     out.push_str(&b64::encode(json));
     Ok(out)
@@ -156,7 +157,7 @@ pub async fn create_proof<S: Signer>(signer: &S, header: &DpopHeader, claims: &D
     if signer.alg() != header.alg || signer.public_jwk().thumbprint() != header.jkt {
         return Err(Error::arg("header", "was built for another key or algorithm"));
     }
-    let input = signing_input(header, claims)?;
+    let input = signing_input(&header.encoded, claims)?;
     let signature = signer.sign(input.as_bytes()).await?;
     Ok(jws::assemble(&input, &signature))
 }
