@@ -6,7 +6,7 @@
 step() { echo "[keybound] $(date +%T) $*"; }
 die() { echo "[keybound] error: $*" >&2; exit 1; }
 
-export PATH="$HOME/.cargo/bin:$PATH"
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
 ensure_build_tools() {
   command -v cargo >/dev/null || die "cargo is missing: install Rust with rustup (https://rustup.rs)"
