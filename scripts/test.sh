@@ -13,6 +13,7 @@ log=$(mktemp -d)/test.log
 run() { step "$*"; "$@" 2>&1 | tee -a "$log"; }
 
 run cargo test --features native
+run cargo test -p keybound-op
 
 # wasm-bindgen-test: run in Chromium (not Node). GECKODRIVER would win over CHROMEDRIVER.
 unset GECKODRIVER

@@ -153,3 +153,56 @@ impl Signer for Es256Signer {
         Ok(self.sign_sync(signing_input))
     }
 }
+
+/// An RS256 (RSASSA-PKCS1-v1_5 with SHA-256) signer over an RSA private key held in memory.
+#[derive(Clone)]
+pub struct Rs256Signer {
+    key: rsa::pkcs1v15::SigningKey<Sha256>,
+    jwk: PublicJwk,
+}
+
+impl std::fmt::Debug for Rs256Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rs256Signer").field("jwk", &self.jwk).field("key", &"[redacted]").finish()
+    }
+}
+
+impl Rs256Signer {
+    /// From a PKCS#8 PEM private key (`-----BEGIN PRIVATE KEY-----`).
+    ///
+    /// # Errors
+    /// `ERR_JWK_INVALID` when the PEM is not an RSA private key; `ERR_JWK_WEAK_KEY` under 2048 bits.
+    pub fn from_pkcs8_pem(pem: &str) -> Result<Self> {
+        use rsa::pkcs8::DecodePrivateKey;
+        use rsa::traits::PublicKeyParts;
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| invalid_key("not a PKCS#8 RSA private key"))?;
+        let public = private.to_public_key();
+        let json = format!(
+            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
+            b64::encode(public.n().to_bytes_be()),
+            b64::encode(public.e().to_bytes_be())
+        );
+        let jwk = PublicJwk::from_json(&json)?;
+        Ok(Rs256Signer { key: rsa::pkcs1v15::SigningKey::<Sha256>::new(private), jwk })
+    }
+
+    /// Signs synchronously (PKCS#1 v1.5 is deterministic).
+    pub fn sign_sync(&self, input: &[u8]) -> Vec<u8> {
+        use rsa::signature::{SignatureEncoding, Signer as _};
+        self.key.sign(input).to_vec()
+    }
+}
+
+impl Signer for Rs256Signer {
+    fn alg(&self) -> Alg {
+        Alg::Rs256
+    }
+
+    fn public_jwk(&self) -> &PublicJwk {
+        &self.jwk
+    }
+
+    async fn sign(&self, signing_input: &[u8]) -> Result<Vec<u8>> {
+        Ok(self.sign_sync(signing_input))
+    }
+}

@@ -1,0 +1,879 @@
+//! keybound's reference OpenID Provider: the OP side of OpenID Connect Key Binding (spec.md §3.1,
+//! R1–R15) for the demo and the tests. It listens on 127.0.0.1 only and keeps all state in memory.
+//!
+//! Endpoints: discovery, JWKS, `/authorize` (login form), `/login`, `/token` (authorization code
+//! with PKCE, refresh), `/userinfo`, plus `/_test/fault` and `/_test/stats` for tests, and static
+//! files (the demo page and the built package). Token-endpoint DPoP proofs go through
+//! `keybound::protocol::dpop::verify_proof` (RFC 9449 §4.3) with `dpop_jkt` and `c_s256`.
+
+#![forbid(unsafe_code)]
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::io::Read;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+
+use keybound::native::{Es256Signer, NativeVerifier, Rs256Signer};
+use keybound::protocol::dpop::{self, ProofCheck};
+use keybound::protocol::jwa::Alg;
+use keybound::protocol::{b64, jws, pkce};
+use keybound::Error;
+use serde_json::{json, Value};
+use tiny_http::{Header, Request, Response, Server};
+
+/// Test-only RSA key for RS256 ID Tokens. Never use it for anything real.
+const TEST_RSA_PEM: &str = include_str!("../keys/test-rs256.pem");
+/// A key that is not any client's: used by the `cnf_other_key` fault.
+const OTHER_KEY_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+/// The test user.
+pub const TEST_USER: (&str, &str) = ("alice", "wonderland");
+/// DPoP proof algorithms accepted at the token and UserInfo endpoints.
+const DPOP_ALGS: &[Alg] = &[Alg::Es256, Alg::Es384, Alg::Ps256, Alg::Rs256, Alg::EdDsa];
+
+/// Misbehaviours switched on through `/_test/fault?name=…`, so that the client's refusals can be
+/// tested end to end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// No `cnf`, `typ: JWT` (an OP that ignores `bound_key`).
+    Unbound,
+    /// `cnf.jwk` is another key.
+    CnfOtherKey,
+    /// `cnf` present but `typ: JWT`.
+    WrongTyp,
+    /// The ID Token signature is corrupted.
+    BadSignature,
+    /// The ID Token `kid` is not in the JWKS.
+    UnknownKid,
+    /// `iss` is another issuer.
+    WrongIss,
+    /// `aud` is another client.
+    WrongAud,
+    /// The ID Token expired an hour ago.
+    Expired,
+    /// `nonce` is not the one sent.
+    WrongNonce,
+    /// The token endpoint demands a DPoP nonce.
+    NonceChallenge,
+    /// The token endpoint answers 500.
+    Token500,
+    /// The token endpoint answers an HTML error page.
+    TokenHtml,
+}
+
+impl Fault {
+    fn from_name(name: &str) -> Option<Fault> {
+        Some(match name {
+            "unbound" => Fault::Unbound,
+            "cnf_other_key" => Fault::CnfOtherKey,
+            "wrong_typ" => Fault::WrongTyp,
+            "bad_signature" => Fault::BadSignature,
+            "unknown_kid" => Fault::UnknownKid,
+            "wrong_iss" => Fault::WrongIss,
+            "wrong_aud" => Fault::WrongAud,
+            "expired" => Fault::Expired,
+            "wrong_nonce" => Fault::WrongNonce,
+            "nonce_challenge" => Fault::NonceChallenge,
+            "token_500" => Fault::Token500,
+            "token_html" => Fault::TokenHtml,
+            _ => return None,
+        })
+    }
+}
+
+/// How to run the OP.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Host name in the issuer (and so in DPoP `htu`): `localhost` by default, because WebAuthn
+    /// needs a host name and the issuer host must match the one the browser uses.
+    pub host: String,
+    /// Sign ID Tokens with ES256 instead of RS256.
+    pub es256: bool,
+    /// Demand DPoP nonces at the token and UserInfo endpoints (RFC 9449 §8, §9).
+    pub require_nonce: bool,
+    /// Directory served at `/` (the demo page).
+    pub www: Option<PathBuf>,
+    /// Directory served at `/pkg/` (the built package).
+    pub pkg: Option<PathBuf>,
+    /// The public client.
+    pub client_id: String,
+    /// Extra allowed CORS origins besides the issuer's own.
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            port: 0,
+            host: "localhost".into(),
+            es256: false,
+            require_nonce: false,
+            www: None,
+            pkg: None,
+            client_id: "keybound-demo".into(),
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+enum OpKey {
+    Rs(Rs256Signer),
+    Es(Es256Signer),
+}
+
+impl OpKey {
+    fn alg(&self) -> Alg {
+        match self {
+            OpKey::Rs(_) => Alg::Rs256,
+            OpKey::Es(_) => Alg::Es256,
+        }
+    }
+    fn sign(&self, input: &[u8]) -> Vec<u8> {
+        match self {
+            OpKey::Rs(k) => k.sign_sync(input),
+            OpKey::Es(k) => k.sign_sync(input),
+        }
+    }
+    fn public_jwk_json(&self) -> String {
+        use keybound::protocol::crypto::Signer;
+        match self {
+            OpKey::Rs(k) => k.public_jwk().canonical_json(),
+            OpKey::Es(k) => k.public_jwk().canonical_json(),
+        }
+    }
+}
+
+struct Pending {
+    redirect_uri: String,
+    scope: String,
+    state: Option<String>,
+    nonce: Option<String>,
+    code_challenge: String,
+    /// The `dpop_jkt`, when `bound_key` was requested with it (KB §2.1).
+    bind_jkt: Option<String>,
+    /// A `dpop_jkt` without `bound_key`: binds the access token only (RFC 9449 §10), no `cnf`.
+    dpop_jkt: Option<String>,
+}
+
+struct CodeGrant {
+    pending: Pending,
+    sub: String,
+    auth_time: i64,
+    expires: i64,
+    used: bool,
+}
+
+#[derive(Clone)]
+struct RefreshGrant {
+    sub: String,
+    scope: String,
+    auth_time: i64,
+    /// The key the refresh token is bound to (KB §4: the ID Token key).
+    jkt: Option<String>,
+    bound_id_token: bool,
+    cnf_jwk: Option<String>,
+}
+
+#[derive(Clone)]
+struct AccessGrant {
+    sub: String,
+    jkt: Option<String>,
+    expires: i64,
+}
+
+/// Counters the tests read through `/_test/stats`.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Stats {
+    /// Token requests for the authorization_code grant.
+    pub code_grants: u64,
+    /// Token requests for the refresh_token grant.
+    pub refresh_grants: u64,
+    /// `use_dpop_nonce` challenges sent.
+    pub nonce_challenges: u64,
+}
+
+struct State {
+    config: Config,
+    issuer: String,
+    key: OpKey,
+    kid: String,
+    pending: HashMap<String, Pending>,
+    codes: HashMap<String, CodeGrant>,
+    refresh: HashMap<String, RefreshGrant>,
+    access: HashMap<String, AccessGrant>,
+    jtis: HashMap<String, i64>,
+    nonce: String,
+    nonce_prev: String,
+    nonce_rotated: i64,
+    fault: Option<Fault>,
+    stats: Stats,
+}
+
+/// A running OP.
+pub struct RunningOp {
+    /// The issuer identifier, e.g. `http://localhost:8080`.
+    pub issuer: String,
+    /// The port it listens on (127.0.0.1).
+    pub port: u16,
+    server: Arc<Server>,
+    threads: Vec<thread::JoinHandle<()>>,
+}
+
+impl RunningOp {
+    /// Serves until the process ends.
+    pub fn wait(self) {
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+
+    /// Stops the server and waits for its threads.
+    pub fn stop(self) {
+        for _ in &self.threads {
+            self.server.unblock();
+        }
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    getrandom::getrandom(&mut buf).expect("the OS random generator is available");
+    b64::encode(buf)
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+/// Polls a future once: the native verifier never suspends.
+fn block_on<F: Future>(f: F) -> F::Output {
+    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => unreachable!("the native verifier never suspends"),
+    }
+}
+
+/// Starts the OP on 127.0.0.1.
+///
+/// # Errors
+/// When the port cannot be bound or the test key does not load.
+pub fn start(config: Config) -> Result<RunningOp, String> {
+    let server = Server::http(("127.0.0.1", config.port)).map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", config.port))?;
+    let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("no IP address")?;
+    let issuer = format!("http://{}:{port}", config.host);
+    let key = if config.es256 {
+        let mut d = [0u8; 32];
+        loop {
+            getrandom::getrandom(&mut d).map_err(|e| e.to_string())?;
+            if let Ok(k) = Es256Signer::from_scalar(&d) {
+                break OpKey::Es(k);
+            }
+        }
+    } else {
+        OpKey::Rs(Rs256Signer::from_pkcs8_pem(TEST_RSA_PEM).map_err(|e| e.to_string())?)
+    };
+    let kid = format!("op-{}-{}", key.alg().as_str().to_ascii_lowercase(), &random_token(6));
+    let state = Arc::new(Mutex::new(State {
+        config,
+        issuer: issuer.clone(),
+        key,
+        kid,
+        pending: HashMap::new(),
+        codes: HashMap::new(),
+        refresh: HashMap::new(),
+        access: HashMap::new(),
+        jtis: HashMap::new(),
+        nonce: random_token(16),
+        nonce_prev: random_token(16),
+        nonce_rotated: now(),
+        fault: None,
+        stats: Stats::default(),
+    }));
+    let server = Arc::new(server);
+    let threads = (0..4)
+        .map(|_| {
+            let server = Arc::clone(&server);
+            let state = Arc::clone(&state);
+            thread::spawn(move || {
+                while let Ok(request) = server.recv() {
+                    handle(&state, request);
+                }
+            })
+        })
+        .collect();
+    Ok(RunningOp { issuer, port, server, threads })
+}
+
+// ---- HTTP plumbing ---------------------------------------------------------------------------
+
+struct Reply {
+    status: u16,
+    content_type: &'static str,
+    body: Vec<u8>,
+    headers: Vec<(&'static str, String)>,
+}
+
+impl Reply {
+    fn json(status: u16, value: &Value) -> Reply {
+        Reply { status, content_type: "application/json", body: value.to_string().into_bytes(), headers: vec![("Cache-Control", "no-store".into())] }
+    }
+    fn html(status: u16, body: String) -> Reply {
+        Reply { status, content_type: "text/html; charset=utf-8", body: body.into_bytes(), headers: Vec::new() }
+    }
+    fn text(status: u16, body: &str) -> Reply {
+        Reply { status, content_type: "text/plain; charset=utf-8", body: body.as_bytes().to_vec(), headers: Vec::new() }
+    }
+    fn redirect(location: String) -> Reply {
+        Reply { status: 302, content_type: "text/plain", body: Vec::new(), headers: vec![("Location", location)] }
+    }
+    fn oauth_error(status: u16, error: &str, description: &str) -> Reply {
+        Reply::json(status, &json!({"error": error, "error_description": description}))
+    }
+    fn with(mut self, name: &'static str, value: String) -> Reply {
+        self.headers.push((name, value));
+        self
+    }
+}
+
+struct Incoming {
+    method: String,
+    path: String,
+    query: HashMap<String, String>,
+    form: HashMap<String, String>,
+    headers: Vec<(String, String)>,
+}
+
+impl Incoming {
+    fn header_values(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.header_values(name).into_iter().next()
+    }
+}
+
+fn parse_pairs(s: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
+}
+
+fn handle(state: &Arc<Mutex<State>>, mut request: Request) {
+    let url = request.url().to_owned();
+    let (path, query) = url.split_once('?').unwrap_or((&url, ""));
+    let mut body = String::new();
+    let _ = request.as_reader().take(64 * 1024).read_to_string(&mut body);
+    let incoming = Incoming {
+        method: request.method().to_string(),
+        path: path.to_owned(),
+        query: parse_pairs(query),
+        form: parse_pairs(&body),
+        headers: request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect(),
+    };
+    let reply = {
+        let mut st = match state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        route(&mut st, &incoming)
+    };
+    let origin = incoming.header("Origin").map(str::to_owned);
+    let mut response = Response::from_data(reply.body).with_status_code(reply.status);
+    let mut headers = reply.headers;
+    headers.push(("Content-Type", reply.content_type.to_owned()));
+    if let Some(origin) = origin.filter(|o| cors_allowed(state, o)) {
+        headers.push(("Access-Control-Allow-Origin", origin));
+        headers.push(("Vary", "Origin".into()));
+        headers.push(("Access-Control-Allow-Headers", "Authorization, Content-Type, DPoP".into()));
+        headers.push(("Access-Control-Allow-Methods", "GET, POST, OPTIONS".into()));
+        headers.push(("Access-Control-Expose-Headers", "DPoP-Nonce, WWW-Authenticate".into()));
+    }
+    for (name, value) in headers {
+        if let Ok(h) = Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+            response.add_header(h);
+        }
+    }
+    let _ = request.respond(response);
+}
+
+fn cors_allowed(state: &Arc<Mutex<State>>, origin: &str) -> bool {
+    let Ok(st) = state.lock() else { return false };
+    let own_ip = st.issuer.replacen(&format!("//{}", st.config.host), "//127.0.0.1", 1);
+    origin == st.issuer || origin == own_ip || st.config.cors_origins.iter().any(|o| o == origin)
+}
+
+fn route(st: &mut State, req: &Incoming) -> Reply {
+    match (req.method.as_str(), req.path.as_str()) {
+        ("OPTIONS", _) => Reply::text(204, ""),
+        ("GET", "/.well-known/openid-configuration") => discovery(st),
+        ("GET", "/jwks") => jwks(st),
+        ("GET", "/authorize") => authorize(st, req),
+        ("POST", "/login") => login(st, req),
+        ("POST", "/token") => token(st, req),
+        ("GET", "/userinfo") => userinfo(st, req),
+        ("GET", "/_test/fault") => {
+            let name = req.query.get("name").map(String::as_str).unwrap_or("");
+            st.fault = Fault::from_name(name);
+            if !name.is_empty() && st.fault.is_none() {
+                return Reply::text(400, "unknown fault");
+            }
+            Reply::text(200, &format!("fault: {:?}", st.fault))
+        }
+        ("GET", "/_test/stats") => Reply::json(200, &serde_json::to_value(st.stats).unwrap_or(Value::Null)),
+        ("GET", path) => static_file(st, path),
+        _ => Reply::text(405, "method not allowed"),
+    }
+}
+
+// ---- Discovery and keys ------------------------------------------------------------------------
+
+fn discovery(st: &State) -> Reply {
+    let i = &st.issuer;
+    Reply::json(
+        200,
+        &json!({
+            "issuer": i,
+            "authorization_endpoint": format!("{i}/authorize"),
+            "token_endpoint": format!("{i}/token"),
+            "userinfo_endpoint": format!("{i}/userinfo"),
+            "jwks_uri": format!("{i}/jwks"),
+            "scopes_supported": ["openid", "profile", "email", "offline_access", "bound_key"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": [st.key.alg().as_str()],
+            "dpop_signing_alg_values_supported": DPOP_ALGS.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+            "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "authorization_response_iss_parameter_supported": true,
+        }),
+    )
+}
+
+fn jwks(st: &State) -> Reply {
+    let mut jwk: Value = serde_json::from_str(&st.key.public_jwk_json()).unwrap_or(Value::Null);
+    if let Some(obj) = jwk.as_object_mut() {
+        obj.insert("kid".into(), json!(st.kid));
+        obj.insert("use".into(), json!("sig"));
+        obj.insert("alg".into(), json!(st.key.alg().as_str()));
+    }
+    Reply::json(200, &json!({ "keys": [jwk] }))
+}
+
+// ---- Authorization -----------------------------------------------------------------------------
+
+fn redirect_uris(st: &State) -> [String; 3] {
+    let i = &st.issuer;
+    [format!("{i}/"), format!("{i}/index.html"), format!("{i}/flow.html")]
+}
+
+fn error_redirect(redirect_uri: &str, state: Option<&str>, issuer: &str, error: &str, description: &str) -> Reply {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("error", error).append_pair("error_description", description);
+    if let Some(s) = state {
+        q.append_pair("state", s);
+    }
+    q.append_pair("iss", issuer);
+    Reply::redirect(format!("{redirect_uri}?{}", q.finish()))
+}
+
+fn is_jkt(s: &str) -> bool {
+    s.len() == 43 && b64::decode(s, "dpop_jkt").is_ok_and(|b| b.len() == 32)
+}
+
+fn authorize(st: &mut State, req: &Incoming) -> Reply {
+    let q = &req.query;
+    let get = |k: &str| q.get(k).map(String::as_str);
+    // Client and redirect URI first: an unverified redirect_uri is never redirected to.
+    if get("client_id") != Some(st.config.client_id.as_str()) {
+        return Reply::html(400, page("Unknown client", "<p>The <code>client_id</code> is not registered.</p>"));
+    }
+    let Some(redirect_uri) = get("redirect_uri").filter(|r| redirect_uris(st).iter().any(|u| u == r)) else {
+        return Reply::html(400, page("Bad redirect_uri", "<p>The <code>redirect_uri</code> is not registered.</p>"));
+    };
+    let state = get("state");
+    let fail = |e: &str, d: &str| error_redirect(redirect_uri, state, &st.issuer, e, d);
+    if get("response_type") != Some("code") {
+        // KB §1.4: no implicit or hybrid flow.
+        return fail("unsupported_response_type", "only response_type=code");
+    }
+    let scope = get("scope").unwrap_or("");
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return fail("invalid_scope", "openid is required");
+    }
+    let Some(code_challenge) = get("code_challenge").filter(|c| c.len() == 43) else {
+        return fail("invalid_request", "PKCE S256 code_challenge is required");
+    };
+    if get("code_challenge_method") != Some("S256") {
+        return fail("invalid_request", "code_challenge_method must be S256");
+    }
+    let dpop_jkt = get("dpop_jkt");
+    if dpop_jkt.is_some_and(|j| !is_jkt(j)) {
+        return fail("invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint");
+    }
+    let bound_key = scopes.contains(&"bound_key");
+    if bound_key && dpop_jkt.is_none() {
+        return fail("invalid_request", "bound_key requires dpop_jkt");
+    }
+    let id = random_token(16);
+    st.pending.insert(
+        id.clone(),
+        Pending {
+            redirect_uri: redirect_uri.to_owned(),
+            scope: scope.to_owned(),
+            state: state.map(str::to_owned),
+            nonce: get("nonce").map(str::to_owned),
+            code_challenge: code_challenge.to_owned(),
+            bind_jkt: if bound_key { dpop_jkt.map(str::to_owned) } else { None },
+            dpop_jkt: if bound_key { None } else { dpop_jkt.map(str::to_owned) },
+        },
+    );
+    login_page(&id, bound_key.then_some(dpop_jkt.unwrap_or("")), None)
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn page(title: &str, body: &str) -> String {
+    format!(
+        "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width'>\
+         <title>{t} · keybound reference OP</title><style>body{{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1f2937}}\
+         h1{{font-size:1.3rem}}label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}}\
+         button{{margin-top:1rem;padding:.55rem 1rem;font:inherit;border-radius:6px;border:1px solid #1d4ed8;background:#2563eb;color:#fff}}\
+         button.secondary{{background:#fff;color:#1d4ed8}}.note{{background:#eff6ff;border-radius:6px;padding:.6rem .8rem;font-size:.9rem}}\
+         .err{{color:#b91c1c}}code{{word-break:break-all}}</style></head><body><h1>{t}</h1>{body}</body></html>",
+        t = escape(title)
+    )
+}
+
+fn login_page(pending: &str, bind_jkt: Option<&str>, error: Option<&str>) -> Reply {
+    let binding = match bind_jkt {
+        Some(jkt) => format!(
+            "<p class=note>This application asks to bind your sign-in to a key it holds. Key thumbprint: <code id=jkt>{}</code></p>",
+            escape(jkt)
+        ),
+        None => String::new(),
+    };
+    let err = error.map(|e| format!("<p class=err id=login-error>{}</p>", escape(e))).unwrap_or_default();
+    Reply::html(
+        200,
+        page(
+            "Sign in",
+            &format!(
+                "{binding}{err}<form method=post action=/login><input type=hidden name=pending value=\"{p}\">\
+                 <label for=username>User name</label><input id=username name=username autocomplete=username>\
+                 <label for=password>Password</label><input id=password name=password type=password autocomplete=current-password>\
+                 <button id=approve name=action value=approve>Sign in</button> \
+                 <button id=deny class=secondary name=action value=deny>Cancel</button></form>\
+                 <p style='font-size:.85rem;color:#6b7280'>Test user: alice / wonderland</p>",
+                p = escape(pending)
+            ),
+        ),
+    )
+}
+
+fn login(st: &mut State, req: &Incoming) -> Reply {
+    let pending_id = req.form.get("pending").cloned().unwrap_or_default();
+    let Some(pending) = st.pending.remove(&pending_id) else {
+        return Reply::html(400, page("Expired", "<p>This sign-in request is unknown or was already used.</p>"));
+    };
+    if req.form.get("action").map(String::as_str) == Some("deny") {
+        return error_redirect(&pending.redirect_uri, pending.state.as_deref(), &st.issuer, "access_denied", "the user cancelled");
+    }
+    let user = req.form.get("username").map(String::as_str).unwrap_or("");
+    let pass = req.form.get("password").map(String::as_str).unwrap_or("");
+    if (user, pass) != TEST_USER {
+        let jkt = pending.bind_jkt.clone();
+        st.pending.insert(pending_id.clone(), pending);
+        return login_page(&pending_id, jkt.as_deref(), Some("Wrong user name or password."));
+    }
+    let code = random_token(24);
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    q.append_pair("code", &code);
+    if let Some(s) = &pending.state {
+        q.append_pair("state", s);
+    }
+    q.append_pair("iss", &st.issuer);
+    let location = format!("{}?{}", pending.redirect_uri, q.finish());
+    let t = now();
+    st.codes.insert(code, CodeGrant { pending, sub: format!("{user}-248289761"), auth_time: t, expires: t + 120, used: false });
+    Reply::redirect(location)
+}
+
+// ---- Token endpoint ----------------------------------------------------------------------------
+
+fn rotate_nonce(st: &mut State) {
+    if now() - st.nonce_rotated > 300 {
+        st.nonce_prev = std::mem::replace(&mut st.nonce, random_token(16));
+        st.nonce_rotated = now();
+    }
+}
+
+fn nonce_required(st: &State) -> bool {
+    st.config.require_nonce || st.fault == Some(Fault::NonceChallenge)
+}
+
+/// The result of checking the request's DPoP proof.
+enum ProofOutcome {
+    None,
+    Valid { jkt: String, jwk_json: String },
+    Reply(Reply),
+}
+
+fn check_proof(st: &mut State, req: &Incoming, htm: &str, htu: &str, code: Option<&str>, access_token: Option<&str>, expected_jkt: Option<&str>, nonce_status: u16) -> ProofOutcome {
+    let proofs = req.header_values("DPoP");
+    if proofs.len() > 1 {
+        return ProofOutcome::Reply(Reply::oauth_error(400, "invalid_dpop_proof", "more than one DPoP header"));
+    }
+    let Some(proof) = proofs.first() else { return ProofOutcome::None };
+    rotate_nonce(st);
+    let check = |nonce| ProofCheck {
+        htm,
+        htu,
+        now: now(),
+        max_age: 60,
+        max_skew: 10,
+        allowed_algs: DPOP_ALGS,
+        nonce,
+        access_token,
+        code,
+        expected_jkt,
+    };
+    let nonces = [st.nonce.clone(), st.nonce_prev.clone()];
+    let result = if nonce_required(st) {
+        // Either the current or the previous nonce is fine.
+        match block_on(dpop::verify_proof(proof, &check(Some(&nonces[0])), &NativeVerifier)) {
+            Err(Error::DpopNonceMismatch) => block_on(dpop::verify_proof(proof, &check(Some(&nonces[1])), &NativeVerifier)),
+            other => other,
+        }
+    } else {
+        block_on(dpop::verify_proof(proof, &check(None), &NativeVerifier))
+    };
+    match result {
+        Ok(v) => {
+            let t = now();
+            st.jtis.retain(|_, exp| *exp > t);
+            if st.jtis.insert(format!("{htu} {}", v.claims.jti), t + 70).is_some() {
+                return ProofOutcome::Reply(Reply::oauth_error(400, "invalid_dpop_proof", "DPoP proof jti was already used"));
+            }
+            ProofOutcome::Valid { jkt: v.jkt, jwk_json: v.jwk.canonical_json() }
+        }
+        Err(Error::DpopNonceMismatch) => {
+            st.stats.nonce_challenges += 1;
+            let reply = if nonce_status == 401 {
+                Reply::json(401, &json!({"error": "use_dpop_nonce"}))
+                    .with("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"".into())
+            } else {
+                Reply::oauth_error(400, "use_dpop_nonce", "Authorization server requires nonce in DPoP proof")
+            };
+            ProofOutcome::Reply(reply.with("DPoP-Nonce", st.nonce.clone()))
+        }
+        Err(e) => ProofOutcome::Reply(Reply::oauth_error(nonce_status, "invalid_dpop_proof", &format!("{} ({})", e, e.code().as_str()))),
+    }
+}
+
+fn token(st: &mut State, req: &Incoming) -> Reply {
+    match st.fault {
+        Some(Fault::Token500) => return Reply::text(500, "internal error"),
+        Some(Fault::TokenHtml) => return Reply::html(400, page("Bad Request", "<p>Something went wrong.</p>")),
+        _ => {}
+    }
+    if req.form.get("client_id") != Some(&st.config.client_id) {
+        return Reply::oauth_error(401, "invalid_client", "unknown client_id");
+    }
+    let reply = match req.form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => code_grant(st, req),
+        Some("refresh_token") => refresh_grant(st, req),
+        _ => Reply::oauth_error(400, "unsupported_grant_type", "authorization_code or refresh_token"),
+    };
+    if nonce_required(st) {
+        let nonce = st.nonce.clone();
+        reply.with("DPoP-Nonce", nonce)
+    } else {
+        reply
+    }
+}
+
+fn code_grant(st: &mut State, req: &Incoming) -> Reply {
+    st.stats.code_grants += 1;
+    let code = req.form.get("code").cloned().unwrap_or_default();
+    let t = now();
+    let (bind_jkt, dpop_jkt, code_challenge, redirect_uri) = match st.codes.get(&code) {
+        Some(g) if !g.used && g.expires > t => {
+            (g.pending.bind_jkt.clone(), g.pending.dpop_jkt.clone(), g.pending.code_challenge.clone(), g.pending.redirect_uri.clone())
+        }
+        _ => return Reply::oauth_error(400, "invalid_grant", "unknown, used or expired code"),
+    };
+    if req.form.get("redirect_uri") != Some(&redirect_uri) {
+        return Reply::oauth_error(400, "invalid_grant", "redirect_uri does not match");
+    }
+    let verifier = req.form.get("code_verifier").map(String::as_str).unwrap_or("");
+    if pkce::code_challenge(verifier).ok().as_deref() != Some(code_challenge.as_str()) {
+        return Reply::oauth_error(400, "invalid_grant", "PKCE verification failed");
+    }
+    let htu = format!("{}/token", st.issuer);
+    let expected = bind_jkt.as_deref().or(dpop_jkt.as_deref());
+    // KB §2.3: with binding, the proof must carry c_s256 over this code.
+    let code_for_proof = bind_jkt.as_ref().map(|_| code.as_str());
+    let (proof_jkt, proof_jwk) = match check_proof(st, req, "POST", &htu, code_for_proof, None, expected, 400) {
+        ProofOutcome::Reply(r) => return r,
+        ProofOutcome::None if expected.is_some() => return Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required"),
+        ProofOutcome::None => (None, None),
+        ProofOutcome::Valid { jkt, jwk_json } => (Some(jkt), Some(jwk_json)),
+    };
+    let Some(grant) = st.codes.get_mut(&code) else {
+        return Reply::oauth_error(400, "invalid_grant", "unknown code");
+    };
+    grant.used = true;
+    let (sub, auth_time, scope, nonce) = (grant.sub.clone(), grant.auth_time, grant.pending.scope.clone(), grant.pending.nonce.clone());
+    // R6: cnf only when dpop_jkt was sent with bound_key.
+    let bound = bind_jkt.is_some();
+    let cnf_jwk = if bound { proof_jwk } else { None };
+    let refresh = RefreshGrant { sub, scope, auth_time, jkt: proof_jkt, bound_id_token: bound, cnf_jwk };
+    issue(st, &refresh, nonce.as_deref())
+}
+
+fn refresh_grant(st: &mut State, req: &Incoming) -> Reply {
+    st.stats.refresh_grants += 1;
+    let rt = req.form.get("refresh_token").cloned().unwrap_or_default();
+    let Some(grant) = st.refresh.get(&rt).cloned() else {
+        return Reply::oauth_error(400, "invalid_grant", "unknown or used refresh token");
+    };
+    let htu = format!("{}/token", st.issuer);
+    // KB §5: a proof from the same key, no c_s256.
+    match check_proof(st, req, "POST", &htu, None, None, grant.jkt.as_deref(), 400) {
+        ProofOutcome::Reply(r) => return r,
+        ProofOutcome::None if grant.jkt.is_some() => return Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required"),
+        _ => {}
+    }
+    // Rotation: the old refresh token is spent; the new one stays bound to the same key (R14).
+    st.refresh.remove(&rt);
+    issue(st, &grant, None)
+}
+
+fn issue(st: &mut State, grant: &RefreshGrant, nonce: Option<&str>) -> Reply {
+    let t = now();
+    let fault = st.fault;
+    let mut claims = json!({
+        "iss": if fault == Some(Fault::WrongIss) { "http://evil.localhost".to_owned() } else { st.issuer.clone() },
+        "sub": grant.sub,
+        "aud": if fault == Some(Fault::WrongAud) { "another-client".to_owned() } else { st.config.client_id.clone() },
+        "azp": st.config.client_id,
+        "iat": if fault == Some(Fault::Expired) { t - 7200 } else { t },
+        "exp": if fault == Some(Fault::Expired) { t - 3600 } else { t + 3600 },
+        "auth_time": grant.auth_time,
+        "name": "Alice Liddell",
+        "email": "alice@example.com",
+    });
+    let obj = claims.as_object_mut().expect("a JSON object literal");
+    if let Some(n) = nonce {
+        obj.insert("nonce".into(), json!(if fault == Some(Fault::WrongNonce) { "not-your-nonce" } else { n }));
+    }
+    let mut typ = "JWT";
+    if let Some(jwk) = grant.cnf_jwk.as_deref().filter(|_| grant.bound_id_token) {
+        // R10, R13: typ dpop+id_token and cnf.jwk = the proof key, on every (refreshed) token.
+        typ = "dpop+id_token";
+        let jwk: Value = serde_json::from_str(if fault == Some(Fault::CnfOtherKey) { OTHER_KEY_JWK } else { jwk }).unwrap_or(Value::Null);
+        obj.insert("cnf".into(), json!({ "jwk": jwk }));
+        match fault {
+            Some(Fault::Unbound) => {
+                obj.remove("cnf");
+                typ = "JWT";
+            }
+            Some(Fault::WrongTyp) => typ = "JWT",
+            _ => {}
+        }
+    }
+    let kid = if fault == Some(Fault::UnknownKid) { "rotated-away".to_owned() } else { st.kid.clone() };
+    let header = json!({"alg": st.key.alg().as_str(), "kid": kid, "typ": typ});
+    let input = jws::signing_input(&header.to_string(), &claims.to_string());
+    let mut signature = st.key.sign(input.as_bytes());
+    if fault == Some(Fault::BadSignature) {
+        if let Some(b) = signature.first_mut() {
+            *b ^= 0x55;
+        }
+    }
+    let id_token = jws::assemble(&input, &signature);
+    let access_token = random_token(24);
+    st.access.insert(access_token.clone(), AccessGrant { sub: grant.sub.clone(), jkt: grant.jkt.clone(), expires: t + 3600 });
+    let mut body = json!({
+        "access_token": access_token,
+        "token_type": if grant.jkt.is_some() { "DPoP" } else { "Bearer" },
+        "expires_in": 3600,
+        "id_token": id_token,
+        "scope": grant.scope,
+    });
+    if grant.scope.split(' ').any(|s| s == "offline_access") {
+        let rt = random_token(24);
+        st.refresh.insert(rt.clone(), grant.clone());
+        body.as_object_mut().expect("a JSON object literal").insert("refresh_token".into(), json!(rt));
+    }
+    Reply::json(200, &body)
+}
+
+fn userinfo(st: &mut State, req: &Incoming) -> Reply {
+    let auth = req.header("Authorization").unwrap_or("");
+    let (scheme, token) = auth.split_once(' ').unwrap_or(("", ""));
+    let Some(grant) = st.access.get(token).cloned().filter(|g| g.expires > now()) else {
+        return Reply::json(401, &json!({"error": "invalid_token"})).with("WWW-Authenticate", "DPoP error=\"invalid_token\"".into());
+    };
+    if let Some(jkt) = &grant.jkt {
+        if !scheme.eq_ignore_ascii_case("DPoP") {
+            return Reply::json(401, &json!({"error": "invalid_token"})).with("WWW-Authenticate", "DPoP error=\"invalid_token\"".into());
+        }
+        let htu = format!("{}/userinfo", st.issuer);
+        match check_proof(st, req, "GET", &htu, None, Some(token), Some(jkt), 401) {
+            ProofOutcome::Reply(r) => return r,
+            ProofOutcome::None => return Reply::json(401, &json!({"error": "invalid_dpop_proof"})),
+            ProofOutcome::Valid { .. } => {}
+        }
+    } else if !scheme.eq_ignore_ascii_case("Bearer") {
+        return Reply::json(401, &json!({"error": "invalid_token"}));
+    }
+    Reply::json(200, &json!({"sub": grant.sub, "name": "Alice Liddell", "email": "alice@example.com"}))
+}
+
+// ---- Static files ------------------------------------------------------------------------------
+
+fn static_file(st: &State, path: &str) -> Reply {
+    let (dir, rel) = if let Some(rest) = path.strip_prefix("/pkg/") {
+        (st.config.pkg.as_ref(), rest)
+    } else {
+        (st.config.www.as_ref(), path.trim_start_matches('/'))
+    };
+    let Some(dir) = dir else { return Reply::text(404, "not found") };
+    let rel = if rel.is_empty() || rel.ends_with('/') { format!("{rel}index.html") } else { rel.to_owned() };
+    if rel.split('/').any(|seg| seg == ".." || seg.starts_with('.')) || rel.contains('\\') {
+        return Reply::text(404, "not found");
+    }
+    let Ok(body) = std::fs::read(dir.join(&rel)) else { return Reply::text(404, "not found") };
+    let content_type = match rel.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js" | "mjs") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css; charset=utf-8",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ts") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    };
+    // Cross-origin isolation gives the benchmark page a fine-grained performance.now().
+    let headers = vec![
+        ("Cache-Control", "no-store".into()),
+        ("Cross-Origin-Opener-Policy", "same-origin".into()),
+        ("Cross-Origin-Embedder-Policy", "require-corp".into()),
+    ];
+    Reply { status: 200, content_type, body, headers }
+}

@@ -1,0 +1,363 @@
+//! The reference OP end to end, driven natively by keybound's own protocol core: discovery,
+//! authorization with `bound_key` + `dpop_jkt` + PKCE, login, the token exchange with a DPoP
+//! proof carrying `c_s256`, ID Token validation (bound), UserInfo with `ath`, refresh with
+//! rotation; then the OP's refusals, and each fault switch refused by the client with its code.
+
+use std::future::Future;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use keybound::native::{Es256Signer, NativeVerifier};
+use keybound::protocol::crypto::Signer;
+use keybound::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams};
+use keybound::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks, ValidatedIdToken};
+use keybound::protocol::jwa::Alg;
+use keybound::protocol::oauth::{self, AuthorizationRequest, HttpResponse, TokenType};
+use keybound::protocol::pkce;
+use keybound::{Error, ErrorCode};
+use keybound_op::{start, Config, RunningOp};
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("suspended"),
+    }
+}
+
+const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
+const OTHER_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
+const VERIFIER: &str = "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE";
+
+struct Http {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Http {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    fn as_response(&self) -> HttpResponse {
+        HttpResponse {
+            status: self.status,
+            content_type: self.header("content-type").map(str::to_owned),
+            dpop_nonce: self.header("dpop-nonce").map(str::to_owned),
+            body: self.body.clone(),
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 client (Connection: close), enough for tests on 127.0.0.1.
+fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Http {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    stream.write_all(req.as_bytes()).expect("write");
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8_lossy(&raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+    let mut lines = head.lines();
+    let status = lines.next().and_then(|l| l.split(' ').nth(1)).and_then(|s| s.parse().ok()).expect("status");
+    let headers = lines.filter_map(|l| l.split_once(": ")).map(|(n, v)| (n.to_owned(), v.to_owned())).collect();
+    Http { status, headers, body: body.to_owned() }
+}
+
+fn path_of(url: &str) -> &str {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    &rest[rest.find('/').unwrap_or(rest.len())..]
+}
+
+struct Login {
+    op: RunningOp,
+    signer: Es256Signer,
+    header: DpopHeader,
+    meta: oauth::ProviderMetadata,
+    jwks: Jwks,
+}
+
+impl Login {
+    fn new(config: Config) -> Login {
+        let op = start(config).expect("start");
+        let res = http(op.port, "GET", "/.well-known/openid-configuration", &[], "");
+        let meta = oauth::process_discovery_response(&res.as_response(), &op.issuer).expect("discovery");
+        let jwks = Jwks::from_json(&http(op.port, "GET", "/jwks", &[], "").body).expect("jwks");
+        let signer = Es256Signer::from_jwk_d(CLIENT_D).expect("key");
+        let header = DpopHeader::new(Alg::Es256, signer.public_jwk()).expect("header");
+        Login { op, signer, header, meta, jwks }
+    }
+
+    fn fault(&self, name: &str) {
+        assert_eq!(http(self.op.port, "GET", &format!("/_test/fault?name={name}"), &[], "").status, 200);
+    }
+
+    fn redirect_uri(&self) -> String {
+        format!("{}/", self.op.issuer)
+    }
+
+    /// Runs /authorize and /login; returns the code.
+    fn code(&self, scope: &str, jkt: Option<&str>) -> String {
+        let url = oauth::authorization_url(&AuthorizationRequest {
+            authorization_endpoint: &self.meta.authorization_endpoint,
+            client_id: "keybound-demo",
+            redirect_uri: &self.redirect_uri(),
+            scope,
+            state: "st-1",
+            nonce: "no-1",
+            code_challenge: &pkce::code_challenge(VERIFIER).unwrap(),
+            dpop_jkt: jkt,
+        })
+        .unwrap();
+        let page = http(self.op.port, "GET", path_of(&url), &[], "");
+        assert_eq!(page.status, 200, "{}", page.body);
+        let pending = page.body.split("name=pending value=\"").nth(1).and_then(|r| r.split('"').next()).expect("pending id").to_owned();
+        let form = format!("pending={pending}&username=alice&password=wonderland&action=approve");
+        let res = http(self.op.port, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
+        assert_eq!(res.status, 302, "{}", res.body);
+        let params = oauth::parse_callback(res.header("location").expect("location"));
+        oauth::check_callback(&params, "st-1", &self.op.issuer, self.meta.authorization_response_iss_parameter_supported)
+            .expect("callback")
+            .expose()
+            .to_owned()
+    }
+
+    fn proof_with(&self, signer: &Es256Signer, htm: &str, htu: &str, code: Option<&str>, at: Option<&str>, nonce: Option<&str>) -> String {
+        let header = DpopHeader::new(Alg::Es256, signer.public_jwk()).unwrap();
+        let mut jti = [0u8; 16];
+        getrandom_fill(&mut jti);
+        let params = ProofParams { htm, htu, nonce, access_token: at, code };
+        let claims = DpopClaims::new(&params, keybound::protocol::b64::encode(jti), now()).unwrap();
+        block_on(dpop::create_proof(signer, &header, &claims)).unwrap()
+    }
+
+    fn proof(&self, code: Option<&str>, nonce: Option<&str>) -> String {
+        self.proof_with(&self.signer, "POST", &self.meta.token_endpoint, code, None, nonce)
+    }
+
+    fn post_token(&self, body: &str, proof: &str) -> Http {
+        http(self.op.port, "POST", "/token", &[("Content-Type", "application/x-www-form-urlencoded"), ("DPoP", proof)], body)
+    }
+
+    fn exchange(&self, code: &str, proof: &str) -> Result<oauth::TokenResponse, Error> {
+        let req = oauth::code_token_request(&self.meta.token_endpoint, code, &self.redirect_uri(), VERIFIER, "keybound-demo", proof);
+        oauth::process_token_response(&self.post_token(&req.body, proof).as_response())
+    }
+
+    fn check<'a>(&'a self, nonce: Option<&'a str>) -> IdTokenCheck<'a> {
+        IdTokenCheck {
+            issuer: &self.op.issuer,
+            client_id: "keybound-demo",
+            extra_audiences: &[],
+            allowed_algs: &[Alg::Rs256, Alg::Es256],
+            now: now(),
+            clock_skew: 60,
+            max_age: 600,
+            nonce,
+            expected_jkt: Some(self.header.jkt()),
+            binding: BindingPolicy::Required,
+        }
+    }
+
+    fn validate(&self, id_token: &str, nonce: Option<&str>) -> Result<ValidatedIdToken, Error> {
+        block_on(id_token::validate(id_token, &self.jwks, &self.check(nonce), &NativeVerifier))
+    }
+
+    /// A full bound login; returns the token response.
+    fn login(&self) -> Result<(oauth::TokenResponse, ValidatedIdToken), Error> {
+        let code = self.code("openid profile offline_access", Some(self.header.jkt()));
+        let tokens = self.exchange(&code, &self.proof(Some(&code), None))?;
+        let v = self.validate(tokens.id_token.as_deref().expect("id_token"), Some("no-1"))?;
+        Ok((tokens, v))
+    }
+}
+
+fn getrandom_fill(buf: &mut [u8]) {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(1);
+    let n = N.fetch_add(1, Ordering::Relaxed).to_le_bytes();
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos().to_le_bytes();
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b = n[i % 8] ^ t[i % 16];
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn bound_login_userinfo_and_refresh() {
+    let l = Login::new(Config::default());
+    assert!(l.meta.advertises_bound_key());
+    let (tokens, v) = l.login().expect("login");
+    assert!(v.bound, "ID Token bound to our key");
+    assert_eq!(v.claims.cnf_jkt.as_deref(), Some(l.header.jkt()));
+    assert_eq!(v.alg, Alg::Rs256, "RS256 by default");
+    assert_eq!(tokens.token_type, TokenType::Dpop);
+    let at = tokens.access_token.expose().to_owned();
+
+    // UserInfo: Authorization: DPoP + a proof with ath.
+    let userinfo = format!("{}/userinfo", l.op.issuer);
+    let proof = l.proof_with(&l.signer, "GET", &userinfo, None, Some(&at), None);
+    let res = http(l.op.port, "GET", "/userinfo", &[("Authorization", &format!("DPoP {at}")), ("DPoP", &proof)], "");
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.body.contains("alice-248289761"));
+    // Without ath binding to this token: refused.
+    let proof = l.proof_with(&l.signer, "GET", &userinfo, None, None, None);
+    let res = http(l.op.port, "GET", "/userinfo", &[("Authorization", &format!("DPoP {at}")), ("DPoP", &proof)], "");
+    assert_eq!(res.status, 401);
+
+    // Refresh with a new proof from the same key: same cnf, rotated refresh token.
+    let rt = tokens.refresh_token.expect("refresh token").expose().to_owned();
+    let refresh = |rt: &str, signer: &Es256Signer| {
+        let proof = l.proof_with(signer, "POST", &l.meta.token_endpoint, None, None, None);
+        let req = oauth::refresh_token_request(&l.meta.token_endpoint, rt, "keybound-demo", &proof);
+        oauth::process_token_response(&l.post_token(&req.body, &proof).as_response())
+    };
+    // A proof from another key is refused and does not spend the refresh token.
+    let other = Es256Signer::from_jwk_d(OTHER_D).unwrap();
+    let err = refresh(&rt, &other).unwrap_err();
+    assert!(matches!(&err, Error::OAuthError { error, .. } if error == "invalid_dpop_proof"), "{err:?}");
+    let refreshed = refresh(&rt, &l.signer).expect("refresh");
+    let r = l.validate(refreshed.id_token.as_deref().unwrap(), None).expect("refreshed token valid");
+    assert!(r.bound);
+    assert_eq!(r.claims.nonce, None, "a refreshed ID Token has no nonce");
+    id_token::check_refreshed(&v.claims, &r.claims).expect("same user, same key");
+    let new_rt = refreshed.refresh_token.expect("rotated").expose().to_owned();
+    assert_ne!(new_rt, rt);
+    // The spent refresh token is refused.
+    let err = refresh(&rt, &l.signer).unwrap_err();
+    assert!(matches!(&err, Error::OAuthError { error, .. } if error == "invalid_grant"), "{err:?}");
+    l.op.stop();
+}
+
+#[test]
+fn es256_id_tokens_when_selected() {
+    let l = Login::new(Config { es256: true, ..Config::default() });
+    let (_, v) = l.login().expect("login");
+    assert_eq!(v.alg, Alg::Es256);
+    assert!(v.bound);
+    l.op.stop();
+}
+
+#[test]
+fn the_token_endpoint_runs_every_binding_check() {
+    let l = Login::new(Config::default());
+    let jkt = l.header.jkt().to_owned();
+    let oauth_error = |r: Result<oauth::TokenResponse, Error>| match r {
+        Err(Error::OAuthError { error, .. }) => error,
+        other => panic!("expected an OAuth error, got {other:?}"),
+    };
+    // Proof from another key than dpop_jkt (RFC 9449 §10).
+    let code = l.code("openid", Some(&jkt));
+    let other = Es256Signer::from_jwk_d(OTHER_D).unwrap();
+    let proof = l.proof_with(&other, "POST", &l.meta.token_endpoint, Some(&code), None, None);
+    assert_eq!(oauth_error(l.exchange(&code, &proof)), "invalid_dpop_proof");
+    // c_s256 over another code (KB §2.3, the public-key-substitution defence).
+    let code = l.code("openid", Some(&jkt));
+    assert_eq!(oauth_error(l.exchange(&code, &l.proof(Some("another-code"), None))), "invalid_dpop_proof");
+    // No c_s256 at all.
+    let code = l.code("openid", Some(&jkt));
+    assert_eq!(oauth_error(l.exchange(&code, &l.proof(None, None))), "invalid_dpop_proof");
+    // A replayed proof (same jti).
+    let code = l.code("openid", Some(&jkt));
+    let proof = l.proof(Some(&code), None);
+    let _ = l.exchange(&code, &proof);
+    let code2 = l.code("openid", Some(&jkt));
+    assert_eq!(oauth_error(l.exchange(&code2, &proof)), "invalid_dpop_proof");
+    // A used code.
+    let code = l.code("openid", Some(&jkt));
+    l.exchange(&code, &l.proof(Some(&code), None)).expect("first use");
+    assert_eq!(oauth_error(l.exchange(&code, &l.proof(Some(&code), None))), "invalid_grant");
+    // PKCE: the wrong verifier.
+    let code = l.code("openid", Some(&jkt));
+    let proof = l.proof(Some(&code), None);
+    let req = oauth::code_token_request(&l.meta.token_endpoint, &code, &l.redirect_uri(), &"x".repeat(43), "keybound-demo", &proof);
+    assert_eq!(oauth_error(oauth::process_token_response(&l.post_token(&req.body, &proof).as_response())), "invalid_grant");
+    // bound_key without dpop_jkt is refused at the authorization endpoint.
+    let url = format!("/authorize?response_type=code&client_id=keybound-demo&redirect_uri={}&scope=openid%20bound_key&state=s&code_challenge={}&code_challenge_method=S256",
+        form(&l.redirect_uri()), pkce::code_challenge(VERIFIER).unwrap());
+    let res = http(l.op.port, "GET", &url, &[], "");
+    assert_eq!(res.status, 302);
+    assert!(res.header("location").unwrap().contains("error=invalid_request"));
+    // An implicit-flow request is refused (KB §1.4).
+    let res = http(l.op.port, "GET", &url.replace("response_type=code", "response_type=id_token").replace("%20bound_key", ""), &[], "");
+    assert!(res.header("location").unwrap().contains("error=unsupported_response_type"));
+    // R6: a DPoP proof without bound_key/dpop_jkt does not bind the ID Token.
+    let code = l.code("openid", None);
+    let tokens = l.exchange(&code, &l.proof(None, None)).expect("unbound login");
+    let preferred = IdTokenCheck { binding: BindingPolicy::Preferred, ..l.check(Some("no-1")) };
+    let v = block_on(id_token::validate(tokens.id_token.as_deref().unwrap(), &l.jwks, &preferred, &NativeVerifier)).unwrap();
+    assert!(!v.bound);
+    assert_eq!(v.claims.cnf_jkt, None);
+    l.op.stop();
+}
+
+fn form(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[test]
+fn each_fault_switch_is_refused_with_its_code() {
+    let l = Login::new(Config::default());
+    let cases = [
+        ("unbound", ErrorCode::IdTokenUnbound),
+        ("cnf_other_key", ErrorCode::IdTokenCnfMismatch),
+        ("wrong_typ", ErrorCode::IdTokenUnbound),
+        ("bad_signature", ErrorCode::JwsSignatureInvalid),
+        ("unknown_kid", ErrorCode::JwksNoMatchingKey),
+        ("wrong_iss", ErrorCode::IdTokenIssuerMismatch),
+        ("wrong_aud", ErrorCode::IdTokenAudienceMismatch),
+        ("expired", ErrorCode::IdTokenExpired),
+        ("wrong_nonce", ErrorCode::IdTokenNonceMismatch),
+        ("token_500", ErrorCode::OAuthResponseInvalid),
+        ("token_html", ErrorCode::OAuthResponseInvalid),
+    ];
+    for (fault, want) in cases {
+        l.fault(fault);
+        let err = l.login().map(|_| ()).expect_err(fault);
+        assert_eq!(err.code(), want, "fault {fault}: {err}");
+    }
+    l.fault("");
+    l.login().expect("no fault, no error");
+    l.op.stop();
+}
+
+#[test]
+fn dpop_nonce_challenge_then_one_retry() {
+    let l = Login::new(Config { require_nonce: true, ..Config::default() });
+    let code = l.code("openid offline_access", Some(l.header.jkt()));
+    let nonce = match l.exchange(&code, &l.proof(Some(&code), None)) {
+        Err(Error::UseDpopNonce { nonce }) => nonce,
+        other => panic!("expected use_dpop_nonce, got {other:?}"),
+    };
+    // The retry: a new proof (new jti) with the nonce and still c_s256.
+    let tokens = l.exchange(&code, &l.proof(Some(&code), Some(&nonce))).expect("retry succeeds");
+    assert!(l.validate(tokens.id_token.as_deref().unwrap(), Some("no-1")).unwrap().bound);
+    assert!(tokens.dpop_nonce.is_some(), "the nonce for the next request comes with the 200");
+    let stats = http(l.op.port, "GET", "/_test/stats", &[], "").body;
+    assert!(stats.contains("\"nonce_challenges\":1"), "{stats}");
+    l.op.stop();
+}
+
+#[test]
+fn serves_static_files_without_traversal() {
+    let dir = std::env::temp_dir().join(format!("kb-op-www-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("index.html"), "<h1>demo</h1>").unwrap();
+    let op = start(Config { www: Some(dir.clone()), ..Config::default() }).unwrap();
+    let res = http(op.port, "GET", "/", &[], "");
+    assert_eq!(res.status, 200);
+    assert!(res.body.contains("demo"));
+    assert_eq!(http(op.port, "GET", "/../Cargo.toml", &[], "").status, 404);
+    assert_eq!(http(op.port, "GET", "/%2e%2e/Cargo.toml", &[], "").status, 404);
+    op.stop();
+    let _ = std::fs::remove_dir_all(dir);
+}
