@@ -26,6 +26,8 @@ run cargo test --target wasm32-unknown-unknown --features native
 run bash scripts/build.sh
 run node e2e/package.mjs
 run node e2e/smoke.mjs
+run cargo build --quiet -p keybound-op
+run node e2e/flow.mjs
 step "benchmark (figures only)"
 node e2e/bench.mjs
 

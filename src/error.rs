@@ -130,6 +130,12 @@ error_codes! {
     UseDpopNonce = "ERR_USE_DPOP_NONCE",
     /// A response was not what the protocol says (status, content type, JSON shape).
     OAuthResponseInvalid = "ERR_OAUTH_RESPONSE_INVALID",
+    /// A request could not be made (network failure, CORS refusal, refused redirect).
+    Network = "ERR_NETWORK",
+    /// No signed-in session is stored for this client.
+    NoSession = "ERR_NO_SESSION",
+    /// The session holds no refresh token (the OP issued none; ask for `offline_access`).
+    NoRefreshToken = "ERR_NO_REFRESH_TOKEN",
     /// WebCrypto (`crypto.subtle`) is not available: not a secure context, or no WebCrypto.
     CryptoUnavailable = "ERR_CRYPTO_UNAVAILABLE",
     /// A WebCrypto operation failed.
@@ -338,6 +344,17 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
     },
+    /// A request could not be made.
+    Network {
+        /// The URL.
+        url: String,
+        /// The browser's message (browsers hide CORS details on purpose).
+        message: String,
+    },
+    /// No session.
+    NoSession,
+    /// No refresh token.
+    NoRefreshToken,
     /// WebCrypto is not available.
     CryptoUnavailable,
     /// A WebCrypto operation failed.
@@ -429,6 +446,9 @@ impl Error {
             Error::OAuthError { .. } => ErrorCode::OAuthError,
             Error::UseDpopNonce { .. } => ErrorCode::UseDpopNonce,
             Error::OAuthResponseInvalid { .. } => ErrorCode::OAuthResponseInvalid,
+            Error::Network { .. } => ErrorCode::Network,
+            Error::NoSession => ErrorCode::NoSession,
+            Error::NoRefreshToken => ErrorCode::NoRefreshToken,
             Error::CryptoUnavailable => ErrorCode::CryptoUnavailable,
             Error::CryptoOperation { .. } => ErrorCode::CryptoOperation,
             Error::KeyStoreUnavailable => ErrorCode::KeyStoreUnavailable,
@@ -529,6 +549,14 @@ impl fmt::Display for Error {
             Error::UseDpopNonce { .. } => f.write_str("the server requires a DPoP nonce (use_dpop_nonce)"),
             Error::OAuthResponseInvalid { reason, status } => {
                 write!(f, "unexpected response (HTTP {status}): {reason}")
+            }
+            Error::Network { url, message } => write!(
+                f,
+                "request to {url} failed: {message} (network error, or the server does not allow this origin by CORS)"
+            ),
+            Error::NoSession => f.write_str("no signed-in session: call startLogin() and finishLogin() first"),
+            Error::NoRefreshToken => {
+                f.write_str("the session has no refresh token (the OP issued none; request offline_access)")
             }
             Error::CryptoUnavailable => f.write_str(
                 "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",

@@ -195,6 +195,11 @@ fn token_response_refusals() {
     let err = oauth::process_token_response(&nonce).unwrap_err();
     assert_eq!(err.code(), ErrorCode::UseDpopNonce);
     assert_eq!(err, Error::UseDpopNonce { nonce: "eyJ7S_zG.eyJH0-Z.HX4w-7v".into() });
+    // Two DPoP-Nonce headers joined by the browser ("a, b") are not a nonce (RFC 9449 §8.1).
+    let joined = HttpResponse { dpop_nonce: Some("n1, n1".into()), ..json_response(400, r#"{"error":"use_dpop_nonce"}"#) };
+    assert_eq!(oauth::process_token_response(&joined).unwrap_err().code(), ErrorCode::OAuthError);
+    assert_eq!(oauth::valid_dpop_nonce("eyJ7S_zG.eyJH0-Z.HX4w-7v"), Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
+    assert_eq!(oauth::valid_dpop_nonce("a\"b"), None);
     // use_dpop_nonce without a DPoP-Nonce header cannot be retried: a plain OAuth error.
     let no_header = json_response(400, r#"{"error":"use_dpop_nonce"}"#);
     assert_eq!(oauth::process_token_response(&no_header).unwrap_err().code(), ErrorCode::OAuthError);

@@ -697,7 +697,8 @@ fn token(st: &mut State, req: &Incoming) -> Reply {
         Some("refresh_token") => refresh_grant(st, req),
         _ => Reply::oauth_error(400, "unsupported_grant_type", "authorization_code or refresh_token"),
     };
-    if nonce_required(st) {
+    // At most one DPoP-Nonce header (RFC 9449 §8): a challenge already carries it.
+    if nonce_required(st) && !reply.headers.iter().any(|(n, _)| *n == "DPoP-Nonce") {
         let nonce = st.nonce.clone();
         reply.with("DPoP-Nonce", nonce)
     } else {

@@ -37,14 +37,16 @@ struct Http {
 }
 
 impl Http {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    /// Like a browser's `Headers.get`: repeated headers come back joined with ", ".
+    fn header(&self, name: &str) -> Option<String> {
+        let values: Vec<&str> = self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect();
+        (!values.is_empty()).then(|| values.join(", "))
     }
     fn as_response(&self) -> HttpResponse {
         HttpResponse {
             status: self.status,
-            content_type: self.header("content-type").map(str::to_owned),
-            dpop_nonce: self.header("dpop-nonce").map(str::to_owned),
+            content_type: self.header("content-type"),
+            dpop_nonce: self.header("dpop-nonce"),
             body: self.body.clone(),
         }
     }
@@ -121,7 +123,7 @@ impl Login {
         let form = format!("pending={pending}&username=alice&password=wonderland&action=approve");
         let res = http(self.op.port, "POST", "/login", &[("Content-Type", "application/x-www-form-urlencoded")], &form);
         assert_eq!(res.status, 302, "{}", res.body);
-        let params = oauth::parse_callback(res.header("location").expect("location"));
+        let params = oauth::parse_callback(&res.header("location").expect("location"));
         oauth::check_callback(&params, "st-1", &self.op.issuer, self.meta.authorization_response_iss_parameter_supported)
             .expect("callback")
             .expose()

@@ -2,4 +2,5 @@
 //! turned into real JavaScript `Error`s. No protocol logic lives here.
 
 pub mod api;
+pub mod client;
 pub mod errors;

@@ -16,10 +16,15 @@ use crate::error::Error;
 
 /// Database name.
 pub const DB_NAME: &str = "keybound";
-/// Database schema version.
-pub const DB_VERSION: u32 = 1;
+/// Database schema version. 1: `keys`. 2: adds `pending` and `sessions` (the upgrade from 1
+/// keeps the keys).
+pub const DB_VERSION: u32 = 2;
 /// Object store holding key records.
 pub const KEY_STORE: &str = "keys";
+/// Object store holding pending logins (JSON text) by `state`.
+pub const PENDING_STORE: &str = "pending";
+/// Object store holding sessions (JSON text) by session id.
+pub const SESSION_STORE: &str = "sessions";
 /// Version of the key record format.
 pub const RECORD_VERSION: u32 = 1;
 
@@ -87,9 +92,11 @@ pub async fn open() -> Result<IdbDatabase> {
     let on_upgrade = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
         if let Ok(db) = upgrade_req.result() {
             let db: IdbDatabase = db.unchecked_into();
-            if !db.object_store_names().contains(KEY_STORE) {
-                // A failure here aborts the upgrade, which rejects the open request below.
-                let _ = db.create_object_store(KEY_STORE);
+            for store in [KEY_STORE, PENDING_STORE, SESSION_STORE] {
+                if !db.object_store_names().contains(store) {
+                    // A failure here aborts the upgrade, which rejects the open request below.
+                    let _ = db.create_object_store(store);
+                }
             }
         }
     });
@@ -200,20 +207,64 @@ pub async fn get(id: &str) -> Result<StoredKey> {
     Ok(StoredKey { pair: pair.unchecked_into(), jkt })
 }
 
-/// Deletes the record under `id`. Returns whether one existed.
+/// Deletes the key record under `id`. Returns whether one existed.
 pub async fn delete(id: &str) -> Result<bool> {
+    delete_in(KEY_STORE, id).await
+}
+
+/// Stores JSON text under `id` in `store`, replacing what was there.
+pub async fn put_text(store: &'static str, id: &str, text: &str) -> Result<()> {
     check_id(id)?;
     let db = open().await?;
     let result = async {
-        let tx = db
-            .transaction_with_str_and_mode(KEY_STORE, IdbTransactionMode::Readwrite)
-            .map_err(store_error("delete"))?;
-        let store = tx.object_store(KEY_STORE).map_err(store_error("delete"))?;
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite).map_err(store_error("put"))?;
+        let os = tx.object_store(store).map_err(store_error("put"))?;
+        let done = watch_transaction(&tx);
+        os.put_with_key(&JsValue::from_str(text), &JsValue::from_str(id)).map_err(store_error("put"))?;
+        transaction_result(&tx, done, "put").await
+    }
+    .await;
+    db.close();
+    result
+}
+
+/// Reads the JSON text under `id` in `store`; with `take`, deletes it in the same transaction
+/// (single use, also across tabs).
+pub async fn get_text(store: &'static str, id: &str, take: bool) -> Result<Option<String>> {
+    check_id(id)?;
+    let db = open().await?;
+    let result = async {
+        let mode = if take { IdbTransactionMode::Readwrite } else { IdbTransactionMode::Readonly };
+        let tx = db.transaction_with_str_and_mode(store, mode).map_err(store_error("get"))?;
+        let os = tx.object_store(store).map_err(store_error("get"))?;
+        let done = watch_transaction(&tx);
+        let key = JsValue::from_str(id);
+        let req = os.get(&key).map_err(store_error("get"))?;
+        let watched = watch_request(&req);
+        if take {
+            os.delete(&key).map_err(store_error("get"))?;
+        }
+        let value = request_result(&req, watched, "get").await?;
+        transaction_result(&tx, done, "get").await?;
+        Ok(value.as_string())
+    }
+    .await;
+    db.close();
+    result
+}
+
+/// Deletes `id` from `store`; returns whether it existed.
+pub async fn delete_in(store: &'static str, id: &str) -> Result<bool> {
+    check_id(id)?;
+    let db = open().await?;
+    let result = async {
+        let tx = db.transaction_with_str_and_mode(store, IdbTransactionMode::Readwrite).map_err(store_error("delete"))?;
+        let os = tx.object_store(store).map_err(store_error("delete"))?;
         let key = JsValue::from_str(id);
         let done = watch_transaction(&tx);
-        let count_req = store.count_with_key(&key).map_err(store_error("delete"))?;
+        let count_req = os.count_with_key(&key).map_err(store_error("delete"))?;
         let counted = watch_request(&count_req);
-        store.delete(&key).map_err(store_error("delete"))?;
+        os.delete(&key).map_err(store_error("delete"))?;
         let count = request_result(&count_req, counted, "delete").await?;
         transaction_result(&tx, done, "delete").await?;
         Ok(count.as_f64().unwrap_or(0.0) > 0.0)

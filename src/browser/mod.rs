@@ -3,6 +3,8 @@
 //! platform through the global scope (`globalThis`), never through `window()`.
 
 pub mod dpop_key;
+pub mod client;
+pub mod http;
 pub mod js;
 pub mod key_store;
 pub mod subtle;

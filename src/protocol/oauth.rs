@@ -365,6 +365,13 @@ struct RawError {
     error_description: Option<String>,
 }
 
+/// A `DPoP-Nonce` value is `1*NQCHAR` (RFC 9449 §8.1): printable ASCII without space, `"` or
+/// `\`. Anything else (for example two headers joined with ", ") is ignored.
+pub fn valid_dpop_nonce(value: &str) -> Option<&str> {
+    let ok = !value.is_empty() && value.len() <= 1024 && value.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+    ok.then_some(value)
+}
+
 fn is_json(response: &HttpResponse) -> bool {
     response.content_type.as_deref().is_some_and(|ct| {
         let media = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
@@ -384,8 +391,8 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
         if (400..500).contains(&response.status) && is_json(response) {
             if let Ok(RawError { error: Some(error), error_description }) = serde_json::from_str(&response.body) {
                 if error == "use_dpop_nonce" {
-                    if let Some(nonce) = response.dpop_nonce.clone().filter(|n| !n.is_empty()) {
-                        return Err(Error::UseDpopNonce { nonce });
+                    if let Some(nonce) = response.dpop_nonce.as_deref().and_then(valid_dpop_nonce) {
+                        return Err(Error::UseDpopNonce { nonce: nonce.to_owned() });
                     }
                 }
                 return Err(Error::OAuthError { error, description: error_description, status: response.status });
@@ -410,6 +417,6 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
         refresh_token: raw.refresh_token.map(Secret::new),
         id_token: raw.id_token,
         scope: raw.scope,
-        dpop_nonce: response.dpop_nonce.clone(),
+        dpop_nonce: response.dpop_nonce.as_deref().and_then(valid_dpop_nonce).map(str::to_owned),
     })
 }

@@ -1,0 +1,212 @@
+// End to end in headless Chromium: the app page (www/flow.html) logs in at the reference OP
+// with key binding, survives a reload in the middle of the flow, refreshes, calls UserInfo with
+// a DPoP-bound access token, forgets; then every fault switch of the OP is refused by the client
+// with its code. Prints the time of one full login.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = [];
+const test = async (name, fn) => {
+  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
+};
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+
+function startOp(args = []) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    proc.on('error', reject);
+    proc.stdout.on('data', (d) => {
+      const m = String(d).match(/(http:\/\/localhost:\d+)\//);
+      if (m) resolve({ proc, origin: m[1] });
+    });
+    setTimeout(() => reject(new Error('the OP did not start')), 10000);
+  });
+}
+
+const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 180000);
+const op = await startOp();
+const browser = await chromium.launch({
+  executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const pageErrors = [];
+let loginMs = [];
+try {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const state = (s) => page.waitForFunction((want) => ['error', ...want].includes(document.body.dataset.state), s, { timeout: 20000 });
+  const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`).then((r) => assert(r.ok, `fault ${name}`));
+  const signIn = async () => {
+    await page.click('#login');
+    await page.waitForSelector('#username', { timeout: 20000 });
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#approve');
+    await state(['ready', 'signed-in']);
+  };
+  const session = async () => JSON.parse((await page.textContent('#session')) || 'null');
+  const errorCode = () => page.getAttribute('#error', 'data-code');
+
+  await page.goto(`${op.origin}/flow.html`);
+  await state(['ready', 'signed-in']);
+
+  await test('login with key binding: the ID Token is bound to this browser\'s key', async () => {
+    await signIn();
+    assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
+    const s = await session();
+    assert(s && s.bound === true, `bound: ${JSON.stringify(s)}`);
+    assert(s.claims.cnf && s.claims.cnf.jwk, 'cnf.jwk in the claims');
+    assert(s.jkt.length === 43, 'jkt');
+    assert(s.tokenType === 'DPoP', `tokenType ${s.tokenType}`);
+    assert(s.hasRefreshToken, 'refresh token');
+    const header = JSON.parse(Buffer.from(s.idToken.split('.')[0], 'base64url'));
+    assert(header.typ === 'dpop+id_token', `typ ${header.typ}`);
+    loginMs.push(Number(await page.getAttribute('body', 'data-login-ms')));
+  });
+
+  await test('the key is non-extractable and the session survives a reload', async () => {
+    const before = await session();
+    await page.reload();
+    await state(['ready', 'signed-in']);
+    const after = await session();
+    assert(after && after.jkt === before.jkt, 'same session after reload');
+    const ext = await page.evaluate(async () => {
+      const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
+      const db = await new Promise((res, rej) => { const r = indexedDB.open('keybound'); r.onsuccess = () => res(r.result); r.onerror = rej; });
+      const ids = await new Promise((res) => { const r = db.transaction('keys').objectStore('keys').getAllKeys(); r.onsuccess = () => res(r.result); });
+      db.close();
+      const key = await loadDPoPKeyPair(ids.find((i) => i.startsWith('login:')));
+      let exported = true;
+      try { await crypto.subtle.exportKey('jwk', key.keyPair.privateKey); } catch { exported = false; }
+      return { extractable: key.keyPair.privateKey.extractable, exported, jkt: key.jkt };
+    });
+    assert(ext.extractable === false && ext.exported === false, JSON.stringify(ext));
+    assert(ext.jkt === before.jkt, 'the stored key is the session key');
+  });
+
+  await test('refresh keeps the binding and cnf', async () => {
+    const before = await session();
+    await page.click('#refresh');
+    await state(['refreshed']);
+    const after = await session();
+    assert(after.bound && after.jkt === before.jkt, 'still bound to the same key');
+    assert(after.idToken !== before.idToken, 'a new ID Token');
+    assert(!('nonce' in after.claims), 'no nonce in the refreshed token');
+  });
+
+  await test('UserInfo through client.fetch with a DPoP-bound access token', async () => {
+    await page.click('#userinfo');
+    await state(['userinfo']);
+    const text = await page.textContent('#result');
+    assert(text.startsWith('UserInfo 200') && text.includes('alice-248289761'), text);
+  });
+
+  await test('reload in the middle of the flow (after startLogin, before the redirect)', async () => {
+    const url = await page.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, scope: 'offline_access' });
+      return (await c.startLogin()).url;
+    });
+    await page.reload();
+    await state(['ready', 'signed-in']);
+    await page.goto(url);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#approve');
+    await state(['ready', 'signed-in']);
+    assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
+    assert((await session()).bound, 'bound');
+  });
+
+  await test('a replayed callback (state already used) is refused', async () => {
+    const { url } = await page.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+      return c.startLogin();
+    });
+    await page.goto(url);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    const [nav] = await Promise.all([page.waitForURL(/flow\.html\?code=/), page.click('#approve')]);
+    const callback = page.url();
+    await state(['ready', 'signed-in']);
+    await page.goto(callback);
+    await state(['ready', 'signed-in']);
+    assert((await errorCode()) === 'ERR_STATE_MISMATCH', `code ${await errorCode()}`);
+  });
+
+  const faults = [
+    ['unbound', 'ERR_ID_TOKEN_UNBOUND'], ['cnf_other_key', 'ERR_ID_TOKEN_CNF_MISMATCH'], ['wrong_typ', 'ERR_ID_TOKEN_UNBOUND'],
+    ['bad_signature', 'ERR_JWS_SIGNATURE_INVALID'], ['unknown_kid', 'ERR_JWKS_NO_MATCHING_KEY'], ['wrong_iss', 'ERR_ID_TOKEN_ISS_MISMATCH'],
+    ['wrong_aud', 'ERR_ID_TOKEN_AUD_MISMATCH'], ['expired', 'ERR_ID_TOKEN_EXPIRED'], ['wrong_nonce', 'ERR_ID_TOKEN_NONCE_MISMATCH'],
+    ['token_500', 'ERR_OAUTH_RESPONSE_INVALID'], ['token_html', 'ERR_OAUTH_RESPONSE_INVALID'],
+  ];
+  for (const [name, code] of faults) {
+    await test(`fault ${name} is refused with ${code}`, async () => {
+      await fault(name);
+      try {
+        await page.goto(`${op.origin}/flow.html`);
+        await state(['ready', 'signed-in']);
+        await signIn();
+        assert((await errorCode()) === code, `got ${await errorCode()}: ${await page.textContent('#error')}`);
+      } finally { await fault(''); }
+    });
+  }
+
+  await test('nonce challenge: one retry with the DPoP nonce, then signed in', async () => {
+    await fault('nonce_challenge');
+    try {
+      await page.goto(`${op.origin}/flow.html`);
+      await state(['ready', 'signed-in']);
+      await signIn();
+      assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
+      assert((await session()).bound, 'bound');
+      const stats = await (await fetch(`${op.origin}/_test/stats`)).json();
+      assert(stats.nonce_challenges >= 1, JSON.stringify(stats));
+    } finally { await fault(''); }
+  });
+
+  await test('binding "preferred" accepts an OP that ignores bound_key and reports unbound', async () => {
+    await fault('unbound');
+    try {
+      await page.goto(`${op.origin}/flow.html?binding=preferred`);
+      await state(['ready', 'signed-in']);
+      await signIn();
+      assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
+      const s = await session();
+      assert(s.bound === false, `bound ${s.bound}`);
+    } finally { await fault(''); await page.evaluate(() => sessionStorage.removeItem('kb-binding')); }
+  });
+
+  await test('forget deletes the key and the session', async () => {
+    await page.goto(`${op.origin}/flow.html`);
+    await state(['ready', 'signed-in']);
+    await page.click('#forget');
+    await state(['forgotten']);
+    await page.reload();
+    await state(['ready', 'signed-in']);
+    assert((await session()) === null, 'no session after forget');
+  });
+
+  for (let i = 0; i < 2; i++) {
+    await page.goto(`${op.origin}/flow.html`);
+    await state(['ready', 'signed-in']);
+    await signIn();
+    loginMs.push(Number(await page.getAttribute('body', 'data-login-ms')));
+  }
+  await test('no uncaught page errors', async () => assert(pageErrors.length === 0, pageErrors.join('; ')));
+  await page.screenshot({ path: `${root}e2e/out/flow.png`, fullPage: true });
+} finally {
+  await browser.close();
+  op.proc.kill();
+  clearTimeout(timeout);
+}
+const sorted = loginMs.filter((x) => x > 0).sort((a, b) => a - b);
+console.log(`full login in headless Chromium (click to signed-in, incl. the OP's login form): ${sorted.join(', ')} ms; median ${sorted[Math.floor(sorted.length / 2)]} ms`);
+const failed = results.filter(([, e]) => e).length;
+console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

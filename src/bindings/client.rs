@@ -1,0 +1,243 @@
+//! The `KeyBoundClient` class: the login flow for JavaScript.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::errors::{core_to_js, to_js};
+use crate::browser::client::{Client, ClientConfig, SessionRecord};
+use crate::error::Error;
+use crate::protocol::id_token::BindingPolicy;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CLIENT: &'static str = r#"
+export interface KeyBoundClientOptions {
+  /** The public client's id. */
+  clientId: string;
+  /** The registered redirect URI (where `finishLogin` runs). */
+  redirectUri: string;
+  /** Scopes besides `openid` and `bound_key`, space-separated. Default is `""`; add `offline_access` for refresh. */
+  scope?: string;
+  /** `"required"` (default): an unbound ID Token is `ERR_ID_TOKEN_UNBOUND`. `"preferred"`: accepted, with `bound: false`. */
+  binding?: "required" | "preferred";
+}
+
+/** A signed-in session. The ID Token's claims were verified (signature, iss, aud, azp, exp, iat, nonce). */
+export interface KeyBoundSession {
+  /** The verified ID Token payload. */
+  claims: { iss: string; sub: string; aud: string | string[]; [claim: string]: unknown };
+  /** The ID Token (do not send it as an access token). */
+  idToken: string;
+  /** Whether the ID Token is bound to this browser's key (`typ: dpop+id_token`, `cnf.jwk` = our key). */
+  bound: boolean;
+  /** The RFC 7638 thumbprint of this session's key (the `dpop_jkt` sent). */
+  jkt: string;
+  /** `"DPoP"` (use `client.fetch`, which adds the proof) or `"Bearer"`. */
+  tokenType: string;
+  /** The access token. */
+  accessToken: string;
+  /** Access token expiry in seconds since the epoch, when the OP said. */
+  expiresAt?: number;
+  /** Whether `refresh()` can be called. */
+  hasRefreshToken: boolean;
+}
+
+export interface KeyBoundFetchInit {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+}
+"#;
+
+type JsFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
+
+fn promise(fut: JsFuture) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(fut)
+}
+
+fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
+    let obj = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
+    set("claims", js_sys::JSON::parse(&s.claims_json)?)?;
+    set("idToken", JsValue::from_str(&s.id_token))?;
+    set("bound", JsValue::from_bool(s.bound))?;
+    set("jkt", JsValue::from_str(&s.jkt))?;
+    set("tokenType", JsValue::from_str(&s.token_type))?;
+    set("accessToken", JsValue::from_str(&s.access_token))?;
+    if let Some(e) = s.expires_at {
+        set("expiresAt", JsValue::from_f64(e as f64))?;
+    }
+    set("hasRefreshToken", JsValue::from_bool(s.has_refresh_token()))?;
+    Ok(obj.into())
+}
+
+fn get(obj: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string_member(obj: &JsValue, name: &'static str, required: bool) -> Result<Option<String>, JsValue> {
+    let v = get(obj, name);
+    if v.is_undefined() {
+        return if required { Err(core_to_js(Error::arg(name, "is required"))) } else { Ok(None) };
+    }
+    v.as_string().map(Some).ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
+}
+
+/// A key-bound OpenID Connect client for one issuer. Create it with `KeyBoundClient.discover`.
+#[wasm_bindgen(js_name = KeyBoundClient)]
+pub struct JsClient {
+    inner: Rc<Client>,
+}
+
+#[wasm_bindgen(js_class = KeyBoundClient)]
+impl JsClient {
+    /// Fetches the OP's discovery document (its `issuer` must equal `issuer` exactly) and JWKS.
+    ///
+    /// Rejects with `ERR_URL_INVALID`, `ERR_NETWORK`, `ERR_DISCOVERY_ISSUER_MISMATCH`,
+    /// `ERR_DISCOVERY_INVALID`, `ERR_INVALID_ARGUMENT`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundClient>")]
+    pub fn discover(
+        #[wasm_bindgen(unchecked_param_type = "string")] issuer: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "KeyBoundClientOptions")] options: JsValue,
+    ) -> js_sys::Promise {
+        promise(Box::pin(async move {
+            let issuer = issuer.as_string().ok_or_else(|| core_to_js(Error::arg("issuer", "must be a string")))?;
+            if !options.is_object() {
+                return Err(core_to_js(Error::arg("options", "must be an object with clientId and redirectUri")));
+            }
+            let binding = match string_member(&options, "binding", false)?.as_deref() {
+                None | Some("required") => BindingPolicy::Required,
+                Some("preferred") => BindingPolicy::Preferred,
+                Some(_) => return Err(core_to_js(Error::arg("binding", "must be \"required\" or \"preferred\""))),
+            };
+            let config = ClientConfig {
+                issuer,
+                client_id: string_member(&options, "clientId", true)?.unwrap_or_default(),
+                redirect_uri: string_member(&options, "redirectUri", true)?.unwrap_or_default(),
+                scope: string_member(&options, "scope", false)?.unwrap_or_default(),
+                binding,
+            };
+            let client = Client::discover(config).await.map_err(to_js)?;
+            Ok(JsClient { inner: Rc::new(client) }.into())
+        }))
+    }
+
+    /// The issuer.
+    #[wasm_bindgen(getter)]
+    pub fn issuer(&self) -> String {
+        self.inner.config().issuer.clone()
+    }
+
+    /// Whether the OP lists `bound_key` in `scopes_supported` (a hint only: the validated ID
+    /// Token is the proof).
+    #[wasm_bindgen(getter, js_name = advertisesKeyBinding)]
+    pub fn advertises_key_binding(&self) -> bool {
+        self.inner.metadata().advertises_bound_key()
+    }
+
+    /// Starts a login: a fresh non-extractable key, and `state`, `nonce` and PKCE verifier stored
+    /// in IndexedDB. Resolves to the authorization URL to navigate to.
+    #[wasm_bindgen(js_name = startLogin, unchecked_return_type = "Promise<{ url: string; state: string }>")]
+    pub fn start_login(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let (url, state) = inner.start_login().await.map_err(to_js)?;
+            let obj = js_sys::Object::new();
+            js_sys::Reflect::set(&obj, &"url".into(), &url.into())?;
+            js_sys::Reflect::set(&obj, &"state".into(), &state.into())?;
+            Ok(obj.into())
+        }))
+    }
+
+    /// `startLogin()`, then navigates the Window to the authorization URL.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn login(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let location = get(&js_sys::global(), "location");
+            let assign = get(&location, "assign");
+            let Some(assign) = assign.dyn_ref::<js_sys::Function>() else {
+                return Err(core_to_js(Error::arg("login", "needs a Window; in a Worker use startLogin()")));
+            };
+            let (url, _) = inner.start_login().await.map_err(to_js)?;
+            assign.call1(&location, &url.into())?;
+            Ok(JsValue::UNDEFINED)
+        }))
+    }
+
+    /// Finishes the login from the callback URL (default: the current location). Resolves to the
+    /// session.
+    #[wasm_bindgen(js_name = finishLogin, unchecked_return_type = "Promise<KeyBoundSession>")]
+    pub fn finish_login(&self, #[wasm_bindgen(unchecked_param_type = "string | undefined")] url: JsValue) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let url = if url.is_undefined() {
+                get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
+            } else {
+                url.as_string().ok_or_else(|| core_to_js(Error::arg("url", "must be a string")))?
+            };
+            let session = inner.finish_login(&url).await.map_err(to_js)?;
+            session_object(&session)
+        }))
+    }
+
+    /// The stored session, or `null`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundSession | null>")]
+    pub fn session(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            match inner.stored_session().await.map_err(to_js)? {
+                Some(s) => session_object(&s),
+                None => Ok(JsValue::NULL),
+            }
+        }))
+    }
+
+    /// Refreshes with a new DPoP proof from the same key; the refreshed ID Token must keep the
+    /// same user and the same `cnf`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundSession>")]
+    pub fn refresh(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move { session_object(&inner.refresh().await.map_err(to_js)?) }))
+    }
+
+    /// `fetch` with the access token (`Authorization: DPoP` + proof with `ath`, or `Bearer`),
+    /// retrying once on a `use_dpop_nonce` challenge. Never sends the ID Token.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
+    pub fn fetch(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "KeyBoundFetchInit | undefined")] init: JsValue,
+    ) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let url = url.as_string().ok_or_else(|| core_to_js(Error::arg("url", "must be a string")))?;
+            let (mut method, mut headers, mut body) = ("GET".to_owned(), Vec::new(), None);
+            if init.is_object() {
+                method = string_member(&init, "method", false)?.unwrap_or(method).to_ascii_uppercase();
+                body = string_member(&init, "body", false)?;
+                let h = get(&init, "headers");
+                if h.is_object() {
+                    for entry in js_sys::Object::entries(h.unchecked_ref()).iter() {
+                        let pair: js_sys::Array = entry.unchecked_into();
+                        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
+                            headers.push((k, v));
+                        }
+                    }
+                }
+            }
+            let res = inner.fetch(&method, &url, &headers, body.as_deref()).await.map_err(to_js)?;
+            Ok(res.into())
+        }))
+    }
+
+    /// Forgets the session: deletes its key pair and stored tokens. Resolves to whether there was
+    /// one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn forget(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move { Ok(inner.forget().await.map_err(to_js)?.into()) }))
+    }
+}

@@ -1,0 +1,501 @@
+//! The key-bound login flow in the browser (a Window or a Worker): discovery, the authorization
+//! request with a fresh non-extractable key per login (KB §9.6), the callback, the token exchange
+//! with a DPoP proof carrying `c_s256`, ID Token validation with the binding policy, refresh,
+//! authorized `fetch`, and forgetting everything.
+//!
+//! Pending logins (state, nonce, PKCE verifier, key id) are stored in IndexedDB keyed by `state`,
+//! so they survive the redirect and a reload, are single use, and two tabs logging in at once do
+//! not clobber each other. The session (tokens and checked claims) is stored per issuer and
+//! client, so `refresh()` works after a reload.
+//!
+//! Retries: a `use_dpop_nonce` challenge (400 at the token endpoint, 401 at a resource) is
+//! retried exactly once with a new proof; an unknown `kid` refetches the JWKS once (at most once
+//! a minute).
+
+use std::cell::{Cell, RefCell};
+
+use serde::{Deserialize, Serialize};
+
+use super::dpop_key::DpopKeyPair;
+use super::js::{now_secs, BrowserError, Result};
+use super::key_store::{self, PENDING_STORE, SESSION_STORE};
+use super::{http, subtle};
+use crate::error::Error;
+use crate::protocol::b64;
+use crate::protocol::dpop::ProofParams;
+use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, IdTokenClaims, Jwks, ValidatedIdToken};
+use crate::protocol::jwa::Alg;
+use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, ProviderMetadata, TokenResponse, TokenType};
+use crate::protocol::pkce;
+
+/// ID Token algorithms keybound verifies with WebCrypto (intersected with what the OP advertises).
+const ID_TOKEN_ALGS: &[Alg] = &[Alg::Rs256, Alg::Ps256, Alg::Es256];
+/// How long a pending login stays valid, in seconds.
+const PENDING_TTL: i64 = 600;
+/// Allowed clock skew for ID Token times, in seconds.
+const CLOCK_SKEW: i64 = 60;
+/// Record format version of pending logins and sessions.
+const RECORD_VERSION: u32 = 1;
+
+/// How a client is configured.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The issuer, compared exactly.
+    pub issuer: String,
+    /// The public client's id.
+    pub client_id: String,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+    /// Scopes besides `openid` and `bound_key` (for example `"profile offline_access"`).
+    pub scope: String,
+    /// What to do with an unbound ID Token.
+    pub binding: BindingPolicy,
+}
+
+#[derive(Serialize, Deserialize)]
+struct PendingRecord {
+    v: u32,
+    issuer: String,
+    client_id: String,
+    redirect_uri: String,
+    key_id: String,
+    nonce: String,
+    verifier: String,
+    created_at: i64,
+}
+
+/// A signed-in session as stored. Tokens are secrets; `Debug` is not derived.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct SessionRecord {
+    v: u32,
+    issuer: String,
+    client_id: String,
+    key_id: String,
+    /// Thumbprint of our key (the `dpop_jkt` sent).
+    pub jkt: String,
+    /// Whether the ID Token is bound to our key.
+    pub bound: bool,
+    /// The ID Token.
+    pub id_token: String,
+    /// Its verified payload, as JSON text.
+    pub claims_json: String,
+    iss: String,
+    sub: String,
+    aud: Vec<String>,
+    azp: Option<String>,
+    auth_time: Option<i64>,
+    nonce: Option<String>,
+    cnf_jkt: Option<String>,
+    /// The access token.
+    pub access_token: String,
+    /// `token_type` as normalized: `DPoP`, `Bearer` or as received.
+    pub token_type: String,
+    /// Access token expiry, seconds since the epoch, when known.
+    pub expires_at: Option<i64>,
+    refresh_token: Option<String>,
+}
+
+impl std::fmt::Debug for SessionRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionRecord")
+            .field("issuer", &self.issuer)
+            .field("sub", &self.sub)
+            .field("jkt", &self.jkt)
+            .field("bound", &self.bound)
+            .field("token_type", &self.token_type)
+            .field("tokens", &"[redacted]")
+            .finish()
+    }
+}
+
+impl SessionRecord {
+    /// Whether a refresh token is held.
+    pub fn has_refresh_token(&self) -> bool {
+        self.refresh_token.is_some()
+    }
+
+    fn claims(&self) -> IdTokenClaims {
+        IdTokenClaims {
+            iss: self.iss.clone(),
+            sub: self.sub.clone(),
+            aud: self.aud.clone(),
+            exp: 0,
+            iat: 0,
+            nonce: self.nonce.clone(),
+            azp: self.azp.clone(),
+            auth_time: self.auth_time,
+            cnf_jkt: self.cnf_jkt.clone(),
+        }
+    }
+
+    fn set_id_token(&mut self, id_token: String, v: ValidatedIdToken) {
+        self.id_token = id_token;
+        self.claims_json = v.claims_json;
+        self.bound = v.bound;
+        self.iss = v.claims.iss;
+        self.sub = v.claims.sub;
+        self.aud = v.claims.aud;
+        self.azp = v.claims.azp;
+        self.auth_time = v.claims.auth_time;
+        self.nonce = v.claims.nonce;
+        self.cnf_jkt = v.claims.cnf_jkt;
+    }
+
+    fn set_tokens(&mut self, t: &TokenResponse) {
+        self.access_token = t.access_token.expose().to_owned();
+        self.token_type = match &t.token_type {
+            TokenType::Dpop => "DPoP".to_owned(),
+            TokenType::Bearer => "Bearer".to_owned(),
+            TokenType::Other(other) => other.clone(),
+        };
+        self.expires_at = t.expires_in.map(|e| now_secs() + e);
+        if let Some(rt) = &t.refresh_token {
+            // A rotated refresh token replaces the old one (stays bound to the same key).
+            self.refresh_token = Some(rt.expose().to_owned());
+        }
+    }
+}
+
+fn random(n: usize) -> Result<String> {
+    let mut buf = vec![0u8; n];
+    subtle::fill_random(&mut buf)?;
+    Ok(b64::encode(buf))
+}
+
+fn origin_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(s, r)| (s.len(), r));
+    match rest {
+        Some((scheme_len, r)) => {
+            let host_end = r.find(['/', '?', '#']).unwrap_or(r.len());
+            url[..scheme_len + 3 + host_end].to_ascii_lowercase()
+        }
+        None => url.to_owned(),
+    }
+}
+
+/// A configured client for one issuer.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    meta: ProviderMetadata,
+    jwks: RefCell<Jwks>,
+    jwks_fetched_at: Cell<i64>,
+    /// The latest `DPoP-Nonce` per origin (at most 100 origins).
+    nonces: RefCell<Vec<(String, String)>>,
+}
+
+impl Client {
+    /// Fetches the discovery document (the `issuer` must equal `config.issuer` exactly) and the
+    /// JWKS.
+    ///
+    /// # Errors
+    /// `ERR_URL_INVALID`, `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_JSON_INVALID`.
+    pub async fn discover(config: ClientConfig) -> Result<Client> {
+        let req = oauth::discovery_request(&config.issuer)?;
+        let meta = oauth::process_discovery_response(&http::send(&req).await?, &config.issuer)?;
+        let client = Client { config, meta, jwks: RefCell::new(Jwks::default()), jwks_fetched_at: Cell::new(0), nonces: RefCell::new(Vec::new()) };
+        client.fetch_jwks().await?;
+        Ok(client)
+    }
+
+    /// The OP metadata.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.meta
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    async fn fetch_jwks(&self) -> Result<()> {
+        let req = HttpRequest { method: "GET", url: self.meta.jwks_uri.clone(), headers: vec![("accept", "application/json".into())], body: String::new() };
+        let res = http::send(&req).await?;
+        if res.status != 200 {
+            return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
+        }
+        *self.jwks.borrow_mut() = Jwks::from_json(&res.body)?;
+        self.jwks_fetched_at.set(now_secs());
+        Ok(())
+    }
+
+    fn session_id(&self) -> String {
+        format!("{} {}", self.config.issuer, self.config.client_id)
+    }
+
+    fn nonce_for(&self, url: &str) -> Option<String> {
+        let origin = origin_of(url);
+        self.nonces.borrow().iter().find(|(o, _)| *o == origin).map(|(_, n)| n.clone())
+    }
+
+    fn remember_nonce(&self, url: &str, nonce: &str) {
+        let origin = origin_of(url);
+        let mut nonces = self.nonces.borrow_mut();
+        nonces.retain(|(o, _)| *o != origin);
+        nonces.push((origin, nonce.to_owned()));
+        if nonces.len() > 100 {
+            nonces.remove(0);
+        }
+    }
+
+    /// Starts a login: a fresh key pair (stored in IndexedDB), `state`, OIDC `nonce` and PKCE
+    /// verifier stored as a pending login keyed by `state`. Returns the authorization URL and
+    /// the `state`.
+    ///
+    /// # Errors
+    /// `ERR_CRYPTO_*`, `ERR_KEY_STORE*`, `ERR_URL_INVALID`.
+    pub async fn start_login(&self) -> Result<(String, String)> {
+        let state = random(16)?;
+        let nonce = random(16)?;
+        let verifier = random(32)?;
+        let key = DpopKeyPair::generate(Some(format!("login:{state}")), true).await?;
+        let pending = PendingRecord {
+            v: RECORD_VERSION,
+            issuer: self.config.issuer.clone(),
+            client_id: self.config.client_id.clone(),
+            redirect_uri: self.config.redirect_uri.clone(),
+            key_id: key.id().to_owned(),
+            nonce: nonce.clone(),
+            verifier: verifier.clone(),
+            created_at: now_secs(),
+        };
+        let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
+        key_store::put_text(PENDING_STORE, &state, &text).await?;
+        let url = oauth::authorization_url(&AuthorizationRequest {
+            authorization_endpoint: &self.meta.authorization_endpoint,
+            client_id: &self.config.client_id,
+            redirect_uri: &self.config.redirect_uri,
+            scope: &self.config.scope,
+            state: &state,
+            nonce: &nonce,
+            code_challenge: &pkce::code_challenge(&verifier)?,
+            dpop_jkt: Some(key.jkt()),
+        })?;
+        Ok((url, state))
+    }
+
+    /// Finishes a login from the callback URL: `state` first (single use), RFC 9207 `iss`, OAuth
+    /// errors, then the token exchange (DPoP proof with `c_s256`, one nonce retry) and the ID
+    /// Token checks. Stores and returns the session. On failure the login's key is deleted.
+    ///
+    /// # Errors
+    /// `ERR_STATE_MISMATCH`, `ERR_ISS_MISMATCH`, `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID`,
+    /// `ERR_NETWORK`, the ID Token codes (`ERR_ID_TOKEN_*`, `ERR_JWS_*`, `ERR_JWKS_NO_MATCHING_KEY`).
+    pub async fn finish_login(&self, callback_url: &str) -> Result<SessionRecord> {
+        let params = oauth::parse_callback(callback_url);
+        let state = params.state.clone().filter(|s| !s.is_empty() && s.len() <= 256).ok_or(Error::StateMismatch)?;
+        let text = key_store::get_text(PENDING_STORE, &state, true).await?.ok_or(Error::StateMismatch)?;
+        let pending: PendingRecord = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
+        if pending.v != RECORD_VERSION {
+            return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" }.into());
+        }
+        let result = self.finish_pending(&params, &state, &pending).await;
+        if result.is_err() {
+            let _ = DpopKeyPair::delete(&pending.key_id).await;
+        }
+        result
+    }
+
+    async fn finish_pending(&self, params: &oauth::CallbackParams, state: &str, pending: &PendingRecord) -> Result<SessionRecord> {
+        if pending.issuer != self.config.issuer || pending.client_id != self.config.client_id || now_secs() - pending.created_at > PENDING_TTL {
+            return Err(Error::StateMismatch.into());
+        }
+        let code = oauth::check_callback(params, state, &self.config.issuer, self.meta.authorization_response_iss_parameter_supported)?;
+        let key = DpopKeyPair::load(&pending.key_id).await?;
+        let code = code.expose();
+        let tokens = self
+            .token_call(&key, Some(code), |proof| {
+                oauth::code_token_request(&self.meta.token_endpoint, code, &pending.redirect_uri, &pending.verifier, &self.config.client_id, proof)
+            })
+            .await?;
+        let id_token = tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
+        let validated = self.validate(&id_token, Some(&pending.nonce), Some(key.jkt()), self.config.binding).await?;
+        let mut record = SessionRecord {
+            v: RECORD_VERSION,
+            issuer: self.config.issuer.clone(),
+            client_id: self.config.client_id.clone(),
+            key_id: pending.key_id.clone(),
+            jkt: key.jkt().to_owned(),
+            bound: false,
+            id_token: String::new(),
+            claims_json: String::new(),
+            iss: String::new(),
+            sub: String::new(),
+            aud: Vec::new(),
+            azp: None,
+            auth_time: None,
+            nonce: None,
+            cnf_jkt: None,
+            access_token: String::new(),
+            token_type: String::new(),
+            expires_at: None,
+            refresh_token: None,
+        };
+        record.set_id_token(id_token, validated);
+        record.set_tokens(&tokens);
+        // A new login replaces the previous session of this client: forget its key.
+        if let Some(old) = self.stored_session().await? {
+            if old.key_id != record.key_id {
+                let _ = DpopKeyPair::delete(&old.key_id).await;
+            }
+        }
+        self.save(&record).await?;
+        Ok(record)
+    }
+
+    async fn save(&self, record: &SessionRecord) -> Result<()> {
+        let text = serde_json::to_string(record).map_err(|e| Error::json("session", e))?;
+        key_store::put_text(SESSION_STORE, &self.session_id(), &text).await
+    }
+
+    /// The stored session of this client, if any.
+    ///
+    /// # Errors
+    /// `ERR_KEY_STORE*`; `ERR_KEY_RECORD_INVALID` for a record of another version.
+    pub async fn stored_session(&self) -> Result<Option<SessionRecord>> {
+        let Some(text) = key_store::get_text(SESSION_STORE, &self.session_id(), false).await? else { return Ok(None) };
+        let record: SessionRecord = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable session" })?;
+        if record.v != RECORD_VERSION {
+            return Err(Error::KeyRecordInvalid { reason: "session of an unknown version" }.into());
+        }
+        Ok(Some(record))
+    }
+
+    async fn session_or_err(&self) -> Result<SessionRecord> {
+        self.stored_session().await?.ok_or_else(|| Error::NoSession.into())
+    }
+
+    /// A token-endpoint call with a fresh DPoP proof, retried once with a new proof when the
+    /// server answers `use_dpop_nonce`.
+    async fn token_call(&self, key: &DpopKeyPair, code: Option<&str>, build: impl Fn(&str) -> HttpRequest) -> Result<TokenResponse> {
+        let htu = self.meta.token_endpoint.as_str();
+        let mut retried = false;
+        loop {
+            let nonce = self.nonce_for(htu);
+            let proof = key.proof(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }).await?;
+            let res = http::send(&build(&proof)).await?;
+            if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
+                self.remember_nonce(htu, n);
+            }
+            match oauth::process_token_response(&res) {
+                Err(Error::UseDpopNonce { nonce }) if !retried => {
+                    self.remember_nonce(htu, &nonce);
+                    retried = true;
+                }
+                other => return other.map_err(BrowserError::from),
+            }
+        }
+    }
+
+    async fn validate(&self, id_token: &str, nonce: Option<&str>, jkt: Option<&str>, binding: BindingPolicy) -> Result<ValidatedIdToken> {
+        let advertised = &self.meta.id_token_signing_alg_values_supported;
+        let algs: Vec<Alg> = ID_TOKEN_ALGS.iter().copied().filter(|a| advertised.is_empty() || advertised.iter().any(|x| x == a.as_str())).collect();
+        let check = IdTokenCheck {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            extra_audiences: &[],
+            allowed_algs: &algs,
+            now: now_secs(),
+            clock_skew: CLOCK_SKEW,
+            max_age: 600,
+            nonce,
+            expected_jkt: jkt,
+            binding,
+        };
+        let verifier = subtle::WebCryptoVerifier;
+        let first = {
+            let jwks = self.jwks.borrow().clone();
+            id_token::validate(id_token, &jwks, &check, &verifier).await
+        };
+        match first {
+            // Key rotation: refetch the JWKS once (at most once a minute), then try again.
+            Err(Error::JwksNoMatchingKey { .. }) if now_secs() - self.jwks_fetched_at.get() > 60 || self.jwks.borrow().is_empty() => {
+                self.fetch_jwks().await?;
+                let jwks = self.jwks.borrow().clone();
+                Ok(id_token::validate(id_token, &jwks, &check, &verifier).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+
+    /// Refreshes with a new DPoP proof from the same key (no `c_s256`). A refreshed ID Token must
+    /// keep `iss`, `sub`, `aud`, `azp`, `auth_time`, the key binding and `cnf` (OIDC Core §12.2,
+    /// KB §5). A rotated refresh token is stored.
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`, `ERR_NO_REFRESH_TOKEN`, `ERR_KEY_NOT_FOUND`, the token-endpoint and ID Token codes,
+    /// `ERR_ID_TOKEN_REFRESH_MISMATCH`.
+    pub async fn refresh(&self) -> Result<SessionRecord> {
+        let mut record = self.session_or_err().await?;
+        let rt = record.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
+        let key = DpopKeyPair::load(&record.key_id).await?;
+        let tokens = self
+            .token_call(&key, None, |proof| oauth::refresh_token_request(&self.meta.token_endpoint, &rt, &self.config.client_id, proof))
+            .await?;
+        if let Some(id_token) = tokens.id_token.clone() {
+            let binding = if record.bound { BindingPolicy::Required } else { self.config.binding };
+            let v = self.validate(&id_token, None, Some(&record.jkt), binding).await?;
+            id_token::check_refreshed(&record.claims(), &v.claims)?;
+            record.set_id_token(id_token, v);
+        }
+        record.set_tokens(&tokens);
+        self.save(&record).await?;
+        Ok(record)
+    }
+
+    /// Sends a request with the access token: `Authorization: DPoP` plus a proof with `ath` when
+    /// the token type is DPoP (one retry on a `use_dpop_nonce` challenge), `Authorization:
+    /// Bearer` otherwise. Never sends the ID Token (KB §9.5).
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`, `ERR_NETWORK`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
+    pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>) -> Result<web_sys::Response> {
+        let record = self.session_or_err().await?;
+        let dpop = record.token_type.eq_ignore_ascii_case("dpop");
+        let key = if dpop { Some(DpopKeyPair::load(&record.key_id).await?) } else { None };
+        let mut retried = false;
+        loop {
+            let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
+            if let Some(key) = &key {
+                let nonce = self.nonce_for(url);
+                let params = ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(&record.access_token), code: None };
+                hs.push(("authorization", format!("DPoP {}", record.access_token)));
+                hs.push(("dpop", key.proof(&params).await?));
+            } else {
+                hs.push(("authorization", format!("Bearer {}", record.access_token)));
+            }
+            let pairs: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let b = http::builder(method, url, &pairs);
+            let sent = match body {
+                Some(text) => b.body(text).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
+                None => b.send().await,
+            };
+            let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
+            let nonce = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
+            if let Some(n) = &nonce {
+                self.remember_nonce(url, n);
+            }
+            let challenged = res.status() == 401
+                && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"))
+                && nonce.is_some();
+            if dpop && challenged && !retried {
+                retried = true;
+                continue;
+            }
+            return Ok(res.into());
+        }
+    }
+
+    /// Forgets the session: deletes its key pair and its stored tokens. Returns whether there was
+    /// one.
+    ///
+    /// # Errors
+    /// `ERR_KEY_STORE*`.
+    pub async fn forget(&self) -> Result<bool> {
+        let Some(record) = self.stored_session().await.ok().flatten() else {
+            return key_store::delete_in(SESSION_STORE, &self.session_id()).await;
+        };
+        let _ = DpopKeyPair::delete(&record.key_id).await;
+        key_store::delete_in(SESSION_STORE, &self.session_id()).await
+    }
+}

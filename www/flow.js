@@ -1,0 +1,60 @@
+// The key-bound login flow against the OP that serves this page (the reference OP in the demo
+// and the tests). `?binding=preferred` switches the binding policy.
+import init, { KeyBoundClient } from '/pkg/keybound.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const binding = params.get('binding') || sessionStorage.getItem('kb-binding') || 'required';
+sessionStorage.setItem('kb-binding', binding);
+const redirectUri = `${location.origin}/flow.html`;
+let client;
+
+function show(session) {
+  $('session').textContent = session ? JSON.stringify(session, null, 2) : '';
+  $('verdict').textContent = session
+    ? (session.bound ? `Bound: the ID Token's cnf.jwk is this browser's key (${session.jkt}).` : 'Signed in, but the ID Token is NOT bound to this browser\'s key.')
+    : 'Not signed in.';
+}
+
+async function run(state, fn) {
+  document.body.dataset.state = 'busy';
+  $('error').textContent = '';
+  try {
+    await fn();
+    document.body.dataset.state = state;
+  } catch (e) {
+    $('error').textContent = `${e.code || e.name}: ${e.message}`;
+    $('error').dataset.code = e.code || '';
+    document.body.dataset.state = 'error';
+  }
+}
+
+await run('ready', async () => {
+  await init();
+  client = await KeyBoundClient.discover(location.origin, {
+    clientId: 'keybound-demo', redirectUri, scope: 'profile offline_access', binding,
+  });
+  if (params.has('code') || params.has('error')) {
+    const t0 = Number(sessionStorage.getItem('kb-login-started') || 0);
+    const session = await client.finishLogin(location.href);
+    history.replaceState(null, '', redirectUri);
+    const ms = t0 ? Date.now() - t0 : null;
+    if (ms !== null) $('result').textContent = `Login took ${ms} ms (click to signed-in).`;
+    document.body.dataset.loginMs = ms === null ? '' : String(ms);
+    show(session);
+    return;
+  }
+  show(await client.session());
+});
+if (document.body.dataset.state === 'ready' && $('session').textContent) document.body.dataset.state = 'signed-in';
+
+$('login').onclick = () => run('navigating', async () => {
+  sessionStorage.setItem('kb-login-started', String(Date.now()));
+  await client.login();
+});
+$('refresh').onclick = () => run('refreshed', async () => show(await client.refresh()));
+$('userinfo').onclick = () => run('userinfo', async () => {
+  const res = await client.fetch(`${location.origin}/userinfo`);
+  $('result').textContent = `UserInfo ${res.status}: ${await res.text()}`;
+});
+$('forget').onclick = () => run('forgotten', async () => { await client.forget(); show(null); });
