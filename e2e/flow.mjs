@@ -192,6 +192,42 @@ try {
     assert((await session()) === null, 'no session after forget');
   });
 
+  await test('refresh without a session is ERR_NO_SESSION', async () => {
+    await page.click('#refresh');
+    await state(['refreshed']);
+    assert((await errorCode()) === 'ERR_NO_SESSION', `got ${await errorCode()}`);
+  });
+
+  await test('refresh of a session without a refresh token is ERR_NO_REFRESH_TOKEN', async () => {
+    const url = await page.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, scope: 'profile' });
+      return (await c.startLogin()).url;
+    });
+    await page.goto(url);
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#approve');
+    await state(['ready', 'signed-in']);
+    assert((await session()).hasRefreshToken === false, 'no refresh token without offline_access');
+    await page.click('#refresh');
+    await state(['refreshed']);
+    assert((await errorCode()) === 'ERR_NO_REFRESH_TOKEN', `got ${await errorCode()}`);
+  });
+
+  await test('an unreachable issuer is ERR_NETWORK, a wrong one ERR_DISCOVERY_ISSUER_MISMATCH', async () => {
+    const codes = await page.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const code = (p) => p.then(() => 'resolved', (e) => e.code);
+      return [
+        await code(KeyBoundClient.discover('http://localhost:1', { clientId: 'c', redirectUri: `${location.origin}/flow.html` })),
+        await code(KeyBoundClient.discover(location.origin.replace('localhost', '127.0.0.1'), { clientId: 'c', redirectUri: `${location.origin}/flow.html` })),
+      ];
+    });
+    assert(codes[0] === 'ERR_NETWORK', `unreachable: ${codes[0]}`);
+    assert(codes[1] === 'ERR_DISCOVERY_ISSUER_MISMATCH', `mismatch: ${codes[1]}`);
+  });
+
   for (let i = 0; i < 2; i++) {
     await page.goto(`${op.origin}/flow.html`);
     await state(['ready', 'signed-in']);

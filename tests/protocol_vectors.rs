@@ -372,8 +372,8 @@ fn each_refusal_carries_its_code() {
     }
 }
 
-/// Every error code is asserted by some test under tests/ (as `ErrorCode::Variant` or as its
-/// `"ERR_..."` string), except the few listed here with the reason.
+/// Every error code is asserted by some test under tests/, op/tests/ or e2e/ (as
+/// `ErrorCode::Variant` or as its `"ERR_..."` string), except the few listed here with the reason.
 #[test]
 fn every_error_code_is_asserted_by_a_test() {
     let untested: &[(ErrorCode, &str)] = &[
@@ -381,13 +381,19 @@ fn every_error_code_is_asserted_by_a_test() {
         (ErrorCode::Js, "reserved for unexpected exceptions"),
     ];
     let mut sources = String::new();
-    let mut dirs = vec![std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests"))];
+    let mut dirs = vec![
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests")),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/e2e")),
+        std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/op/tests")),
+    ];
     while let Some(dir) = dirs.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
-                dirs.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("protocol_vectors.rs") {
+                if !path.ends_with("node_modules") && !path.ends_with("out") {
+                    dirs.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "rs" || e == "mjs") && !path.ends_with("protocol_vectors.rs") {
                 sources.push_str(&std::fs::read_to_string(&path).unwrap());
             }
         }
@@ -396,7 +402,11 @@ fn every_error_code_is_asserted_by_a_test() {
     let missing: Vec<&str> = ErrorCode::ALL
         .iter()
         .filter(|c| !covered.contains(c) && !untested.iter().any(|(u, _)| u == *c))
-        .filter(|c| !sources.contains(&format!("ErrorCode::{c:?}")) && !sources.contains(&format!("\"{}\"", c.as_str())))
+        .filter(|c| {
+            !sources.contains(&format!("ErrorCode::{c:?}"))
+                && !sources.contains(&format!("\"{}\"", c.as_str()))
+                && !sources.contains(&format!("'{}'", c.as_str()))
+        })
         .map(|c| c.as_str())
         .collect();
     assert!(missing.is_empty(), "error codes no test asserts: {missing:?}");
