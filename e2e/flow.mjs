@@ -179,7 +179,7 @@ try {
       assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
       const s = await session();
       assert(s.bound === false, `bound ${s.bound}`);
-    } finally { await fault(''); await page.evaluate(() => sessionStorage.removeItem('kb-binding')); }
+    } finally { await fault(''); await page.evaluate(() => sessionStorage.setItem('kb-binding', 'required')); }
   });
 
   await test('forget deletes the key and the session', async () => {

@@ -3,9 +3,18 @@
 import init, { KeyBoundClient } from '/pkg/keybound.js';
 
 const $ = (id) => document.getElementById(id);
+// Settings come from the query once (?issuer=&client_id=&scope=&binding=) and are kept for the
+// redirect back. Defaults: the OP that serves this page.
 const params = new URLSearchParams(location.search);
-const binding = params.get('binding') || sessionStorage.getItem('kb-binding') || 'required';
-sessionStorage.setItem('kb-binding', binding);
+const setting = (name, fallback) => {
+  const value = params.get(name) || sessionStorage.getItem(`kb-${name}`) || fallback;
+  sessionStorage.setItem(`kb-${name}`, value);
+  return value;
+};
+const binding = setting('binding', 'required');
+const issuer = setting('issuer', location.origin);
+const clientId = setting('client_id', 'keybound-demo');
+const scope = setting('scope', 'profile offline_access');
 const redirectUri = `${location.origin}/flow.html`;
 let client;
 
@@ -31,9 +40,7 @@ async function run(state, fn) {
 
 await run('ready', async () => {
   await init();
-  client = await KeyBoundClient.discover(location.origin, {
-    clientId: 'keybound-demo', redirectUri, scope: 'profile offline_access', binding,
-  });
+  client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding });
   if (params.has('code') || params.has('error')) {
     const t0 = Number(sessionStorage.getItem('kb-login-started') || 0);
     const session = await client.finishLogin(location.href);
@@ -54,7 +61,7 @@ $('login').onclick = () => run('navigating', async () => {
 });
 $('refresh').onclick = () => run('refreshed', async () => show(await client.refresh()));
 $('userinfo').onclick = () => run('userinfo', async () => {
-  const res = await client.fetch(`${location.origin}/userinfo`);
+  const res = await client.fetch(client.userinfoEndpoint);
   $('result').textContent = `UserInfo ${res.status}: ${await res.text()}`;
 });
 $('forget').onclick = () => run('forgotten', async () => { await client.forget(); show(null); });

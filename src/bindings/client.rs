@@ -130,6 +130,25 @@ impl JsClient {
         self.inner.config().issuer.clone()
     }
 
+    /// The OP's UserInfo endpoint, if it has one.
+    #[wasm_bindgen(getter, js_name = userinfoEndpoint)]
+    pub fn userinfo_endpoint(&self) -> Option<String> {
+        self.inner.metadata().userinfo_endpoint.clone()
+    }
+
+    /// The token endpoint (the DPoP `htu` of token requests).
+    #[wasm_bindgen(getter, js_name = tokenEndpoint)]
+    pub fn token_endpoint(&self) -> String {
+        self.inner.metadata().token_endpoint.clone()
+    }
+
+    /// The DPoP proof sent with the last token request (for demos and diagnostics; a proof is
+    /// single use and bound to its request).
+    #[wasm_bindgen(getter, js_name = lastTokenRequestProof)]
+    pub fn last_token_request_proof(&self) -> Option<String> {
+        self.inner.last_token_proof()
+    }
+
     /// Whether the OP lists `bound_key` in `scopes_supported` (a hint only: the validated ID
     /// Token is the proof).
     #[wasm_bindgen(getter, js_name = advertisesKeyBinding)]

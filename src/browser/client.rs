@@ -182,6 +182,8 @@ pub struct Client {
     jwks_fetched_at: Cell<i64>,
     /// The latest `DPoP-Nonce` per origin (at most 100 origins).
     nonces: RefCell<Vec<(String, String)>>,
+    /// The DPoP proof of the last token request (for demos and diagnostics; proofs are single use).
+    last_token_proof: RefCell<Option<String>>,
 }
 
 impl Client {
@@ -193,7 +195,14 @@ impl Client {
     pub async fn discover(config: ClientConfig) -> Result<Client> {
         let req = oauth::discovery_request(&config.issuer)?;
         let meta = oauth::process_discovery_response(&http::send(&req).await?, &config.issuer)?;
-        let client = Client { config, meta, jwks: RefCell::new(Jwks::default()), jwks_fetched_at: Cell::new(0), nonces: RefCell::new(Vec::new()) };
+        let client = Client {
+            config,
+            meta,
+            jwks: RefCell::new(Jwks::default()),
+            jwks_fetched_at: Cell::new(0),
+            nonces: RefCell::new(Vec::new()),
+            last_token_proof: RefCell::new(None),
+        };
         client.fetch_jwks().await?;
         Ok(client)
     }
@@ -201,6 +210,11 @@ impl Client {
     /// The OP metadata.
     pub fn metadata(&self) -> &ProviderMetadata {
         &self.meta
+    }
+
+    /// The DPoP proof sent with the last token request, if any.
+    pub fn last_token_proof(&self) -> Option<String> {
+        self.last_token_proof.borrow().clone()
     }
 
     /// The configuration.
@@ -374,6 +388,7 @@ impl Client {
             let nonce = self.nonce_for(htu);
             let proof = key.proof(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }).await?;
             let res = http::send(&build(&proof)).await?;
+            *self.last_token_proof.borrow_mut() = Some(proof);
             if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
                 self.remember_nonce(htu, n);
             }
