@@ -1,5 +1,7 @@
 //! Tests shared by the Window and the Worker binaries: real WebCrypto, real IndexedDB.
 
+mod lowlevel;
+
 use js_sys::{Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -1,0 +1,311 @@
+//! The low-level API for people who own their I/O: request builders and response processors over
+//! the sans-IO protocol core. They never send anything and never retry; `KeyBoundClient` is the
+//! same steps with the I/O done for you.
+
+use wasm_bindgen::prelude::*;
+
+use super::errors::{core_to_js, to_js};
+use crate::browser::js::now_secs;
+use crate::browser::subtle::WebCryptoVerifier;
+use crate::error::{Error, ErrorCode};
+use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks};
+use crate::protocol::jwa::Alg;
+use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, HttpResponse, TokenType};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_LOWLEVEL: &'static str = r#"
+/** An HTTP response as the processors read it (copy these from your `Response`). */
+export interface HttpResponseLike {
+  status: number;
+  /** The `Content-Type` header. */
+  contentType?: string | null;
+  /** The `DPoP-Nonce` header. */
+  dpopNonce?: string | null;
+  body: string;
+}
+
+/** An HTTP request to send yourself. */
+export interface HttpRequestLike {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface AuthorizationUrlParameters {
+  authorizationEndpoint: string;
+  clientId: string;
+  redirectUri: string;
+  /** Scopes besides `openid` (and `bound_key`, added with `dpopJkt`). */
+  scope?: string;
+  state: string;
+  nonce: string;
+  /** PKCE S256 challenge (`calculatePKCECodeChallenge`). */
+  codeChallenge: string;
+  /** The binding key's thumbprint; adds `dpop_jkt` and the `bound_key` scope. */
+  dpopJkt?: string;
+}
+
+export interface TokenEndpointResponse {
+  accessToken: string;
+  /** `"DPoP"`, `"Bearer"`, or as received. */
+  tokenType: string;
+  expiresIn?: number;
+  refreshToken?: string;
+  /** Not yet validated: pass it to `validateIdToken`. */
+  idToken?: string;
+  scope?: string;
+  /** A `DPoP-Nonce` that came with the success; use it for the next proof. */
+  dpopNonce?: string;
+}
+
+export interface ValidateIdTokenOptions {
+  issuer: string;
+  clientId: string;
+  /** The OIDC nonce sent in the authorization request. */
+  nonce?: string;
+  /** The `dpop_jkt` sent; omit when binding was not requested. */
+  dpopJkt?: string;
+  /** Default `"required"`. */
+  binding?: "required" | "preferred";
+  /** Algorithms accepted. Default `["RS256", "PS256", "ES256"]`. */
+  algorithms?: string[];
+  /** Seconds since the epoch. Default is now. */
+  currentDate?: number;
+  /** Clock skew in seconds. Default 60. */
+  clockTolerance?: number;
+  /** How old `iat` may be, in seconds. Default 600. */
+  maxAge?: number;
+}
+
+export interface ValidatedIdToken {
+  /** The verified payload. */
+  claims: { iss: string; sub: string; aud: string | string[]; [claim: string]: unknown };
+  /** Bound to the key with `dpopJkt`. */
+  bound: boolean;
+}
+"#;
+
+fn get(obj: &JsValue, name: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn opt_str(obj: &JsValue, name: &'static str) -> Result<Option<String>, JsValue> {
+    let v = get(obj, name);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string().map(Some).ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
+}
+
+fn req_str(obj: &JsValue, name: &'static str) -> Result<String, JsValue> {
+    opt_str(obj, name)?.ok_or_else(|| core_to_js(Error::arg(name, "is required")))
+}
+
+fn object_arg(v: &JsValue, name: &'static str) -> Result<(), JsValue> {
+    if v.is_object() {
+        Ok(())
+    } else {
+        Err(core_to_js(Error::arg(name, "must be an object")))
+    }
+}
+
+fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
+    object_arg(v, "response")?;
+    let status = get(v, "status").as_f64().filter(|s| (100.0..600.0).contains(s)).ok_or_else(|| core_to_js(Error::arg("status", "must be an HTTP status number")))?;
+    Ok(HttpResponse { status: status as u16, content_type: opt_str(v, "contentType")?, dpop_nonce: opt_str(v, "dpopNonce")?, body: req_str(v, "body")? })
+}
+
+fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
+    let headers = js_sys::Object::new();
+    for (n, v) in &req.headers {
+        js_sys::Reflect::set(&headers, &JsValue::from_str(n), &JsValue::from_str(v))?;
+    }
+    let obj = js_sys::Object::new();
+    js_sys::Reflect::set(&obj, &"method".into(), &req.method.into())?;
+    js_sys::Reflect::set(&obj, &"url".into(), &req.url.as_str().into())?;
+    js_sys::Reflect::set(&obj, &"headers".into(), &headers)?;
+    js_sys::Reflect::set(&obj, &"body".into(), &req.body.as_str().into())?;
+    Ok(obj.into())
+}
+
+/// Builds a key-bound authorization URL: `response_type=code`, `scope` with `openid` (and
+/// `bound_key` with `dpopJkt`), `dpop_jkt`, PKCE S256, `state`, `nonce`.
+#[wasm_bindgen(js_name = buildAuthorizationUrl)]
+pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlParameters")] params: JsValue) -> Result<String, JsValue> {
+    object_arg(&params, "params")?;
+    let (endpoint, client_id, redirect_uri) = (req_str(&params, "authorizationEndpoint")?, req_str(&params, "clientId")?, req_str(&params, "redirectUri")?);
+    let (scope, state, nonce) = (opt_str(&params, "scope")?.unwrap_or_default(), req_str(&params, "state")?, req_str(&params, "nonce")?);
+    let (challenge, jkt) = (req_str(&params, "codeChallenge")?, opt_str(&params, "dpopJkt")?);
+    oauth::authorization_url(&AuthorizationRequest {
+        authorization_endpoint: &endpoint,
+        client_id: &client_id,
+        redirect_uri: &redirect_uri,
+        scope: &scope,
+        state: &state,
+        nonce: &nonce,
+        code_challenge: &challenge,
+        dpop_jkt: jkt.as_deref(),
+    })
+    .map_err(core_to_js)
+}
+
+/// Checks a discovery response: `issuer` must equal `issuer` exactly. Returns the metadata.
+#[wasm_bindgen(js_name = processDiscoveryResponse, unchecked_return_type = "Record<string, unknown>")]
+pub fn process_discovery_response(
+    #[wasm_bindgen(unchecked_param_type = "HttpResponseLike")] response: JsValue,
+    issuer: String,
+) -> Result<JsValue, JsValue> {
+    let res = response_arg(&response)?;
+    oauth::process_discovery_response(&res, &issuer).map_err(core_to_js)?;
+    js_sys::JSON::parse(&res.body)
+}
+
+/// Checks an authorization response (the callback URL): `state` first, then RFC 9207 `iss`
+/// (required with `issRequired`), then OAuth errors. Returns the code.
+#[wasm_bindgen(js_name = validateAuthorizationResponse)]
+pub fn validate_authorization_response(
+    url: String,
+    #[wasm_bindgen(unchecked_param_type = "{ state: string; issuer: string; issRequired?: boolean }")] expected: JsValue,
+) -> Result<String, JsValue> {
+    object_arg(&expected, "expected")?;
+    let (state, issuer) = (req_str(&expected, "state")?, req_str(&expected, "issuer")?);
+    let iss_required = get(&expected, "issRequired").as_bool().unwrap_or(false);
+    let code = oauth::check_callback(&oauth::parse_callback(&url), &state, &issuer, iss_required).map_err(core_to_js)?;
+    Ok(code.expose().to_owned())
+}
+
+/// The code exchange request (send it yourself; make `dpopProof` with `createDPoPProof(key,
+/// {htm: "POST", htu: tokenEndpoint, code})`).
+#[wasm_bindgen(js_name = buildCodeTokenRequest, unchecked_return_type = "HttpRequestLike")]
+pub fn build_code_token_request(
+    #[wasm_bindgen(unchecked_param_type = "{ tokenEndpoint: string; code: string; redirectUri: string; codeVerifier: string; clientId: string; dpopProof: string }")] p: JsValue,
+) -> Result<JsValue, JsValue> {
+    object_arg(&p, "params")?;
+    let req = oauth::code_token_request(
+        &req_str(&p, "tokenEndpoint")?,
+        &req_str(&p, "code")?,
+        &req_str(&p, "redirectUri")?,
+        &req_str(&p, "codeVerifier")?,
+        &req_str(&p, "clientId")?,
+        &req_str(&p, "dpopProof")?,
+    );
+    request_object(&req)
+}
+
+/// The refresh request (a new proof from the same key, without `code`).
+#[wasm_bindgen(js_name = buildRefreshTokenRequest, unchecked_return_type = "HttpRequestLike")]
+pub fn build_refresh_token_request(
+    #[wasm_bindgen(unchecked_param_type = "{ tokenEndpoint: string; refreshToken: string; clientId: string; dpopProof: string }")] p: JsValue,
+) -> Result<JsValue, JsValue> {
+    object_arg(&p, "params")?;
+    let req = oauth::refresh_token_request(&req_str(&p, "tokenEndpoint")?, &req_str(&p, "refreshToken")?, &req_str(&p, "clientId")?, &req_str(&p, "dpopProof")?);
+    request_object(&req)
+}
+
+/// Processes a token response. Throws `ERR_USE_DPOP_NONCE` (with `dpopNonce` on the error) when
+/// the server wants a nonce: make a new proof with it and retry once.
+#[wasm_bindgen(js_name = processTokenResponse, unchecked_return_type = "TokenEndpointResponse")]
+pub fn process_token_response(#[wasm_bindgen(unchecked_param_type = "HttpResponseLike")] response: JsValue) -> Result<JsValue, JsValue> {
+    let res = response_arg(&response)?;
+    let t = match oauth::process_token_response(&res) {
+        Ok(t) => t,
+        Err(Error::UseDpopNonce { nonce }) => {
+            let err = core_to_js(Error::UseDpopNonce { nonce: nonce.clone() });
+            js_sys::Reflect::set(&err, &"dpopNonce".into(), &nonce.into())?;
+            return Err(err);
+        }
+        Err(Error::OAuthError { error, description, status }) => {
+            let err = core_to_js(Error::OAuthError { error: error.clone(), description: description.clone(), status });
+            js_sys::Reflect::set(&err, &"error".into(), &error.into())?;
+            if let Some(d) = description {
+                js_sys::Reflect::set(&err, &"errorDescription".into(), &d.into())?;
+            }
+            return Err(err);
+        }
+        Err(e) => return Err(core_to_js(e)),
+    };
+    let obj = js_sys::Object::new();
+    let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
+    set("accessToken", t.access_token.expose().into())?;
+    set(
+        "tokenType",
+        match &t.token_type {
+            TokenType::Dpop => "DPoP".into(),
+            TokenType::Bearer => "Bearer".into(),
+            TokenType::Other(o) => o.as_str().into(),
+        },
+    )?;
+    if let Some(e) = t.expires_in {
+        set("expiresIn", JsValue::from_f64(e as f64))?;
+    }
+    if let Some(r) = &t.refresh_token {
+        set("refreshToken", r.expose().into())?;
+    }
+    if let Some(i) = &t.id_token {
+        set("idToken", i.as_str().into())?;
+    }
+    if let Some(s) = &t.scope {
+        set("scope", s.as_str().into())?;
+    }
+    if let Some(n) = &t.dpop_nonce {
+        set("dpopNonce", n.as_str().into())?;
+    }
+    Ok(obj.into())
+}
+
+/// Whether an error asks for a DPoP nonce (`ERR_USE_DPOP_NONCE`); its `dpopNonce` is the value.
+#[wasm_bindgen(js_name = isDPoPNonceError)]
+pub fn is_dpop_nonce_error(err: JsValue) -> bool {
+    get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
+}
+
+/// Validates an ID Token with the issuer's JWKS (spec: OIDC Core §3.1.3.7 plus Key Binding):
+/// signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, then the binding (`typ`
+/// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`).
+#[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<ValidatedIdToken>")]
+pub fn validate_id_token(
+    id_token: String,
+    #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
+) -> js_sys::Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        object_arg(&jwks, "jwks")?;
+        object_arg(&options, "options")?;
+        let jwks_json = js_sys::JSON::stringify(&jwks)?.as_string().unwrap_or_default();
+        let jwks = Jwks::from_json(&jwks_json).map_err(core_to_js)?;
+        let (issuer, client_id) = (req_str(&options, "issuer")?, req_str(&options, "clientId")?);
+        let (nonce, jkt) = (opt_str(&options, "nonce")?, opt_str(&options, "dpopJkt")?);
+        let binding = match opt_str(&options, "binding")?.as_deref() {
+            None | Some("required") => BindingPolicy::Required,
+            Some("preferred") => BindingPolicy::Preferred,
+            Some(_) => return Err(core_to_js(Error::arg("binding", "must be \"required\" or \"preferred\""))),
+        };
+        let algs: Vec<Alg> = match get(&options, "algorithms") {
+            v if v.is_undefined() => vec![Alg::Rs256, Alg::Ps256, Alg::Es256],
+            v => js_sys::Array::from(&v)
+                .iter()
+                .map(|a| a.as_string().ok_or(Error::arg("algorithms", "must be strings")).and_then(|a| Alg::from_name(&a)))
+                .collect::<Result<_, _>>()
+                .map_err(core_to_js)?,
+        };
+        let number = |name: &str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
+        let check = IdTokenCheck {
+            issuer: &issuer,
+            client_id: &client_id,
+            extra_audiences: &[],
+            allowed_algs: &algs,
+            now: number("currentDate", now_secs()),
+            clock_skew: number("clockTolerance", 60),
+            max_age: number("maxAge", 600),
+            nonce: nonce.as_deref(),
+            expected_jkt: jkt.as_deref(),
+            binding,
+        };
+        let v = id_token::validate(&id_token, &jwks, &check, &WebCryptoVerifier).await.map_err(|e| to_js(e.into()))?;
+        let obj = js_sys::Object::new();
+        js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&v.claims_json)?)?;
+        js_sys::Reflect::set(&obj, &"bound".into(), &v.bound.into())?;
+        Ok(obj.into())
+    })
+}
