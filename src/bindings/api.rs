@@ -1,10 +1,8 @@
 //! The JavaScript API (first cut): DPoP key pairs, thumbprints, proofs, PKCE.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use wasm_bindgen::prelude::*;
 
+use super::args::{get, opt_str, promise, req_str, string_arg};
 use super::errors::{core_to_js, to_js};
 use crate::browser::dpop_key::sign_proof;
 use crate::browser::js::now_secs;
@@ -78,31 +76,6 @@ extern "C" {
     pub type GenerateOptions;
 }
 
-type JsFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
-
-/// Turns a future into a Promise. Every export goes through this one non-generic function, so
-/// the promise machinery is instantiated once in the wasm instead of once per export.
-fn promise(fut: JsFuture) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(fut)
-}
-
-fn get(obj: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-/// An optional string member: absent/undefined → None, a string → Some, anything else → error.
-fn opt_string(obj: &JsValue, name: &'static str) -> Result<Option<String>, JsValue> {
-    let v = get(obj, name);
-    if v.is_undefined() {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
-}
-
-fn req_string(obj: &JsValue, name: &'static str) -> Result<String, JsValue> {
-    opt_string(obj, name)?.ok_or_else(|| core_to_js(Error::arg(name, "is required")))
-}
-
 /// The property (a registered symbol, not enumerable) under which a `DPoPKeyPair` object keeps
 /// its encoded proof header, computed once when the key was generated or loaded.
 const HEADER_SYMBOL: &str = "keybound.dpopHeader";
@@ -147,11 +120,6 @@ fn key_parts(key: &JsValue) -> Result<(web_sys::CryptoKey, String), JsValue> {
     Ok((private_key, header))
 }
 
-/// A string argument, checked here so that a wrong type is a coded error, not a trap.
-fn string_arg(value: &JsValue, name: &'static str) -> Result<String, JsValue> {
-    value.as_string().ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
-}
-
 /// Generates a DPoP key pair: ECDSA P-256 with a non-extractable private key, stored in
 /// IndexedDB unless `persist: false`.
 ///
@@ -174,7 +142,7 @@ pub fn generate_dpop_key_pair(options: Option<GenerateOptions>) -> js_sys::Promi
             } else {
                 persist.as_bool().ok_or_else(|| core_to_js(Error::arg("persist", "must be a boolean")))?
             };
-            (opt_string(&options, "id")?, persist)
+            (opt_str(&options, "id")?, persist)
         } else {
             (None, true)
         };
@@ -219,11 +187,11 @@ pub fn create_dpop_proof(
         if !options.is_object() {
             return Err(core_to_js(Error::arg("options", "must be an object with htm and htu")));
         }
-        let htm = req_string(&options, "htm")?;
-        let htu = req_string(&options, "htu")?;
-        let nonce = opt_string(&options, "nonce")?;
-        let access_token = opt_string(&options, "accessToken")?;
-        let code = opt_string(&options, "code")?;
+        let htm = req_str(&options, "htm")?;
+        let htu = req_str(&options, "htu")?;
+        let nonce = opt_str(&options, "nonce")?;
+        let access_token = opt_str(&options, "accessToken")?;
+        let code = opt_str(&options, "code")?;
         let params = ProofParams {
             htm: &htm,
             htu: &htu,

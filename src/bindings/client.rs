@@ -1,15 +1,13 @@
 //! The `KeyBoundClient` class: the login flow for JavaScript.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
+use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str, string_arg};
 use super::errors::{core_to_js, to_js};
 use crate::browser::client::{Client, ClientConfig, SessionRecord};
 use crate::error::Error;
-use crate::protocol::id_token::BindingPolicy;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CLIENT: &'static str = r#"
@@ -51,12 +49,6 @@ export interface KeyBoundFetchInit {
 }
 "#;
 
-type JsFuture = Pin<Box<dyn Future<Output = Result<JsValue, JsValue>>>>;
-
-fn promise(fut: JsFuture) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(fut)
-}
-
 fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
     let obj = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
@@ -71,18 +63,6 @@ fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
     }
     set("hasRefreshToken", JsValue::from_bool(s.has_refresh_token()))?;
     Ok(obj.into())
-}
-
-fn get(obj: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn string_member(obj: &JsValue, name: &'static str, required: bool) -> Result<Option<String>, JsValue> {
-    let v = get(obj, name);
-    if v.is_undefined() {
-        return if required { Err(core_to_js(Error::arg(name, "is required"))) } else { Ok(None) };
-    }
-    v.as_string().map(Some).ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
 }
 
 /// A key-bound OpenID Connect client for one issuer. Create it with `KeyBoundClient.discover`.
@@ -103,21 +83,14 @@ impl JsClient {
         #[wasm_bindgen(unchecked_param_type = "KeyBoundClientOptions")] options: JsValue,
     ) -> js_sys::Promise {
         promise(Box::pin(async move {
-            let issuer = issuer.as_string().ok_or_else(|| core_to_js(Error::arg("issuer", "must be a string")))?;
-            if !options.is_object() {
-                return Err(core_to_js(Error::arg("options", "must be an object with clientId and redirectUri")));
-            }
-            let binding = match string_member(&options, "binding", false)?.as_deref() {
-                None | Some("required") => BindingPolicy::Required,
-                Some("preferred") => BindingPolicy::Preferred,
-                Some(_) => return Err(core_to_js(Error::arg("binding", "must be \"required\" or \"preferred\""))),
-            };
+            let issuer = string_arg(&issuer, "issuer")?;
+            object_arg(&options, "options")?;
             let config = ClientConfig {
                 issuer,
-                client_id: string_member(&options, "clientId", true)?.unwrap_or_default(),
-                redirect_uri: string_member(&options, "redirectUri", true)?.unwrap_or_default(),
-                scope: string_member(&options, "scope", false)?.unwrap_or_default(),
-                binding,
+                client_id: req_str(&options, "clientId")?,
+                redirect_uri: req_str(&options, "redirectUri")?,
+                scope: opt_str(&options, "scope")?.unwrap_or_default(),
+                binding: binding_policy(&options)?,
             };
             let client = Client::discover(config).await.map_err(to_js)?;
             Ok(JsClient { inner: Rc::new(client) }.into())
@@ -195,7 +168,7 @@ impl JsClient {
             let url = if url.is_undefined() {
                 get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
             } else {
-                url.as_string().ok_or_else(|| core_to_js(Error::arg("url", "must be a string")))?
+                string_arg(&url, "url")?
             };
             let session = inner.finish_login(&url).await.map_err(to_js)?;
             session_object(&session)
@@ -232,11 +205,11 @@ impl JsClient {
     ) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let url = url.as_string().ok_or_else(|| core_to_js(Error::arg("url", "must be a string")))?;
+            let url = string_arg(&url, "url")?;
             let (mut method, mut headers, mut body) = ("GET".to_owned(), Vec::new(), None);
             if init.is_object() {
-                method = string_member(&init, "method", false)?.unwrap_or(method).to_ascii_uppercase();
-                body = string_member(&init, "body", false)?;
+                method = opt_str(&init, "method")?.unwrap_or(method).to_ascii_uppercase();
+                body = opt_str(&init, "body")?;
                 let h = get(&init, "headers");
                 if h.is_object() {
                     for entry in js_sys::Object::entries(h.unchecked_ref()).iter() {

@@ -4,11 +4,12 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str};
 use super::errors::{core_to_js, to_js};
 use crate::browser::js::now_secs;
 use crate::browser::subtle::WebCryptoVerifier;
 use crate::error::{Error, ErrorCode};
-use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks};
+use crate::protocol::id_token::{self, IdTokenCheck, Jwks};
 use crate::protocol::jwa::Alg;
 use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, HttpResponse, TokenType};
 
@@ -85,30 +86,6 @@ export interface ValidatedIdToken {
   bound: boolean;
 }
 "#;
-
-fn get(obj: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
-}
-
-fn opt_str(obj: &JsValue, name: &'static str) -> Result<Option<String>, JsValue> {
-    let v = get(obj, name);
-    if v.is_undefined() || v.is_null() {
-        return Ok(None);
-    }
-    v.as_string().map(Some).ok_or_else(|| core_to_js(Error::arg(name, "must be a string")))
-}
-
-fn req_str(obj: &JsValue, name: &'static str) -> Result<String, JsValue> {
-    opt_str(obj, name)?.ok_or_else(|| core_to_js(Error::arg(name, "is required")))
-}
-
-fn object_arg(v: &JsValue, name: &'static str) -> Result<(), JsValue> {
-    if v.is_object() {
-        Ok(())
-    } else {
-        Err(core_to_js(Error::arg(name, "must be an object")))
-    }
-}
 
 fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
     object_arg(v, "response")?;
@@ -269,18 +246,14 @@ pub fn validate_id_token(
     #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
 ) -> js_sys::Promise {
-    wasm_bindgen_futures::future_to_promise(async move {
+    promise(Box::pin(async move {
         object_arg(&jwks, "jwks")?;
         object_arg(&options, "options")?;
         let jwks_json = js_sys::JSON::stringify(&jwks)?.as_string().unwrap_or_default();
         let jwks = Jwks::from_json(&jwks_json).map_err(core_to_js)?;
         let (issuer, client_id) = (req_str(&options, "issuer")?, req_str(&options, "clientId")?);
         let (nonce, jkt) = (opt_str(&options, "nonce")?, opt_str(&options, "dpopJkt")?);
-        let binding = match opt_str(&options, "binding")?.as_deref() {
-            None | Some("required") => BindingPolicy::Required,
-            Some("preferred") => BindingPolicy::Preferred,
-            Some(_) => return Err(core_to_js(Error::arg("binding", "must be \"required\" or \"preferred\""))),
-        };
+        let binding = binding_policy(&options)?;
         let algs: Vec<Alg> = match get(&options, "algorithms") {
             v if v.is_undefined() => vec![Alg::Rs256, Alg::Ps256, Alg::Es256],
             v => js_sys::Array::from(&v)
@@ -307,5 +280,5 @@ pub fn validate_id_token(
         js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&v.claims_json)?)?;
         js_sys::Reflect::set(&obj, &"bound".into(), &v.bound.into())?;
         Ok(obj.into())
-    })
+    }))
 }

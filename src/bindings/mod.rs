@@ -2,6 +2,7 @@
 //! turned into real JavaScript `Error`s. No protocol logic lives here.
 
 pub mod api;
+pub mod args;
 pub mod client;
 pub mod errors;
 pub mod lowlevel;
