@@ -122,6 +122,37 @@ try {
     assert((await session()).bound, 'bound');
   });
 
+  await test('two tabs logging in at once do not clobber each other', async () => {
+    const start = async (p) => {
+      await p.goto(`${op.origin}/flow.html`);
+      await p.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
+      return p.evaluate(async () => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, scope: 'offline_access' });
+        return (await c.startLogin()).url;
+      });
+    };
+    const tab2 = await context.newPage();
+    tab2.on('pageerror', (e) => pageErrors.push(e.message));
+    // Both tabs start a login (two pending logins, two keys), then finish in reverse order.
+    const url1 = await start(page);
+    const url2 = await start(tab2);
+    const finish = async (p, url) => {
+      await p.goto(url);
+      await p.fill('#username', 'alice');
+      await p.fill('#password', 'wonderland');
+      await p.click('#approve');
+      await p.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+      assert(!(await p.textContent('#error')), `error: ${await p.textContent('#error')}`);
+      return JSON.parse(await p.textContent('#session'));
+    };
+    const s2 = await finish(tab2, url2);
+    const s1 = await finish(page, url1);
+    assert(s1.bound && s2.bound, 'both bound');
+    assert(s1.jkt !== s2.jkt, 'each login had its own key');
+    await tab2.close();
+  });
+
   await test('a replayed callback (state already used) is refused', async () => {
     const { url } = await page.evaluate(async () => {
       const { KeyBoundClient } = await import('/pkg/keybound.js');
