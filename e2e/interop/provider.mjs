@@ -1,0 +1,269 @@
+// panva's oidc-provider as an independent OpenID Provider for the interop test (e2e/interop.mjs).
+//
+//   const { issuer, close, stats, version } = await startProvider({ port, mode, appOrigin });
+//
+// Runs on 127.0.0.1 with the issuer http://localhost:PORT (the browser must see "localhost": the
+// DPoP htu is compared with the issuer's host). One public client, PKCE S256, DPoP, the
+// development login/consent forms, rotating refresh tokens, CORS for the app's origin.
+//
+// Modes:
+//   keybinding (default)  emulates OpenID Connect Key Binding (oidc-provider has no support of its own):
+//                         when the authorization request had the bound_key scope and a dpop_jkt, the
+//                         ID Token gets cnf.jwk = the DPoP proof's public key and the JOSE header
+//                         typ dpop+id_token; c_s256 of the token-endpoint proof is checked against the
+//                         code; refreshed ID Tokens keep the same cnf.
+//   nonce                 the same, and every DPoP proof must carry a server nonce (400 use_dpop_nonce
+//                         at the token endpoint, 401 at UserInfo).
+//   plain                 no key-binding emulation (bound_key is not a known scope and is ignored);
+//                         DPoP is still on. ID Tokens have no cnf and oidc-provider's usual header
+//                         {alg, kid}: no typ member at all (not "JWT").
+//
+// How the emulation hooks in (see the notes at each step):
+//   cnf      documented hooks: `claims: { bound_key: ['cnf'] }`, `conformIdTokenClaims: false`, and
+//            `findAccount(...).claims()` returning cnf for use "id_token".
+//   c_s256   checked inside that claims() call at the token endpoint. oidc-provider has already
+//            consumed the code by then, so a bad c_s256 fails the request but burns the code.
+//   typ      no hook exists: IdToken.prototype.issue is wrapped and the ID Token re-signed with the
+//            same key and a header carrying typ dpop+id_token. This relies on internals of the
+//            exact oidc-provider version pinned in package.json (PINNED below).
+
+import * as crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import Provider, { errors } from 'oidc-provider';
+
+export const PINNED = '9.13.3';
+export const CLIENT_ID = 'keybound-interop';
+
+const require = createRequire(import.meta.url);
+/** The installed oidc-provider version (read from its package.json). */
+export const version = (() => {
+  const main = require.resolve('oidc-provider');
+  let dir = path.dirname(main);
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
+})();
+
+const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+const s256 = (text) => crypto.createHash('sha256').update(text, 'ascii').digest('base64url');
+
+// RFC 7638 thumbprint (the members that matter for EC, RSA and OKP keys).
+const THUMBPRINT_MEMBERS = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+function thumbprint(jwk) {
+  const members = THUMBPRINT_MEMBERS[jwk.kty];
+  if (!members) throw new Error(`unsupported kty ${jwk.kty}`);
+  const canonical = `{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`;
+  return crypto.createHash('sha256').update(canonical).digest('base64url');
+}
+// The public JWK for cnf: only the public members of the proof's key.
+const publicJwk = (jwk) => Object.fromEntries(Object.entries(jwk).filter(([k]) => THUMBPRINT_MEMBERS[jwk.kty].includes(k)));
+
+/** The DPoP proof of the current request, decoded (oidc-provider has verified it before any claims() call). */
+function dpopProof(ctx) {
+  const proof = ctx.get('DPoP');
+  if (!proof) return undefined;
+  const [h, p] = proof.split('.');
+  return { header: b64json(h), payload: b64json(p) };
+}
+
+const PEOPLE = {
+  profile: (sub) => ({ name: `Interop ${sub}`, given_name: 'Interop', family_name: sub, preferred_username: sub }),
+  email: (sub) => ({ email: `${sub}@example.com`, email_verified: true }),
+};
+
+/**
+ * Starts oidc-provider. `port` 0 picks a free port. `appOrigin` is the origin of the app page
+ * (its redirect URI is `${appOrigin}/flow.html`).
+ * Resolves to `{ issuer, port, close, stats, version, clientId }`.
+ */
+export async function startProvider({ port = 0, mode = 'keybinding', appOrigin } = {}) {
+  if (!['keybinding', 'nonce', 'plain'].includes(mode)) throw new Error(`unknown mode ${mode}`);
+  if (!appOrigin) throw new Error('appOrigin is required');
+  if (version !== PINNED) {
+    console.warn(`interop provider: oidc-provider ${version} is installed, the typ emulation was written for ${PINNED}`);
+  }
+  const keyBinding = mode !== 'plain';
+
+  // Listen first: the issuer must name the port.
+  const server = (await import('node:http')).createServer();
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+  });
+  const actualPort = server.address().port;
+  const issuer = `http://localhost:${actualPort}`;
+
+  // The ID Token signing key (RS256, oidc-provider's default for clients). We hold the private
+  // key so the typ emulation can re-sign with it.
+  const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const signingJwk = { ...privateKey.export({ format: 'jwk' }), kid: `interop-${mode}`, alg: 'RS256', use: 'sig' };
+
+  const stats = {
+    mode,
+    cS256Checked: 0, // token-endpoint proofs whose c_s256 matched the code
+    refreshProofsWithCS256: 0, // refresh proofs that (wrongly) carried c_s256
+    boundIdTokens: 0, // ID Tokens issued with cnf (and, re-signed, typ dpop+id_token)
+    refreshes: 0,
+    nonceChallenges: { token: 0, userinfo: 0 }, // use_dpop_nonce answers sent
+    userinfo: [], // { status, scheme, hasAth } of each UserInfo request
+    errors: [], // grant / server errors (for failure messages)
+  };
+
+  // grantId -> the cnf JWK bound at the code exchange (so refreshes keep the same cnf).
+  const bindings = new Map();
+
+  const claims = {
+    acr: null, sid: null, auth_time: null, iss: null,
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+    ...(keyBinding ? { bound_key: ['cnf'] } : {}),
+  };
+
+  async function findAccount(ctx, sub, token) {
+    return {
+      accountId: sub,
+      async claims(use, scope) {
+        const scopes = new Set(String(scope || '').split(' '));
+        const out = { sub };
+        if (scopes.has('profile')) Object.assign(out, PEOPLE.profile(sub));
+        if (scopes.has('email')) Object.assign(out, PEOPLE.email(sub));
+        if (keyBinding && use === 'id_token' && ctx.oidc.route === 'token') {
+          const cnf = keyBindingCnf(ctx, token, scopes);
+          if (cnf) out.cnf = cnf;
+        }
+        return out;
+      },
+    };
+  }
+
+  // The Key Binding emulation at the token endpoint. Returns the cnf claim, or undefined when the
+  // ID Token is not to be bound. Throws (400) when a binding was asked for and the proof is wrong.
+  function keyBindingCnf(ctx, token, scopes) {
+    const grantType = ctx.oidc.params.grant_type;
+    const proof = dpopProof(ctx);
+    if (grantType === 'authorization_code') {
+      // KB §2.3: bind only when the authorization request had bound_key AND dpop_jkt.
+      if (!scopes.has('bound_key') || !token?.dpopJkt) return undefined;
+      if (!proof) throw new errors.InvalidGrant('key binding: DPoP proof missing');
+      const jkt = thumbprint(proof.header.jwk);
+      // oidc-provider has already compared the proof key with dpop_jkt; check again, cheaply.
+      if (jkt !== token.dpopJkt) throw new errors.InvalidGrant('key binding: proof key does not match dpop_jkt');
+      // c_s256 = BASE64URL(SHA256(ASCII(code))). The code is already consumed at this point.
+      if (typeof proof.payload.c_s256 !== 'string') throw new errors.InvalidGrant('key binding: c_s256 missing from the DPoP proof');
+      if (proof.payload.c_s256 !== s256(ctx.oidc.params.code)) throw new errors.InvalidGrant('key binding: c_s256 does not match the code');
+      stats.cS256Checked += 1;
+      const jwk = publicJwk(proof.header.jwk);
+      bindings.set(token.grantId, jwk);
+      return { jwk };
+    }
+    if (grantType === 'refresh_token') {
+      const jwk = bindings.get(token?.grantId);
+      if (!jwk) return undefined;
+      if (proof && 'c_s256' in proof.payload) stats.refreshProofsWithCS256 += 1;
+      // oidc-provider has checked the proof key against the refresh token's jkt; the bound key
+      // must be that same key.
+      if (!proof || thumbprint(proof.header.jwk) !== thumbprint(jwk)) throw new errors.InvalidGrant('key binding: refresh proof key is not the bound key');
+      return { jwk };
+    }
+    return undefined;
+  }
+
+  const provider = new Provider(issuer, {
+    clients: [{
+      client_id: CLIENT_ID,
+      client_name: 'keybound interop',
+      token_endpoint_auth_method: 'none',
+      application_type: 'web',
+      redirect_uris: [`${appOrigin}/flow.html`],
+      response_types: ['code'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      // Not dpop_bound_access_tokens: the client always sends a proof; leaving it off keeps the
+      // DPoP binding opt-in per request, as RFC 9449 allows.
+    }],
+    jwks: { keys: [signingJwk] },
+    cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
+    claims,
+    conformIdTokenClaims: false, // scope-requested claims (cnf) go into the ID Token
+    findAccount,
+    pkce: { required: () => true }, // S256 is the only method oidc-provider 9 supports
+    features: {
+      devInteractions: { enabled: true },
+      userinfo: { enabled: true },
+      dPoP: {
+        enabled: true,
+        ...(mode === 'nonce' ? { nonceSecret: crypto.randomBytes(32), requireNonce: () => true } : {}),
+      },
+    },
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'EdDSA'] },
+    // offline_access alone is not a reliable trigger here: issue a refresh token whenever the
+    // client may use the refresh grant.
+    issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    clientBasedCORS: (ctx, origin) => origin === appOrigin,
+    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, Grant: 3600, Interaction: 600, Session: 3600 },
+  });
+
+  if (keyBinding) {
+    // typ: dpop+id_token. oidc-provider signs ID Tokens in IdToken#issue with a fixed header
+    // ({alg, kid}, no typ) and offers no option for it. Re-sign a bound ID Token (one with cnf)
+    // with the same key, the same payload bytes and the header plus typ. Relies on the internals
+    // of the pinned version: issue({use}) resolving to a compact JWS signed with our key.
+    const { IdToken } = provider;
+    const issue = IdToken.prototype.issue;
+    if (typeof issue !== 'function') throw new Error(`oidc-provider ${version}: IdToken#issue not found, cannot emulate typ`);
+    IdToken.prototype.issue = async function issueWithKeyBindingTyp(options) {
+      const jwt = await issue.call(this, options);
+      if (options?.use !== 'idtoken') return jwt;
+      const parts = jwt.split('.');
+      if (parts.length !== 3) throw new Error('typ emulation: the ID Token is not a compact JWS');
+      const payload = b64json(parts[1]);
+      if (!payload.cnf) return jwt;
+      const header = b64json(parts[0]);
+      if (header.alg !== 'RS256' || header.kid !== signingJwk.kid) throw new Error(`typ emulation: unexpected header ${JSON.stringify(header)}`);
+      const protectedHeader = Buffer.from(JSON.stringify({ ...header, typ: 'dpop+id_token' })).toString('base64url');
+      const input = `${protectedHeader}.${parts[1]}`;
+      const signature = crypto.sign('sha256', Buffer.from(input), privateKey).toString('base64url');
+      stats.boundIdTokens += 1;
+      return `${input}.${signature}`;
+    };
+  }
+
+  // Counters (observability only; nothing is changed on the way through).
+  provider.use(async (ctx, next) => {
+    await next();
+    const route = ctx.path === '/token' ? 'token' : ctx.path === '/me' ? 'userinfo' : null;
+    if (!route || ctx.method === 'OPTIONS') return;
+    const body = ctx.body && typeof ctx.body === 'object' ? ctx.body : {};
+    const challenge = String(ctx.response.get('WWW-Authenticate') || '');
+    if (body.error === 'use_dpop_nonce' || /error="use_dpop_nonce"/.test(challenge)) stats.nonceChallenges[route] += 1;
+    if (route === 'token' && ctx.status === 200 && ctx.oidc?.params?.grant_type === 'refresh_token') stats.refreshes += 1;
+    if (route === 'userinfo') {
+      const proof = ctx.get('DPoP');
+      stats.userinfo.push({
+        status: ctx.status,
+        scheme: String(ctx.get('Authorization')).split(' ')[0],
+        hasAth: proof ? 'ath' in b64json(proof.split('.')[1]) : false,
+      });
+    }
+  });
+  provider.on('grant.error', (ctx, err) => stats.errors.push(`grant.error: ${err.error || err.name}: ${err.error_detail || err.error_description || err.message}`));
+  provider.on('server_error', (ctx, err) => stats.errors.push(`server_error: ${err.stack || err.message}`));
+  provider.on('userinfo.error', (ctx, err) => stats.errors.push(`userinfo.error: ${err.error || err.name}: ${err.error_description || err.message}`));
+  provider.on('authorization.error', (ctx, err) => stats.errors.push(`authorization.error: ${err.error || err.name}: ${err.error_description || err.message}`));
+
+  server.on('request', provider.callback());
+
+  return {
+    issuer,
+    port: actualPort,
+    clientId: CLIENT_ID,
+    version,
+    stats,
+    close: () => new Promise((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections?.();
+    }),
+  };
+}
