@@ -22,7 +22,9 @@ const unionOf = (dts) => {
 
 await test('exports use the JS casing', () => {
   for (const name of ['generateDPoPKeyPair', 'loadDPoPKeyPair', 'deleteDPoPKeyPair', 'createDPoPProof',
-    'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes']) {
+    'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes',
+    'KeyBoundClient', 'buildAuthorizationUrl', 'processDiscoveryResponse', 'validateAuthorizationResponse',
+    'buildCodeTokenRequest', 'buildRefreshTokenRequest', 'processTokenResponse', 'validateIdToken', 'isDPoPNonceError']) {
     assert(typeof mod[name] === 'function', `missing export ${name}`);
   }
 });
@@ -42,7 +44,12 @@ for (const target of ['web', 'bundler']) {
     for (const s of ['createDPoPProof(key: DPoPKeyPair, options: DPoPProofOptions): Promise<string>',
       'generateDPoPKeyPair(options?: GenerateDPoPKeyPairOptions | null): Promise<DPoPKeyPair>',
       'calculateJwkThumbprint(jwk: JWK): string', 'export interface KeyboundError extends Error',
-      'export interface DPoPKeyPair {', 'loadDPoPKeyPair(id: string): Promise<DPoPKeyPair>']) {
+      'export interface DPoPKeyPair {', 'loadDPoPKeyPair(id: string): Promise<DPoPKeyPair>',
+      'static discover(issuer: string, options: KeyBoundClientOptions): Promise<KeyBoundClient>',
+      'finishLogin(url?: string | null): Promise<KeyBoundSession>',
+      'fetch(url: string, init?: KeyBoundFetchInit | null): Promise<Response>',
+      'processTokenResponse(response: HttpResponseLike): TokenEndpointResponse',
+      'validateIdToken(idToken: string, jwks: { keys: unknown[] }, options: ValidateIdTokenOptions): Promise<ValidatedIdToken>']) {
       assert(dts.includes(s), `missing: ${s}`);
     }
   });

@@ -65,6 +65,17 @@ fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
     Ok(obj.into())
 }
 
+#[wasm_bindgen]
+extern "C" {
+    /// A string argument that may be omitted (an extern type: optional in the .d.ts, with no
+    /// JS-side type check; the value is checked in Rust).
+    #[wasm_bindgen(typescript_type = "string")]
+    pub type OptionalString;
+    /// The `init` argument of `fetch`.
+    #[wasm_bindgen(typescript_type = "KeyBoundFetchInit")]
+    pub type FetchInit;
+}
+
 /// A key-bound OpenID Connect client for one issuer. Create it with `KeyBoundClient.discover`.
 #[wasm_bindgen(js_name = KeyBoundClient)]
 pub struct JsClient {
@@ -162,10 +173,11 @@ impl JsClient {
     /// Finishes the login from the callback URL (default: the current location). Resolves to the
     /// session.
     #[wasm_bindgen(js_name = finishLogin, unchecked_return_type = "Promise<KeyBoundSession>")]
-    pub fn finish_login(&self, #[wasm_bindgen(unchecked_param_type = "string | undefined")] url: JsValue) -> js_sys::Promise {
+    pub fn finish_login(&self, url: Option<OptionalString>) -> js_sys::Promise {
+        let url: JsValue = url.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let url = if url.is_undefined() {
+            let url = if url.is_undefined() || url.is_null() {
                 get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
             } else {
                 string_arg(&url, "url")?
@@ -201,8 +213,9 @@ impl JsClient {
     pub fn fetch(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "KeyBoundFetchInit | undefined")] init: JsValue,
+        init: Option<FetchInit>,
     ) -> js_sys::Promise {
+        let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
             let url = string_arg(&url, "url")?;

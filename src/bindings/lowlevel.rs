@@ -242,7 +242,7 @@ pub fn is_dpop_nonce_error(err: JsValue) -> bool {
 /// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`).
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<ValidatedIdToken>")]
 pub fn validate_id_token(
-    id_token: String,
+    #[wasm_bindgen(js_name = "idToken")] id_token: String,
     #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
 ) -> js_sys::Promise {
