@@ -74,16 +74,13 @@ try {
     await state(['ready', 'signed-in']);
     const after = await session();
     assert(after && after.jkt === before.jkt, 'same session after reload');
-    const ext = await page.evaluate(async () => {
+    const ext = await page.evaluate(async (keyId) => {
       const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
-      const db = await new Promise((res, rej) => { const r = indexedDB.open('keybound'); r.onsuccess = () => res(r.result); r.onerror = rej; });
-      const ids = await new Promise((res) => { const r = db.transaction('keys').objectStore('keys').getAllKeys(); r.onsuccess = () => res(r.result); });
-      db.close();
-      const key = await loadDPoPKeyPair(ids.find((i) => i.startsWith('login:')));
+      const key = await loadDPoPKeyPair(keyId);
       let exported = true;
       try { await crypto.subtle.exportKey('jwk', key.keyPair.privateKey); } catch { exported = false; }
       return { extractable: key.keyPair.privateKey.extractable, exported, jkt: key.jkt };
-    });
+    }, after.keyId);
     assert(ext.extractable === false && ext.exported === false, JSON.stringify(ext));
     assert(ext.jkt === before.jkt, 'the stored key is the session key');
   });

@@ -1,18 +1,21 @@
-// Smoke test of the built package (pkg/web) on the demo page, in headless Chromium.
+// Smoke test of the built package (pkg/web) on the demo page, in headless Chromium, served by the
+// reference OP (target/debug/keybound-op): a key-bound login through the demo (the OP's login form
+// filled in), refresh, UserInfo, forget; then the DPoP key API by hand and the error contract.
 //
 //   node e2e/smoke.mjs
 //
 // Prints `ok - name` / `not ok - name: reason` per test, then `e2e: N passed, M failed`.
 // Exit code 1 if any test failed. The whole run is cut off after 120 s.
 
+import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { startServer } from '../scripts/serve.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
+const ROOT = path.dirname(HERE);
 const OUT = path.join(HERE, 'out');
 const RUN_TIMEOUT_MS = 120_000;
 const CHROMIUM_ARGS = [
@@ -80,22 +83,67 @@ function verifyEs256(jws) {
   return verify('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
+// ---------------------------------------------------------------- the reference OP
+
+/** Spawns target/debug/keybound-op on a free port; resolves when it prints its URL. */
+function startOp() {
+  return new Promise((resolve, reject) => {
+    const bin = path.join(ROOT, 'target/debug/keybound-op');
+    const proc = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--pkg', path.join(ROOT, 'pkg/web')],
+      { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { proc.kill(); reject(new Error(`${bin} did not print its URL within 10 s`)); }, 10_000);
+    proc.on('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${bin}: ${err.message}`)); });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${bin} exited with ${code}`)); });
+    let out = '';
+    proc.stdout.on('data', (data) => {
+      out += data;
+      const m = out.match(/keybound reference OP: (http:\/\/localhost:\d+)\//);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ proc, origin: m[1] });
+      }
+    });
+  });
+}
+
+/** RS256 / ES256 signature of a JWS, checked in Node with a public JWK. */
+function verifyWithJwk(jws, jwk) {
+  const { header, signingInput, signature } = decodeJws(jws);
+  const key = createPublicKey({ key: jwk, format: 'jwk' });
+  if (header.alg === 'RS256') return verify('sha256', Buffer.from(signingInput), key, signature);
+  if (header.alg === 'ES256') return verify('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, signature);
+  throw new Failure(`unexpected ID Token alg ${header.alg}`);
+}
+
 // ---------------------------------------------------------------- the run
 
-let server;
+let op;
 let browser;
 
 async function run() {
-  server = await startServer(0);
-  const origin = `http://localhost:${server.port}`;
+  op = await startOp();
+  const { origin } = op;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('pageerror', (err) => pageErrors.push(err.message));
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location()?.url ?? '';
+    // The OP's own login page has no <link rel=icon>, so Chromium asks for /favicon.ico and gets a
+    // 404 from the OP: not an error of the demo page.
+    if (where === `${origin}/favicon.ico`) return;
+    consoleErrors.push(`${msg.text()} [${where}]`);
+  });
+  // The callback URL (with the code) as the browser requested it, before the page replaces it.
+  let callbackUrl = null;
+  page.on('request', (req) => {
+    if (req.isNavigationRequest() && /[?&]code=/.test(req.url())) callbackUrl = req.url();
+  });
 
   const text = (selector) => page.locator(selector).textContent();
+  const json = async (selector) => JSON.parse(await text(selector));
   const waitState = (state) => page.waitForFunction(
     (s) => document.body.dataset.state === s || document.body.dataset.state === 'error', state)
     .then(async () => {
@@ -106,22 +154,244 @@ async function run() {
     await page.click(selector);
     await waitState(state);
   };
+  /** The classes of the check list items: every one must be pass (or info). */
+  const checksOf = (selector) => page.locator(`${selector} li`).evaluateAll(
+    (lis) => lis.map((li) => ({ cls: li.className, text: li.textContent })));
+  const assertAllPass = async (selector, atLeast) => {
+    const checks = await checksOf(selector);
+    const failedChecks = checks.filter((c) => c.cls === 'fail');
+    assert(failedChecks.length === 0, `${selector}: failed check(s): ${failedChecks.map((c) => c.text).join(' | ')}`);
+    const passed = checks.filter((c) => c.cls === 'pass').length;
+    assert(passed >= atLeast, `${selector}: ${passed} passing checks, expected at least ${atLeast}`);
+  };
+  const fault = async (name) => {
+    const res = await fetch(`${origin}/_test/fault?name=${name}`);
+    assert(res.ok, `fault ${name}: ${res.status}`);
+  };
+  const signInAtOp = async () => {
+    await page.click('#login');
+    await page.waitForSelector('#username');
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#approve');
+  };
+
+  // Direct calls into the package from the page, to check its error contract.
+  const callError = (body) => page.evaluate(async (source) => {
+    const kb = await import('/pkg/keybound.js');
+    await kb.default();
+    try {
+      await new Function('kb', `return (async () => { ${source} })()`)(kb);
+      return { threw: false };
+    } catch (err) {
+      return { threw: true, isError: err instanceof Error, name: err?.name, code: err?.code, message: String(err?.message) };
+    }
+  }, body);
+  const expectError = async (body, errCode) => {
+    const r = await callError(body);
+    assert(r.threw, 'did not throw/reject');
+    assert(r.isError, `threw a non-Error: ${JSON.stringify(r)}`);
+    assertEqual(r.name, 'KeyboundError', 'error name');
+    assertEqual(r.code, errCode, `error code (message: ${r.message})`);
+  };
+
+  // ------------------------------------------------------------ the key-bound login
 
   let jkt = null;
+  let loginKeyId = null;
+  let idToken = null;
+  let authParams = null;
+
+  await test('demo page loads from the OP: ready, not signed in, steps empty', async () => {
+    await page.goto(`${origin}/`);
+    await waitState('ready');
+    assert(await page.locator('#error').isHidden(), 'error box is visible');
+    assertEqual((await text('#issuer')).trim(), origin, '#issuer');
+    assert(await page.locator('#login').isEnabled(), '#login is disabled');
+    for (const id of ['#refresh', '#userinfo', '#forget']) assert(await page.locator(id).isDisabled(), `${id} is enabled without a session`);
+    const filled = await page.locator('.step-card').evaluateAll((cards) => cards.map((c) => c.dataset.filled));
+    assertEqual(filled.join(','), 'false,false,false,false,false', 'data-filled of the step cards');
+    assertEqual((await text('#status')).trim(), 'Not signed in.', '#status');
+  });
+
+  await test('log in with key binding through the OP form: back on / and signed in', async () => {
+    await signInAtOp();
+    await waitState('signed-in');
+    assertEqual(page.url(), `${origin}/`, 'URL after the callback (history.replaceState)');
+    assert(callbackUrl && callbackUrl.startsWith(`${origin}/?code=`), `callback URL: ${callbackUrl}`);
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+    const filled = await page.locator('.step-card').evaluateAll((cards) => cards.map((c) => c.dataset.filled));
+    assertEqual(filled.join(','), 'true,true,true,true,true', 'data-filled of the step cards');
+    assert(/Signed in as alice-248289761/.test(await text('#status')), `#status: ${await text('#status')}`);
+  });
+
+  await test('step 1: the session key, non-extractable, loaded from IndexedDB', async () => {
+    jkt = (await text('#flow-key-jkt')).trim();
+    loginKeyId = (await text('#flow-key-id')).trim();
+    assert(B64URL_43.test(jkt), `#flow-key-jkt is not 43 base64url chars: ${JSON.stringify(jkt)}`);
+    assert(loginKeyId.length > 0, `#flow-key-id: ${loginKeyId}`);
+    const stored = await page.evaluate(async (id) => {
+      const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
+      return (await loadDPoPKeyPair(id)).jkt;
+    }, loginKeyId);
+    assertEqual(stored, jkt, 'loadDPoPKeyPair(keyId) gives the session key back');
+    assertEqual((await text('#flow-key-extractable')).trim(), 'false', '#flow-key-extractable');
+    assert(await page.locator('#flow-key-badge').isVisible(), 'non-extractable badge is not visible');
+    assert(/refused/.test(await text('#flow-key-export')), 'exportKey of the private key was not shown as refused');
+    assertEqual(ecThumbprint(await json('#flow-key-jwk')), jkt, 'Node-computed thumbprint of the public JWK');
+  });
+
+  await test('step 2: authorization request with bound_key, dpop_jkt, PKCE S256, state, nonce', async () => {
+    const url = new URL((await text('#auth-url')).trim());
+    authParams = Object.fromEntries(url.searchParams);
+    assertEqual(`${url.origin}${url.pathname}`, `${origin}/authorize`, 'authorization endpoint');
+    assert(authParams.scope.split(' ').includes('bound_key'), `scope: ${authParams.scope}`);
+    assert(authParams.scope.split(' ').includes('openid'), `scope: ${authParams.scope}`);
+    assertEqual(authParams.dpop_jkt, jkt, 'dpop_jkt');
+    assertEqual(authParams.code_challenge_method, 'S256', 'code_challenge_method');
+    assert(B64URL_43.test(authParams.code_challenge), `code_challenge: ${authParams.code_challenge}`);
+    assertEqual(authParams.redirect_uri, `${origin}/`, 'redirect_uri');
+    assert(authParams.state && authParams.nonce, 'state and nonce');
+    const rows = await page.locator('#auth-params tr.hl-row th').allTextContents();
+    for (const name of ['scope', 'dpop_jkt', 'code_challenge', 'code_challenge_method', 'state', 'nonce']) {
+      assert(rows.includes(name), `parameter ${name} is not highlighted (${rows.join(', ')})`);
+    }
+    assert(await page.locator('#auth-params mark', { hasText: 'bound_key' }).isVisible(), 'bound_key is not marked');
+  });
+
+  await test('step 3: token-request DPoP proof with c_s256 of the code, jwk = the key, htu', async () => {
+    const proof = (await text('#token-proof')).trim();
+    const { header, payload } = decodeJws(proof);
+    assertEqual(header.typ, 'dpop+jwt', 'typ');
+    assertEqual(ecThumbprint(header.jwk), jkt, 'thumbprint of the proof jwk');
+    assertEqual(payload.htm, 'POST', 'htm');
+    assertEqual(payload.htu, `${origin}/token`, 'htu');
+    const code = new URL(callbackUrl).searchParams.get('code');
+    assertEqual(payload.c_s256, createHash('sha256').update(code).digest('base64url'), 'c_s256 = SHA-256(code)');
+    assert(verifyEs256(proof), 'proof signature does not verify');
+    assertEqual(JSON.stringify(await json('#token-proof-payload')), JSON.stringify(payload), '#token-proof-payload vs decoded');
+    const marked = await page.locator('#token-proof-header mark, #token-proof-payload mark').evaluateAll((ms) => ms.map((m) => m.title));
+    for (const name of ['jwk', 'htu', 'c_s256']) assert(marked.includes(name), `${name} is not highlighted`);
+    await assertAllPass('#token-proof-checks', 3);
+  });
+
+  await test('step 4: ID Token typ dpop+id_token, cnf.jwk = the key, signed by the OP', async () => {
+    idToken = (await text('#id-token')).trim();
+    const { header, payload } = decodeJws(idToken);
+    assertEqual(header.typ, 'dpop+id_token', 'typ');
+    assert(payload.cnf?.jwk, 'no cnf.jwk');
+    assertEqual(ecThumbprint(payload.cnf.jwk), jkt, 'thumbprint(cnf.jwk)');
+    assertEqual(payload.nonce, authParams.nonce, 'nonce');
+    assertEqual(payload.aud, 'keybound-demo', 'aud');
+    assertEqual(JSON.stringify(await json('#id-token-payload')), JSON.stringify(payload), '#id-token-payload vs decoded');
+    assertEqual(JSON.stringify(await json('#id-token-header')), JSON.stringify(header), '#id-token-header vs decoded');
+    assert(await page.locator('#id-token-payload mark[title="cnf"]').isVisible(), 'cnf is not highlighted');
+    const { keys } = await (await fetch(`${origin}/jwks`)).json();
+    const jwk = keys.find((k) => k.kid === header.kid);
+    assert(jwk, `no JWKS key with kid ${header.kid}`);
+    assert(verifyWithJwk(idToken, jwk), 'ID Token signature does not verify with the OP JWKS');
+  });
+
+  await test('step 5: verdict bound true, thumbprint(cnf.jwk) = dpop_jkt, iss, aud, exp', async () => {
+    assertEqual((await text('#verdict-bound')).trim(), 'true', '#verdict-bound');
+    assertEqual(await page.getAttribute('#verdict', 'data-bound'), 'true', '#verdict data-bound');
+    await assertAllPass('#verdict-checks', 5);
+    const checks = (await checksOf('#verdict-checks')).map((c) => c.text).join(' | ');
+    for (const word of ['dpop+id_token', 'cnf.jwk', 'iss', 'aud', 'exp', jkt]) {
+      assert(checks.includes(word), `verdict does not mention ${word}: ${checks}`);
+    }
+    assert(await page.locator('#refresh').isEnabled(), '#refresh is disabled');
+  });
+
+  await test('screenshot after login: e2e/out/demo.png', async () => {
+    await mkdir(OUT, { recursive: true });
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+    await page.screenshot({ path: path.join(OUT, 'demo.png'), fullPage: true });
+  });
+
+  await test('reload: the session and the recorded steps come back', async () => {
+    await page.reload();
+    await waitState('signed-in');
+    assertEqual((await text('#flow-key-jkt')).trim(), jkt, '#flow-key-jkt after reload');
+    assertEqual((await text('#flow-key-extractable')).trim(), 'false', '#flow-key-extractable after reload');
+    assertEqual((await text('#id-token')).trim(), idToken, '#id-token after reload');
+    assert('c_s256' in await json('#token-proof-payload'), 'token-request proof not shown after reload');
+    assertEqual((await text('#verdict-bound')).trim(), 'true', '#verdict-bound after reload');
+  });
+
+  await test('refresh: a new ID Token, cnf unchanged', async () => {
+    await click('#refresh', 'refreshed');
+    const refreshed = (await text('#id-token')).trim();
+    assert(refreshed !== idToken, 'the ID Token did not change');
+    const before = decodeJws(idToken).payload;
+    const { header, payload } = decodeJws(refreshed);
+    assertEqual(header.typ, 'dpop+id_token', 'typ of the refreshed token');
+    assertEqual(JSON.stringify(payload.cnf), JSON.stringify(before.cnf), 'cnf of the refreshed token');
+    assertEqual(payload.sub, before.sub, 'sub');
+    assertEqual((await text('#id-token-label')).trim(), 'refreshed', '#id-token-label');
+    assert(await page.locator('#refresh-out').isVisible(), 'refresh result hidden');
+    await assertAllPass('#refresh-checks', 4);
+    assert(/cnf unchanged/.test(await text('#refresh-checks')), 'refresh checks do not say cnf unchanged');
+    assertEqual((await text('#verdict-bound')).trim(), 'true', '#verdict-bound after refresh');
+    await assertAllPass('#verdict-checks', 5);
+    idToken = refreshed;
+  });
+
+  await test('screenshot after refresh: e2e/out/demo-refreshed.png', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+    await page.screenshot({ path: path.join(OUT, 'demo-refreshed.png'), fullPage: true });
+  });
+
+  await test('UserInfo through client.fetch: 200 with the user', async () => {
+    await click('#userinfo', 'userinfo');
+    assert(/^200/.test((await text('#userinfo-status')).trim()), `#userinfo-status: ${await text('#userinfo-status')}`);
+    const body = await json('#userinfo-body');
+    assertEqual(body.sub, 'alice-248289761', 'UserInfo sub');
+    assertEqual((await text('#userinfo-endpoint')).trim(), `${origin}/userinfo`, '#userinfo-endpoint');
+  });
+
+  await test('forget: signed out, key and tokens deleted', async () => {
+    await click('#forget', 'forgotten');
+    assertEqual((await text('#status')).trim(), 'Not signed in.', '#status');
+    await assertAllPass('#forget-checks', 2);
+    const filled = await page.locator('.step-card').evaluateAll((cards) => cards.map((c) => c.dataset.filled));
+    assertEqual(filled.join(','), 'false,false,false,false,false', 'data-filled after forget');
+    for (const id of ['#refresh', '#userinfo', '#forget']) assert(await page.locator(id).isDisabled(), `${id} is enabled after forget`);
+    await expectError(`await kb.loadDPoPKeyPair(${JSON.stringify(loginKeyId)});`, 'ERR_KEY_NOT_FOUND');
+    await page.reload();
+    await waitState('ready');
+    assertEqual((await text('#status')).trim(), 'Not signed in.', '#status after reload');
+  });
+
+  await test('a refused login (OP ignores bound_key) shows ERR_ID_TOKEN_UNBOUND', async () => {
+    await fault('unbound');
+    try {
+      await signInAtOp();
+      await page.waitForFunction(() => ['error', 'signed-in'].includes(document.body.dataset.state));
+      assertEqual(await page.evaluate(() => document.body.dataset.state), 'error', 'state');
+      assertEqual(await page.getAttribute('#error', 'data-code'), 'ERR_ID_TOKEN_UNBOUND', '#error data-code');
+      assert((await text('#error')).includes('ERR_ID_TOKEN_UNBOUND'), 'the code is not in the error box');
+      assert(await page.locator('#error').isVisible(), 'error box is hidden');
+      assertEqual((await text('#verdict-bound')).trim(), 'refused', '#verdict-bound');
+      assertEqual(page.url(), `${origin}/`, 'URL after a refused callback');
+    } finally {
+      await fault('');
+    }
+    await page.reload();
+    await waitState('ready');
+  });
+
+  // ------------------------------------------------------------ the DPoP key API by hand
+
+  let keyJkt = null;
   let keyId = null;
   let proof = null;
 
-  await test('page loads the package with no key', async () => {
-    await page.goto(`${origin}/`);
-    await waitState('no-key');
-    assert(await page.locator('#error').isHidden(), 'error box is visible');
-  });
-
   await test('generate key: 43-char dpop_jkt, non-extractable private key', async () => {
     await click('#generate', 'key-ready');
-    jkt = (await text('#key-jkt')).trim();
+    keyJkt = (await text('#key-jkt')).trim();
     keyId = (await text('#key-id')).trim();
-    assert(B64URL_43.test(jkt), `#key-jkt is not 43 base64url chars: ${JSON.stringify(jkt)}`);
+    assert(B64URL_43.test(keyJkt), `#key-jkt is not 43 base64url chars: ${JSON.stringify(keyJkt)}`);
     assertEqual((await text('#key-extractable')).trim(), 'false', '#key-extractable');
     assert(await page.locator('#key-extractable-badge').isVisible(), 'non-extractable badge is not visible');
     assertEqual((await text('#key-source')).trim(), 'generated', '#key-source');
@@ -140,8 +410,9 @@ async function run() {
     assert(!('d' in header.jwk), 'header jwk contains the private member d');
     assertEqual(header.jwk.kty, 'EC', 'jwk.kty');
     assertEqual(header.jwk.crv, 'P-256', 'jwk.crv');
-    assertEqual(ecThumbprint(header.jwk), jkt, 'Node-computed thumbprint of header jwk');
-    assertEqual(JSON.stringify(JSON.parse(await text('#proof-header'))), JSON.stringify(header), '#proof-header vs decoded header');
+    assertEqual(ecThumbprint(header.jwk), keyJkt, 'Node-computed thumbprint of header jwk');
+    assertEqual(JSON.stringify(await json('#proof-header')), JSON.stringify(header), '#proof-header vs decoded header');
+    await assertAllPass('#proof-checks', 4);
   });
 
   await test('sign proof: payload htm/htu/iat/jti/c_s256', async () => {
@@ -152,7 +423,7 @@ async function run() {
     assert(Math.abs(payload.iat - Date.now() / 1000) < 60, `iat ${payload.iat} is not close to now`);
     assert(typeof payload.jti === 'string' && payload.jti.length >= 16, `jti too short: ${payload.jti}`);
     assertEqual(payload.c_s256, DEFAULT_C_S256, 'c_s256 for the default code');
-    assertEqual(JSON.stringify(JSON.parse(await text('#proof-payload'))), JSON.stringify(payload), '#proof-payload vs decoded payload');
+    assertEqual(JSON.stringify(await json('#proof-payload')), JSON.stringify(payload), '#proof-payload vs decoded payload');
   });
 
   await test('proof ES256 signature verifies in Node', async () => {
@@ -169,52 +440,28 @@ async function run() {
     const a = decodeJws(proof);
     const b = decodeJws(second);
     assert(a.payload.jti !== b.payload.jti, 'jti repeated');
-    assertEqual(ecThumbprint(b.header.jwk), jkt, 'thumbprint of the second proof jwk');
+    assertEqual(ecThumbprint(b.header.jwk), keyJkt, 'thumbprint of the second proof jwk');
   });
 
   await test('reload: key loaded from IndexedDB with the same jkt', async () => {
     await page.reload();
-    await waitState('key-ready');
+    await waitState('ready');
     assertEqual((await text('#key-source')).trim(), 'loaded from IndexedDB', '#key-source');
-    assertEqual((await text('#key-jkt')).trim(), jkt, '#key-jkt after reload');
+    assertEqual((await text('#key-jkt')).trim(), keyJkt, '#key-jkt after reload');
     assertEqual((await text('#key-extractable')).trim(), 'false', '#key-extractable after reload');
   });
 
   await test('worker: proof signed inside a module Worker with the same key', async () => {
     await click('#run-worker', 'worker-ready');
-    const result = JSON.parse(await text('#worker-result'));
+    const result = await json('#worker-result');
     assertEqual(result.inWorker, true, 'inWorker');
-    assertEqual(result.jkt, jkt, 'worker jkt');
+    assertEqual(result.jkt, keyJkt, 'worker jkt');
     const { header, payload } = decodeJws(result.proof);
-    assertEqual(ecThumbprint(header.jwk), jkt, 'thumbprint of the worker proof jwk');
+    assertEqual(ecThumbprint(header.jwk), keyJkt, 'thumbprint of the worker proof jwk');
     assertEqual(payload.c_s256, DEFAULT_C_S256, 'worker proof c_s256');
     assert(verifyEs256(result.proof), 'worker proof signature does not verify');
+    await assertAllPass('#worker-checks', 4);
   });
-
-  await test('screenshot of the filled page: e2e/out/demo.png', async () => {
-    await click('#sign', 'proof-ready'); // all four cards filled
-    await mkdir(OUT, { recursive: true });
-    await page.screenshot({ path: path.join(OUT, 'demo.png'), fullPage: true });
-  });
-
-  // Direct calls into the package from the page, to check its error contract.
-  const callError = (body) => page.evaluate(async (source) => {
-    const kb = await import('/pkg/keybound.js');
-    await kb.default();
-    try {
-      await new Function('kb', `return (async () => { ${source} })()`)(kb);
-      return { threw: false };
-    } catch (err) {
-      return { threw: true, isError: err instanceof Error, name: err?.name, code: err?.code, message: String(err?.message) };
-    }
-  }, body);
-  const expectError = async (body, code) => {
-    const r = await callError(body);
-    assert(r.threw, 'did not throw/reject');
-    assert(r.isError, `threw a non-Error: ${JSON.stringify(r)}`);
-    assertEqual(r.name, 'KeyboundError', 'error name');
-    assertEqual(r.code, code, `error code (message: ${r.message})`);
-  };
 
   await test('calculateJwkThumbprint of a private JWK throws ERR_JWK_PRIVATE_KEY', async () => {
     await expectError(`
@@ -233,11 +480,11 @@ async function run() {
     await expectError(`await kb.loadDPoPKeyPair('nope');`, 'ERR_KEY_NOT_FOUND');
   });
 
-  await test('forget: key deleted, reload shows no key, load rejects ERR_KEY_NOT_FOUND', async () => {
-    await click('#forget', 'forgotten');
+  await test('forget key: key deleted, reload shows no key, load rejects ERR_KEY_NOT_FOUND', async () => {
+    await click('#forget-key', 'key-forgotten');
     assertEqual(await page.evaluate(() => localStorage.getItem('keybound-demo:key-id')), null, 'localStorage key id');
     await page.reload();
-    await waitState('no-key');
+    await waitState('ready');
     assertEqual((await text('#key-jkt')).trim(), '', '#key-jkt after forget + reload');
     assert(await page.locator('#key-facts').isHidden(), 'key facts still shown');
     assert(await page.locator('#sign').isDisabled(), '#sign is enabled without a key');
@@ -252,8 +499,9 @@ async function run() {
     const shown = await text('#error');
     assert(await page.locator('#error').isVisible(), 'error box is hidden');
     assert(/ERR_[A-Z_]+/.test(shown), `no error code in the error box: ${JSON.stringify(shown)}`);
+    assertEqual(await page.getAttribute('#error', 'data-code'), shown.match(/ERR_[A-Z_]+/)[0], '#error data-code');
     await page.fill('#htu', `${origin}/token`);
-    await click('#forget', 'forgotten');
+    await click('#forget-key', 'key-forgotten');
   });
 
   await test('no console errors', async () => {
@@ -279,7 +527,7 @@ try {
 } finally {
   clearTimeout(timer);
   if (browser) await withTimeout(browser.close().catch(() => {}), 10_000);
-  if (server) await withTimeout(server.close(), 5_000);
+  if (op) op.proc.kill();
 }
 
 const failed = results.filter((r) => r.reason).length;

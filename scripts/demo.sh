@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Builds the package and serves the demo page on http://localhost:${KEYBOUND_PORT:-8080}/
-# (bound to 127.0.0.1 only). Installs what is missing first (see scripts/setup.sh).
+# Builds the package and the reference OP, then serves the key-bound login demo on
+# http://localhost:${KEYBOUND_PORT:-8080}/ (bound to 127.0.0.1 only): the OP serves www/ at /
+# and the package at /pkg/. Installs what is missing first (see scripts/setup.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_build_tools
 bash scripts/build.sh
-exec node scripts/serve.mjs "${KEYBOUND_PORT:-8080}"
+cargo build --release --quiet -p keybound-op
+exec target/release/keybound-op --port "${KEYBOUND_PORT:-8080}" --www www --pkg pkg/web

@@ -1,5 +1,7 @@
-// keybound demo page: plain ES module, no build step.
+// keybound demo page: a key-bound login against the OP that serves this page, each step shown as
+// it happens; below it, the DPoP key API by hand. Plain ES module, no build step.
 import init, {
+  KeyBoundClient,
   generateDPoPKeyPair,
   loadDPoPKeyPair,
   deleteDPoPKeyPair,
@@ -7,15 +9,33 @@ import init, {
   calculateJwkThumbprint,
 } from '/pkg/keybound.js';
 
+const ISSUER = location.origin;
+const CLIENT_ID = 'keybound-demo';
+const REDIRECT_URI = `${location.origin}/`;
+const SCOPE = 'profile offline_access';
+
+/** sessionStorage: what this tab saw of its login ({ url, state, jkt?, proof?, cS256?, refreshed? }). */
+const LOGIN_RECORD = 'keybound-demo:login';
+/** localStorage: the id of the playground's key. */
 const STORAGE_KEY = 'keybound-demo:key-id';
-const HIGHLIGHT = new Set(['jwk', 'jti', 'iat', 'htu', 'c_s256']);
-const BUTTONS = ['generate', 'sign', 'run-worker', 'forget'];
+
+const LOGIN_BUTTONS = ['login', 'refresh', 'userinfo', 'forget'];
+const KEY_BUTTONS = ['generate', 'sign', 'run-worker', 'forget-key'];
+const STEPS = ['key', 'auth', 'proof', 'idtoken', 'verdict'];
 
 const $ = (id) => document.getElementById(id);
 const setState = (state) => { document.body.dataset.state = state; };
 
-/** The current DPoPKeyPair, or null. */
+/** @type {KeyBoundClient | null} */
+let client = null;
+/** The current KeyBoundSession, or null. */
+let session = null;
+/** The IndexedDB id of the session's key, when this tab knows it. */
+let sessionKeyId = null;
+/** The playground's DPoPKeyPair, or null. */
 let key = null;
+/** Set once the page navigates to the OP: the buttons stay off. */
+let leaving = false;
 
 // ---------------------------------------------------------------- helpers
 
@@ -42,6 +62,10 @@ function decodeJws(jws) {
   return { header: json(h), payload: json(p), signingInput: `${h}.${p}`, signature: base64urlDecode(s) };
 }
 
+async function sha256b64url(text) {
+  return base64urlEncode(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+}
+
 /** Pretty JSON (same text as JSON.stringify(obj, null, 2)) with some top-level members marked. */
 function renderJson(pre, obj, highlight = new Set()) {
   const entries = Object.entries(obj);
@@ -64,54 +88,86 @@ function renderJws(pre, jws) {
   );
 }
 
+/** checks: [ok (true | false | null for info), ...content] */
 function renderChecks(ul, checks) {
-  ul.replaceChildren(...checks.map(([ok, text]) =>
-    el('li', { className: ok === null ? 'info' : ok ? 'pass' : 'fail' }, text)));
+  ul.replaceChildren(...checks.map(([ok, ...content]) =>
+    el('li', { className: ok === null ? 'info' : ok ? 'pass' : 'fail' }, ...content)));
 }
 
-async function verifyProof(jws) {
-  const { header, signingInput, signature } = decodeJws(jws);
-  const publicKey = await crypto.subtle.importKey(
-    'jwk', header.jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
-  return crypto.subtle.verify(
-    { name: 'ECDSA', hash: 'SHA-256' }, publicKey, signature, new TextEncoder().encode(signingInput));
+const code = (text) => el('code', { textContent: text });
+
+/** A small key icon (inline SVG, no text, so textContent of a chip is the thumbprint). */
+function keyIcon() {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('class', 'key-icon');
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('d', 'M7.5 9a4.5 4.5 0 1 1 4.36 5.62L10.5 16H9v1.5H7.5V19H4v-3.2l5.1-5.1A4.5 4.5 0 0 1 7.5 9Zm3-1.5a1.5 1.5 0 1 0 3 0 1.5 1.5 0 0 0-3 0Z');
+  svg.append(path);
+  return svg;
 }
 
-async function sha256b64url(text) {
-  return base64urlEncode(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text)));
+/** A thumbprint as a colored chip: the same key gets the same color in every step. */
+function jktChip(jkt, target = el('span')) {
+  let hue = 0;
+  for (const c of jkt) hue = (hue * 31 + c.charCodeAt(0)) % 360;
+  target.classList.add('jkt');
+  target.style.setProperty('--h', String(hue));
+  target.title = 'JWK SHA-256 thumbprint (RFC 7638)';
+  target.replaceChildren(keyIcon(), el('code', { textContent: jkt }));
+  return target;
 }
 
-// ---------------------------------------------------------------- errors
+function timeOf(secs) {
+  return new Date(secs * 1000).toLocaleTimeString();
+}
+
+function readRecord() {
+  try {
+    return JSON.parse(sessionStorage.getItem(LOGIN_RECORD) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+function writeRecord(record) {
+  if (record) sessionStorage.setItem(LOGIN_RECORD, JSON.stringify(record));
+  else sessionStorage.removeItem(LOGIN_RECORD);
+}
+
+// ---------------------------------------------------------------- errors and actions
 
 function showError(err) {
   console.warn('keybound demo:', err);
   const box = $('error');
-  const code = err?.code ?? err?.name ?? 'Error';
+  const errCode = err?.code ?? err?.name ?? 'Error';
   const cause = err?.cause ? ` (cause: ${err.cause.name ?? 'Error'}${err.cause.message ? `: ${err.cause.message}` : ''})` : '';
   box.replaceChildren(
     el('strong', { textContent: 'Error ' }),
-    el('code', { className: 'code', textContent: code }),
+    el('code', { className: 'code', textContent: errCode }),
     ` ${err?.message ?? String(err)}${cause}`,
   );
+  box.dataset.code = err?.code ?? '';
   box.hidden = false;
 }
 
 function clearError() {
-  $('error').hidden = true;
-  $('error').replaceChildren();
+  const box = $('error');
+  box.hidden = true;
+  box.replaceChildren();
+  delete box.dataset.code;
 }
 
-/** Runs one action: state `busy`, error box cleared, buttons disabled; then the action's final state. */
+/** Runs one action: state `busy`, error box cleared, buttons off; then the action's final state. */
 async function action(fn) {
   setState('busy');
   clearError();
-  for (const id of BUTTONS) $(id).disabled = true;
+  for (const id of [...LOGIN_BUTTONS, ...KEY_BUTTONS]) $(id).disabled = true;
   try {
     setState(await fn());
   } catch (err) {
-    for (const id of ['proof-status', 'worker-status']) {
-      if (/…$/.test($(id).textContent)) $(id).textContent = 'Failed: see the error above.';
-    }
     showError(err);
     setState('error');
   } finally {
@@ -120,16 +176,358 @@ async function action(fn) {
 }
 
 function updateButtons() {
+  $('login').disabled = !client || leaving;
+  $('login').textContent = session ? 'Log in again with key binding' : 'Log in with key binding';
+  $('refresh').disabled = !session?.hasRefreshToken || leaving;
+  $('userinfo').disabled = !session || leaving;
+  $('forget').disabled = !session || leaving;
   $('generate').disabled = false;
-  for (const id of ['sign', 'run-worker', 'forget']) $(id).disabled = !key;
+  for (const id of ['sign', 'run-worker', 'forget-key']) $(id).disabled = !key;
   $('generate').textContent = key ? 'Generate a new key' : 'Generate key';
-  for (const id of ['proof-status', 'worker-status']) {
-    if (!key) $(id).textContent = 'Needs a key.';
-    else if ($(id).textContent === 'Needs a key.') $(id).textContent = '';
-  }
 }
 
-// ---------------------------------------------------------------- 1. key
+function showStatus() {
+  const status = $('status');
+  if (!session) {
+    status.replaceChildren('Not signed in.');
+    return;
+  }
+  status.replaceChildren(
+    'Signed in as ', el('strong', { textContent: String(session.claims.sub) }), ' · ',
+    session.bound
+      ? el('span', { className: 'badge good', textContent: 'ID Token bound to this browser\'s key' })
+      : el('span', { className: 'badge bad', textContent: 'ID Token NOT bound' }),
+    ' ', jktChip(session.jkt),
+  );
+}
+
+// ---------------------------------------------------------------- the login flow, step by step
+
+function setFilled(step, filled, failed = false) {
+  $(`step-${step}`).dataset.filled = String(filled);
+  const li = document.querySelector(`.strip [data-step="${step}"]`);
+  li.classList.toggle('done', filled && !failed);
+  li.classList.toggle('failed', failed);
+}
+
+function resetFlow() {
+  for (const step of STEPS) setFilled(step, false);
+  for (const id of ['flow-key-extractable', 'flow-key-export', 'flow-key-id', 'flow-key-jkt', 'flow-key-jwk',
+    'auth-endpoint', 'auth-params', 'auth-url', 'token-endpoint', 'token-proof', 'token-proof-header',
+    'token-proof-payload', 'token-proof-checks', 'id-token-header', 'id-token-payload', 'id-token',
+    'id-token-cnf-jkt', 'verdict-bound', 'verdict-text', 'verdict-checks', 'refresh-checks']) {
+    $(id).replaceChildren();
+  }
+  $('flow-key-badge').hidden = true;
+  $('id-token-label').hidden = true;
+  delete $('verdict').dataset.bound;
+  for (const [step, text] of [['key', 'Waiting for a login.'], ['auth', 'Waiting for a login.'],
+    ['proof', 'Waiting for the token request.'], ['idtoken', 'Waiting for the token response.']]) {
+    $(`step-${step}`).querySelector('.pending').textContent = text;
+  }
+  $('refresh-out').hidden = true;
+  $('userinfo-out').hidden = true;
+  sessionKeyId = null;
+}
+
+function showSessionEmpty() {
+  $('session-empty').hidden = !$('refresh-out').hidden || !$('userinfo-out').hidden || !$('forget-out').hidden;
+}
+
+/** Step 1: the session's key, loaded from IndexedDB by its id (`keyId`), or only its jkt. */
+async function renderKey(keyId, fallbackJkt) {
+  let pair = null;
+  if (keyId) {
+    try {
+      pair = await loadDPoPKeyPair(keyId);
+    } catch (err) {
+      if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
+    }
+  }
+  if (!pair) {
+    if (!fallbackJkt) return;
+    $('flow-key-extractable').textContent = '(key not loaded in this tab)';
+    $('flow-key-export').textContent = '';
+    $('flow-key-id').textContent = '(not known in this tab)';
+    jktChip(fallbackJkt, $('flow-key-jkt'));
+    $('flow-key-jwk').textContent = '';
+    setFilled('key', true);
+    return;
+  }
+  sessionKeyId = pair.id;
+  const { privateKey } = pair.keyPair;
+  $('flow-key-extractable').textContent = String(privateKey.extractable);
+  $('flow-key-badge').hidden = privateKey.extractable !== false;
+  let refusal = null;
+  try {
+    await crypto.subtle.exportKey('jwk', privateKey);
+  } catch (err) {
+    refusal = err;
+  }
+  $('flow-key-export').replaceChildren(refusal
+    ? el('span', {}, el('strong', { textContent: 'refused' }), ' by the browser: ', code(refusal.name ?? String(refusal)))
+    : el('span', { className: 'badge bad', textContent: 'exported: the private key left the browser!' }));
+  $('flow-key-id').textContent = pair.id;
+  jktChip(pair.jkt, $('flow-key-jkt'));
+  $('flow-key-jwk').textContent = JSON.stringify(pair.publicJwk);
+  setFilled('key', true);
+}
+
+const AUTH_NOTES = {
+  scope: () => ['asks the OP to bind the ID Token to ', code('dpop_jkt')],
+  dpop_jkt: () => ['the thumbprint of the key in ', el('b', { textContent: '1' })],
+  code_challenge: () => ['PKCE: SHA-256 of a verifier that never leaves IndexedDB'],
+  code_challenge_method: () => ['PKCE with SHA-256'],
+  state: () => ['must come back unchanged; names the pending login'],
+  nonce: () => ['must come back inside the ID Token'],
+};
+
+/** Step 2: the authorization URL decoded into its parameters. */
+function renderAuth(url) {
+  const u = new URL(url);
+  $('auth-endpoint').textContent = `${u.origin}${u.pathname}`;
+  const rows = [...u.searchParams].map(([name, value]) => {
+    let cell;
+    if (name === 'scope') {
+      cell = el('td', {}, ...value.split(' ').flatMap((s, i) => [
+        i ? ' ' : '', s === 'bound_key' ? el('mark', { className: 'hl strong-hl', textContent: s }) : s,
+      ]));
+    } else if (name === 'dpop_jkt') {
+      cell = el('td', {}, jktChip(value));
+    } else {
+      cell = el('td', {}, value);
+    }
+    const note = AUTH_NOTES[name];
+    return el('tr', { className: note ? 'hl-row' : '' },
+      el('th', {}, code(name)), cell, el('td', { className: 'why' }, ...(note ? note() : [])));
+  });
+  $('auth-params').replaceChildren(...rows);
+  $('auth-url').textContent = url;
+  setFilled('auth', true);
+  return Object.fromEntries(u.searchParams);
+}
+
+/** Step 3: the DPoP proof sent with the token request, decoded. */
+function renderProof(proof, jkt, expectedCS256) {
+  const { header, payload } = decodeJws(proof);
+  const proofJkt = calculateJwkThumbprint(header.jwk);
+  $('token-endpoint').textContent = client.tokenEndpoint;
+  renderJson($('token-proof-header'), header, new Set(['jwk']));
+  renderJson($('token-proof-payload'), payload, new Set(['htu', 'c_s256']));
+  renderJws($('token-proof'), proof);
+  const checks = [
+    [proofJkt === jkt, 'thumbprint(', code('jwk'), ') = dpop_jkt ', jktChip(proofJkt)],
+    [payload.htu === client.tokenEndpoint, code('htu'), ' = the token endpoint'],
+  ];
+  if (expectedCS256) {
+    checks.push([payload.c_s256 === expectedCS256, code('c_s256'), ' = BASE64URL(SHA-256(code)) of the code that came back']);
+  } else {
+    checks.push([typeof payload.c_s256 === 'string', code('c_s256'), ' present (binds the proof to the code)']);
+  }
+  renderChecks($('token-proof-checks'), checks);
+  setFilled('proof', true);
+}
+
+/** Step 4: the ID Token decoded. */
+function renderIdToken(idToken, label) {
+  const { header, payload } = decodeJws(idToken);
+  renderJson($('id-token-header'), header, new Set(['typ']));
+  renderJson($('id-token-payload'), payload, new Set(['cnf']));
+  renderJws($('id-token'), idToken);
+  const cnfJwk = payload.cnf?.jwk;
+  if (cnfJwk) jktChip(calculateJwkThumbprint(cnfJwk), $('id-token-cnf-jkt'));
+  else $('id-token-cnf-jkt').replaceChildren(el('span', { className: 'badge bad', textContent: 'no cnf.jwk' }));
+  $('id-token-label').textContent = label;
+  $('id-token-label').className = `tag ${label === 'refreshed' ? 'tag-new' : 'tag-loaded'}`;
+  $('id-token-label').hidden = !label;
+  setFilled('idtoken', true);
+}
+
+/** Step 5: the verdict, recomputed here from the decoded token (keybound already checked it all). */
+function renderVerdict(s, sentNonce, refreshed = false) {
+  const { header, payload } = decodeJws(s.idToken);
+  const cnfJkt = payload.cnf?.jwk ? calculateJwkThumbprint(payload.cnf.jwk) : null;
+  const aud = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  const now = Date.now() / 1000;
+  const minutes = Math.round((payload.exp - now) / 60);
+  const checks = [
+    [header.typ === 'dpop+id_token', 'header ', code(`typ: ${header.typ}`)],
+    [cnfJkt === s.jkt, 'thumbprint(', code('cnf.jwk'), ') = dpop_jkt ', cnfJkt ? jktChip(cnfJkt) : code('(no cnf.jwk)')],
+    [payload.iss === client.issuer, code('iss'), ` = ${payload.iss}`],
+    [aud.includes(CLIENT_ID), code('aud'), ` = ${aud.join(', ')}`],
+    [payload.exp > now, code('exp'), ` ${timeOf(payload.exp)} (${minutes >= 0 ? `in ${minutes} min` : 'expired'})`],
+  ];
+  if (sentNonce && 'nonce' in payload) checks.push([payload.nonce === sentNonce, code('nonce'), ' = the nonce sent in step 2']);
+  checks.push(refreshed
+    ? [null, 'signature (OP\'s JWKS), ', code('iat'), ' and ', code('azp'), ' verified by keybound; refresh() also required the same ', code('sub'), ', ', code('auth_time'), ' and ', code('cnf')]
+    : [null, 'signature (OP\'s JWKS), ', code('iat'), ', ', code('azp'), ' and ', code('nonce'), ' verified by keybound before the session existed']);
+  renderChecks($('verdict-checks'), checks);
+  $('verdict-bound').textContent = String(s.bound);
+  $('verdict').dataset.bound = String(s.bound);
+  $('verdict-text').textContent = s.bound
+    ? 'This ID Token names this browser\'s key in cnf.jwk: whoever it is shown to can ask for proof of possession of that key, and its private half never left this browser.'
+    : 'This ID Token is not bound to this browser\'s key.';
+  setFilled('verdict', true, !s.bound);
+}
+
+function renderRefusal(err) {
+  $('verdict-bound').textContent = 'refused';
+  $('verdict').dataset.bound = 'refused';
+  $('verdict-text').replaceChildren('The login was refused: ', code(err?.code ?? 'Error'), ` ${err?.message ?? ''}`);
+  $('verdict-checks').replaceChildren();
+  $('step-idtoken').querySelector('.pending').textContent = 'No ID Token was accepted: see the verdict.';
+  setFilled('verdict', true, true);
+}
+
+/** Everything this tab knows about the current session, after a reload. */
+async function renderStoredSession() {
+  const record = readRecord();
+  const mine = record && record.jkt === session.jkt;
+  if (mine) {
+    renderAuth(record.url);
+    await renderKey(session.keyId, session.jkt);
+    if (record.proof) renderProof(record.proof, session.jkt, record.cS256);
+  } else {
+    await renderKey(null, session.jkt);
+    for (const step of ['auth', 'proof']) $(`step-${step}`).querySelector('.pending').textContent = 'Not recorded in this tab.';
+  }
+  renderIdToken(session.idToken, mine && record.refreshed ? 'refreshed' : 'from login');
+  renderVerdict(session, mine ? new URL(record.url).searchParams.get('nonce') : null, Boolean(mine && record.refreshed));
+}
+
+/** Back from the OP with `code` or `error`: finish the login, showing each step as it comes. */
+async function finishFromCallback() {
+  const params = new URLSearchParams(location.search);
+  const record = readRecord();
+  const ours = record && record.state === params.get('state');
+  let sent = {};
+  if (ours) {
+    // Showing steps 1 and 2 must never keep the login from finishing.
+    try {
+      sent = renderAuth(record.url);
+      await renderKey(record.keyId, null);
+    } catch (err) {
+      console.warn('keybound demo: could not show the login steps', err);
+    }
+  }
+  const callbackCode = params.get('code');
+  const cS256 = callbackCode ? await sha256b64url(callbackCode) : null;
+  $('status').textContent = 'Exchanging the code at the token endpoint…';
+  let s;
+  try {
+    s = await client.finishLogin(location.href);
+  } catch (err) {
+    const proof = client.lastTokenRequestProof;
+    if (proof && ours) renderProof(proof, sent.dpop_jkt, cS256);
+    renderRefusal(err);
+    writeRecord(null);
+    throw err;
+  } finally {
+    history.replaceState(null, '', '/');
+  }
+  session = s;
+  const proof = client.lastTokenRequestProof;
+  if (!ours) {
+    // A login this tab did not start (or a lost sessionStorage): only what the session says.
+    await renderKey(null, s.jkt);
+  }
+  if (proof) renderProof(proof, s.jkt, cS256);
+  writeRecord(ours ? { url: record.url, state: record.state, keyId: record.keyId, jkt: s.jkt, proof, cS256 } : null);
+  renderIdToken(s.idToken, 'from login');
+  renderVerdict(s, sent.nonce);
+}
+
+// ---------------------------------------------------------------- buttons of the login flow
+
+$('login').addEventListener('click', () => action(async () => {
+  const { url, state, keyId } = await client.startLogin();
+  writeRecord({ url, state, keyId });
+  leaving = true;
+  $('status').textContent = 'Going to the OP to sign in…';
+  location.assign(url);
+  return 'busy';
+}));
+
+$('refresh').addEventListener('click', () => action(async () => {
+  const before = session;
+  const beforeToken = decodeJws(before.idToken).payload;
+  const beforeCnf = beforeToken.cnf?.jwk ? calculateJwkThumbprint(beforeToken.cnf.jwk) : null;
+  session = await client.refresh();
+  const after = decodeJws(session.idToken).payload;
+  const afterCnf = after.cnf?.jwk ? calculateJwkThumbprint(after.cnf.jwk) : null;
+  const proof = client.lastTokenRequestProof;
+  const proofDecoded = proof ? decodeJws(proof) : null;
+  renderIdToken(session.idToken, 'refreshed');
+  renderVerdict(session, null, true);
+  const record = readRecord();
+  if (record && record.jkt === session.jkt) writeRecord({ ...record, refreshed: true });
+  const checks = [
+    [session.idToken !== before.idToken, 'a new ID Token: ', code('iat'), ` ${timeOf(beforeToken.iat)} → ${timeOf(after.iat)}`],
+    [afterCnf !== null && afterCnf === beforeCnf, code('cnf'), ' unchanged ', afterCnf ? jktChip(afterCnf) : code('(none)')],
+    [after.sub === beforeToken.sub, code('sub'), ` unchanged: ${after.sub}`],
+  ];
+  if (proofDecoded) {
+    checks.push([calculateJwkThumbprint(proofDecoded.header.jwk) === session.jkt && !('c_s256' in proofDecoded.payload),
+      'refresh proof signed by the same key, no ', code('c_s256'), ' (no code this time)']);
+  }
+  renderChecks($('refresh-checks'), checks);
+  $('refresh-out').hidden = false;
+  $('forget-out').hidden = true;
+  showSessionEmpty();
+  $('refresh-out').scrollIntoView({ block: 'nearest' });
+  showStatus();
+  return 'refreshed';
+}));
+
+$('userinfo').addEventListener('click', () => action(async () => {
+  const res = await client.fetch(client.userinfoEndpoint, undefined);
+  const body = await res.text();
+  $('userinfo-endpoint').textContent = client.userinfoEndpoint;
+  $('userinfo-status').textContent = `${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+  $('userinfo-status').className = `http ${res.ok ? 'ok' : 'bad'}`;
+  let pretty = body;
+  try {
+    pretty = JSON.stringify(JSON.parse(body), null, 2);
+  } catch { /* not JSON: shown as is */ }
+  $('userinfo-body').textContent = pretty;
+  $('userinfo-out').hidden = false;
+  $('forget-out').hidden = true;
+  showSessionEmpty();
+  $('userinfo-out').scrollIntoView({ block: 'nearest' });
+  return 'userinfo';
+}));
+
+$('forget').addEventListener('click', () => action(async () => {
+  const keyId = sessionKeyId;
+  const existed = await client.forget();
+  const after = await client.session();
+  let keyGone = null;
+  if (keyId) {
+    try {
+      await loadDPoPKeyPair(keyId);
+      keyGone = false;
+    } catch (err) {
+      if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
+      keyGone = true;
+    }
+  }
+  session = null;
+  writeRecord(null);
+  resetFlow();
+  const checks = [
+    [existed && after === null, existed ? 'session (tokens) deleted' : 'there was no session'],
+  ];
+  if (keyGone !== null) {
+    checks.push([keyGone, 'key pair ', code(keyId), ' deleted from IndexedDB (loading it now fails with ', code('ERR_KEY_NOT_FOUND'), ')']);
+  }
+  renderChecks($('forget-checks'), checks);
+  $('forget-out').hidden = false;
+  showSessionEmpty();
+  showStatus();
+  return 'forgotten';
+}));
+
+// ---------------------------------------------------------------- the key API by hand
 
 async function showKey(source) {
   const { privateKey } = key.keyPair;
@@ -140,7 +538,7 @@ async function showKey(source) {
   $('key-extractable').textContent = String(privateKey.extractable);
   $('key-extractable-badge').hidden = privateKey.extractable !== false;
   $('key-jkt').textContent = key.jkt;
-  renderJson($('key-jwk'), key.publicJwk);
+  $('key-jwk').textContent = JSON.stringify(key.publicJwk);
 
   // Try to get the private key out: the browser must refuse.
   let exported = null;
@@ -152,78 +550,76 @@ async function showKey(source) {
   }
   $('key-export').replaceChildren(exported
     ? el('span', { className: 'badge bad', textContent: 'exported: the private key left the browser!' })
-    : el('span', {}, 'attempted, ', el('strong', { textContent: 'refused' }), ' with ',
-        el('code', { textContent: refusal?.name ?? String(refusal) })));
+    : el('span', {}, 'exportKey: ', el('strong', { textContent: 'refused' }), ' (', code(refusal?.name ?? String(refusal)), ')'));
 
   $('key-facts').hidden = false;
   $('key-status').textContent = key.persisted ? 'Stored in IndexedDB.' : 'In memory only.';
 }
 
-function resetOutputs() {
+function resetKeyOutputs() {
   $('key-facts').hidden = true;
   $('proof-out').hidden = true;
   $('worker-out').hidden = true;
   for (const id of ['key-source', 'key-id', 'key-alg', 'key-extractable', 'key-jkt', 'key-jwk', 'key-export',
-    'proof', 'proof-header', 'proof-payload', 'proof-checks', 'worker-result', 'worker-checks']) {
+    'proof', 'proof-header', 'proof-payload', 'proof-checks', 'proof-status', 'worker-result', 'worker-checks',
+    'worker-status']) {
     $(id).replaceChildren();
   }
+}
+
+async function verifyProof(jws) {
+  const { header, signingInput, signature } = decodeJws(jws);
+  const publicKey = await crypto.subtle.importKey(
+    'jwk', header.jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  return crypto.subtle.verify(
+    { name: 'ECDSA', hash: 'SHA-256' }, publicKey, signature, new TextEncoder().encode(signingInput));
 }
 
 $('generate').addEventListener('click', () => action(async () => {
   const previous = key;
   key = await generateDPoPKeyPair();
   localStorage.setItem(STORAGE_KEY, key.id);
-  $('proof-out').hidden = true;
-  $('worker-out').hidden = true;
-  $('proof-status').textContent = '';
-  $('worker-status').textContent = '';
-  $('forget-status').textContent = '';
+  resetKeyOutputs();
   if (previous) {
-    // The demo keeps one key: the one it replaces goes away.
+    // The playground keeps one key: the one it replaces goes away.
     await deleteDPoPKeyPair(previous.id);
   }
   await showKey('generated');
   return 'key-ready';
 }));
 
-// ---------------------------------------------------------------- 2. proof
-
 function proofOptions() {
   const options = { htm: $('htm').value.trim(), htu: $('htu').value.trim() };
-  const code = $('code').value.trim();
+  const c = $('code').value.trim();
   const nonce = $('nonce').value.trim();
-  if (code) options.code = code;
+  if (c) options.code = c;
   if (nonce) options.nonce = nonce;
   return options;
 }
 
 $('sign').addEventListener('click', () => action(async () => {
   $('proof-out').hidden = true;
-  $('proof-status').textContent = 'Signing…';
   const options = proofOptions();
   const proof = await createDPoPProof(key, options);
   const { header, payload } = decodeJws(proof);
 
   renderJws($('proof'), proof);
-  renderJson($('proof-header'), header, HIGHLIGHT);
-  renderJson($('proof-payload'), payload, HIGHLIGHT);
+  renderJson($('proof-header'), header, new Set(['jwk']));
+  renderJson($('proof-payload'), payload, new Set(['htu', 'c_s256']));
 
   const checks = [
-    [await verifyProof(proof), 'signature verifies with the header jwk (WebCrypto)'],
-    [calculateJwkThumbprint(header.jwk) === key.jkt, 'thumbprint of the header jwk = dpop_jkt'],
-    [!('d' in header.jwk), 'header jwk has no private member d'],
-    [null, `iat ${payload.iat} = ${new Date(payload.iat * 1000).toLocaleString()}`],
+    [await verifyProof(proof), 'signature verifies with the header ', code('jwk'), ' (WebCrypto)'],
+    [calculateJwkThumbprint(header.jwk) === key.jkt, 'thumbprint of the header ', code('jwk'), ' = dpop_jkt'],
+    [!('d' in header.jwk), 'header jwk has no private member ', code('d')],
   ];
   if (options.code) {
-    checks.push([payload.c_s256 === await sha256b64url(options.code), 'c_s256 = BASE64URL(SHA-256(code))']);
+    checks.push([payload.c_s256 === await sha256b64url(options.code), code('c_s256'), ' = BASE64URL(SHA-256(code))']);
   }
   renderChecks($('proof-checks'), checks);
   $('proof-out').hidden = false;
-  $('proof-status').textContent = `Signed: ${proof.length} characters.`;
+  $('proof-status').textContent = `${proof.length} characters, iat ${timeOf(payload.iat)}`;
   return 'proof-ready';
 }));
-
-// ---------------------------------------------------------------- 3. worker
 
 function runInWorker(message) {
   return new Promise((resolve, reject) => {
@@ -253,38 +649,56 @@ function runInWorker(message) {
 
 $('run-worker').addEventListener('click', () => action(async () => {
   $('worker-out').hidden = true;
-  $('worker-status').textContent = 'Running…';
   const result = await runInWorker({ id: key.id, options: proofOptions() });
   $('worker-result').textContent = JSON.stringify(result, null, 2);
   const { header } = decodeJws(result.proof);
   renderChecks($('worker-checks'), [
     [result.inWorker === true, 'ran inside a WorkerGlobalScope'],
-    [result.jkt === key.jkt, `same key as the page: jkt ${result.jkt}`],
-    [await verifyProof(result.proof), 'worker proof verifies with its header jwk'],
-    [calculateJwkThumbprint(header.jwk) === key.jkt, 'thumbprint of its header jwk = dpop_jkt'],
+    [result.jkt === key.jkt, 'loaded the same key from IndexedDB'],
+    [await verifyProof(result.proof), 'its proof verifies with its header ', code('jwk')],
+    [calculateJwkThumbprint(header.jwk) === key.jkt, 'thumbprint of its header ', code('jwk'), ' = dpop_jkt'],
   ]);
   $('worker-out').hidden = false;
-  $('worker-status').textContent = 'Signed in the Worker.';
+  $('worker-status').textContent = 'signed in the Worker';
   return 'worker-ready';
 }));
 
-// ---------------------------------------------------------------- 4. forget
-
-$('forget').addEventListener('click', () => action(async () => {
+$('forget-key').addEventListener('click', () => action(async () => {
   const existed = await deleteDPoPKeyPair(key.id);
   localStorage.removeItem(STORAGE_KEY);
   const id = key.id;
   key = null;
-  resetOutputs();
-  $('key-status').textContent = 'No key yet.';
-  $('forget-status').textContent = existed
-    ? `Deleted ${id} from IndexedDB.`
-    : `${id} was not in IndexedDB any more.`;
-  return 'forgotten';
+  resetKeyOutputs();
+  $('key-status').textContent = existed ? `Deleted ${id} from IndexedDB.` : `${id} was not in IndexedDB any more.`;
+  return 'key-forgotten';
 }));
+
+async function loadPlaygroundKey() {
+  const id = localStorage.getItem(STORAGE_KEY);
+  if (!id) return;
+  try {
+    key = await loadDPoPKeyPair(id);
+  } catch (err) {
+    if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
+    localStorage.removeItem(STORAGE_KEY);
+    $('key-status').textContent = 'The remembered key is no longer in IndexedDB.';
+    return;
+  }
+  await showKey('loaded from IndexedDB');
+}
 
 // ---------------------------------------------------------------- start
 
+// Back from the OP with the Back button (page restored from the back/forward cache).
+window.addEventListener('pageshow', (event) => {
+  if (!event.persisted || !leaving) return;
+  leaving = false;
+  showStatus();
+  updateButtons();
+  setState(session ? 'signed-in' : 'ready');
+});
+
+$('issuer').textContent = ISSUER;
 $('htu').value = `${location.origin}/token`;
 $('proof-form').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -293,16 +707,20 @@ $('proof-form').addEventListener('submit', (event) => {
 
 action(async () => {
   await init();
-  const id = localStorage.getItem(STORAGE_KEY);
-  if (!id) return 'no-key';
-  try {
-    key = await loadDPoPKeyPair(id);
-  } catch (err) {
-    if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
-    localStorage.removeItem(STORAGE_KEY);
-    $('key-status').textContent = 'The remembered key is no longer in IndexedDB.';
-    return 'no-key';
+  await loadPlaygroundKey();
+  client = await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, binding: 'required' });
+  const params = new URLSearchParams(location.search);
+  if (params.has('code') || params.has('error')) {
+    try {
+      await finishFromCallback();
+    } finally {
+      showStatus();
+    }
+    return 'signed-in';
   }
-  await showKey('loaded from IndexedDB');
-  return 'key-ready';
+  session = await client.session();
+  showStatus();
+  if (!session) return 'ready';
+  await renderStoredSession();
+  return 'signed-in';
 });

@@ -10,11 +10,8 @@ self.onmessage = async ({ data }) => {
   try {
     await ready;
     const key = await loadDPoPKeyPair(data.id);
-    try {
-      const proof = await createDPoPProof(key, data.options);
-      self.postMessage({ inWorker: typeof WorkerGlobalScope !== 'undefined', jkt: key.jkt, proof });
-    } finally {
-    }
+    const proof = await createDPoPProof(key, data.options);
+    self.postMessage({ inWorker: typeof WorkerGlobalScope !== 'undefined', jkt: key.jkt, proof });
   } catch (err) {
     self.postMessage({
       error: {

@@ -548,7 +548,7 @@ fn escape(s: &str) -> String {
 fn page(title: &str, body: &str) -> String {
     format!(
         "<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content='width=device-width'>\
-         <title>{t} · keybound reference OP</title><style>body{{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1f2937}}\
+         <link rel=icon href='data:,'><title>{t} · keybound reference OP</title><style>body{{font:16px system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#1f2937}}\
          h1{{font-size:1.3rem}}label{{display:block;margin:.8rem 0 .2rem}}input{{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}}\
          button{{margin-top:1rem;padding:.55rem 1rem;font:inherit;border-radius:6px;border:1px solid #1d4ed8;background:#2563eb;color:#fff}}\
          button.secondary{{background:#fff;color:#1d4ed8}}.note{{background:#eff6ff;border-radius:6px;padding:.6rem .8rem;font-size:.9rem}}\

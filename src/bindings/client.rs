@@ -32,6 +32,8 @@ export interface KeyBoundSession {
   bound: boolean;
   /** The RFC 7638 thumbprint of this session's key (the `dpop_jkt` sent). */
   jkt: string;
+  /** The IndexedDB id of this session's key pair: `loadDPoPKeyPair(keyId)` gives it back. */
+  keyId: string;
   /** `"DPoP"` (use `client.fetch`, which adds the proof) or `"Bearer"`. */
   tokenType: string;
   /** The access token. */
@@ -44,7 +46,7 @@ export interface KeyBoundSession {
 
 export interface KeyBoundFetchInit {
   method?: string;
-  headers?: Record<string, string>;
+  headers?: Record<string, string> | Headers;
   body?: string;
 }
 "#;
@@ -56,6 +58,7 @@ fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
     set("idToken", JsValue::from_str(&s.id_token))?;
     set("bound", JsValue::from_bool(s.bound))?;
     set("jkt", JsValue::from_str(&s.jkt))?;
+    set("keyId", JsValue::from_str(s.key_id()))?;
     set("tokenType", JsValue::from_str(&s.token_type))?;
     set("accessToken", JsValue::from_str(&s.access_token))?;
     if let Some(e) = s.expires_at {
@@ -141,15 +144,17 @@ impl JsClient {
     }
 
     /// Starts a login: a fresh non-extractable key, and `state`, `nonce` and PKCE verifier stored
-    /// in IndexedDB. Resolves to the authorization URL to navigate to.
-    #[wasm_bindgen(js_name = startLogin, unchecked_return_type = "Promise<{ url: string; state: string }>")]
+    /// in IndexedDB. Resolves to the authorization URL to navigate to, the `state`, and the key's
+    /// IndexedDB id (`loadDPoPKeyPair(keyId)`).
+    #[wasm_bindgen(js_name = startLogin, unchecked_return_type = "Promise<{ url: string; state: string; keyId: string }>")]
     pub fn start_login(&self) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let (url, state) = inner.start_login().await.map_err(to_js)?;
+            let (url, state, key_id) = inner.start_login().await.map_err(to_js)?;
             let obj = js_sys::Object::new();
             js_sys::Reflect::set(&obj, &"url".into(), &url.into())?;
             js_sys::Reflect::set(&obj, &"state".into(), &state.into())?;
+            js_sys::Reflect::set(&obj, &"keyId".into(), &key_id.into())?;
             Ok(obj.into())
         }))
     }
@@ -164,7 +169,7 @@ impl JsClient {
             let Some(assign) = assign.dyn_ref::<js_sys::Function>() else {
                 return Err(core_to_js(Error::arg("login", "needs a Window; in a Worker use startLogin()")));
             };
-            let (url, _) = inner.start_login().await.map_err(to_js)?;
+            let (url, _, _) = inner.start_login().await.map_err(to_js)?;
             assign.call1(&location, &url.into())?;
             Ok(JsValue::UNDEFINED)
         }))
@@ -224,11 +229,20 @@ impl JsClient {
                 method = opt_str(&init, "method")?.unwrap_or(method).to_ascii_uppercase();
                 body = opt_str(&init, "body")?;
                 let h = get(&init, "headers");
-                if h.is_object() {
-                    for entry in js_sys::Object::entries(h.unchecked_ref()).iter() {
-                        let pair: js_sys::Array = entry.unchecked_into();
-                        if let (Some(k), Some(v)) = (pair.get(0).as_string(), pair.get(1).as_string()) {
-                            headers.push((k, v));
+                if !h.is_undefined() && !h.is_null() {
+                    // A `Headers` object (iterable of pairs) or a plain object of strings.
+                    let pairs: Vec<JsValue> = if h.is_instance_of::<web_sys::Headers>() {
+                        js_sys::try_iter(&h)?.map(|it| it.collect::<Result<Vec<_>, _>>()).transpose()?.unwrap_or_default()
+                    } else if h.is_object() {
+                        js_sys::Object::entries(h.unchecked_ref()).iter().collect()
+                    } else {
+                        return Err(core_to_js(Error::arg("headers", "must be an object of strings or a Headers")));
+                    };
+                    for pair in pairs {
+                        let pair: js_sys::Array = pair.unchecked_into();
+                        match (pair.get(0).as_string(), pair.get(1).as_string()) {
+                            (Some(k), Some(v)) => headers.push((k, v)),
+                            _ => return Err(core_to_js(Error::arg("headers", "values must be strings"))),
                         }
                     }
                 }

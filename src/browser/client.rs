@@ -109,6 +109,11 @@ impl std::fmt::Debug for SessionRecord {
 }
 
 impl SessionRecord {
+    /// The IndexedDB id of this session's DPoP key pair (`loadDPoPKeyPair(keyId)`).
+    pub fn key_id(&self) -> &str {
+        &self.key_id
+    }
+
     /// Whether a refresh token is held.
     pub fn has_refresh_token(&self) -> bool {
         self.refresh_token.is_some()
@@ -253,12 +258,12 @@ impl Client {
     }
 
     /// Starts a login: a fresh key pair (stored in IndexedDB), `state`, OIDC `nonce` and PKCE
-    /// verifier stored as a pending login keyed by `state`. Returns the authorization URL and
-    /// the `state`.
+    /// verifier stored as a pending login keyed by `state`. Returns the authorization URL, the
+    /// `state` and the key's IndexedDB id.
     ///
     /// # Errors
     /// `ERR_CRYPTO_*`, `ERR_KEY_STORE*`, `ERR_URL_INVALID`.
-    pub async fn start_login(&self) -> Result<(String, String)> {
+    pub async fn start_login(&self) -> Result<(String, String, String)> {
         let state = random(16)?;
         let nonce = random(16)?;
         let verifier = random(32)?;
@@ -285,7 +290,7 @@ impl Client {
             code_challenge: &pkce::code_challenge(&verifier)?,
             dpop_jkt: Some(key.jkt()),
         })?;
-        Ok((url, state))
+        Ok((url, state, key.id().to_owned()))
     }
 
     /// Finishes a login from the callback URL: `state` first (single use), RFC 9207 `iss`, OAuth
