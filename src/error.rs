@@ -130,6 +130,20 @@ error_codes! {
     UseDpopNonce = "ERR_USE_DPOP_NONCE",
     /// A response was not what the protocol says (status, content type, JSON shape).
     OAuthResponseInvalid = "ERR_OAUTH_RESPONSE_INVALID",
+    /// The ID Token's issuer is not one this consumer accepts.
+    IssuerNotAccepted = "ERR_ISSUER_NOT_ACCEPTED",
+    /// The ID Token header `typ` is not `dpop+id_token` (a consumer accepts only bound tokens).
+    IdTokenTypInvalid = "ERR_ID_TOKEN_TYP_INVALID",
+    /// The ID Token has no `cnf`: it is not bound to any key.
+    CnfMissing = "ERR_CNF_MISSING",
+    /// The ID Token has `cnf.jkt` but no `cnf.jwk` (does not conform to Key Binding).
+    CnfJktOnly = "ERR_CNF_JKT_ONLY",
+    /// The proof's `jti` was already used within the acceptance window (a replay).
+    DpopReplay = "ERR_DPOP_REPLAY",
+    /// The replay store could not be reached; the verifier fails closed.
+    ReplayStoreUnavailable = "ERR_REPLAY_STORE_UNAVAILABLE",
+    /// The consumer requires a nonce and the proof has none: challenge with a fresh nonce.
+    DpopNonceRequired = "ERR_DPOP_NONCE_REQUIRED",
     /// A request could not be made (network failure, CORS refusal, refused redirect).
     Network = "ERR_NETWORK",
     /// No signed-in session is stored for this client.
@@ -344,6 +358,26 @@ pub enum Error {
         /// The HTTP status.
         status: u16,
     },
+    /// Issuer not accepted.
+    IssuerNotAccepted {
+        /// The `iss` the token claims.
+        iss: String,
+    },
+    /// `typ` is not `dpop+id_token`.
+    IdTokenTypInvalid,
+    /// No `cnf`.
+    CnfMissing,
+    /// `cnf.jkt` only.
+    CnfJktOnly,
+    /// `jti` replayed.
+    DpopReplay,
+    /// Replay store unreachable.
+    ReplayStoreUnavailable {
+        /// The store's explanation.
+        message: String,
+    },
+    /// Nonce required but absent.
+    DpopNonceRequired,
     /// A request could not be made.
     Network {
         /// The URL.
@@ -446,6 +480,13 @@ impl Error {
             Error::OAuthError { .. } => ErrorCode::OAuthError,
             Error::UseDpopNonce { .. } => ErrorCode::UseDpopNonce,
             Error::OAuthResponseInvalid { .. } => ErrorCode::OAuthResponseInvalid,
+            Error::IssuerNotAccepted { .. } => ErrorCode::IssuerNotAccepted,
+            Error::IdTokenTypInvalid => ErrorCode::IdTokenTypInvalid,
+            Error::CnfMissing => ErrorCode::CnfMissing,
+            Error::CnfJktOnly => ErrorCode::CnfJktOnly,
+            Error::DpopReplay => ErrorCode::DpopReplay,
+            Error::ReplayStoreUnavailable { .. } => ErrorCode::ReplayStoreUnavailable,
+            Error::DpopNonceRequired => ErrorCode::DpopNonceRequired,
             Error::Network { .. } => ErrorCode::Network,
             Error::NoSession => ErrorCode::NoSession,
             Error::NoRefreshToken => ErrorCode::NoRefreshToken,
@@ -550,6 +591,15 @@ impl fmt::Display for Error {
             Error::OAuthResponseInvalid { reason, status } => {
                 write!(f, "unexpected response (HTTP {status}): {reason}")
             }
+            Error::IssuerNotAccepted { iss } => write!(f, "ID Token issuer \"{iss}\" is not accepted by this consumer"),
+            Error::IdTokenTypInvalid => f.write_str("ID Token \"typ\" header is not dpop+id_token"),
+            Error::CnfMissing => f.write_str("ID Token has no \"cnf\": it is not bound to a key"),
+            Error::CnfJktOnly => f.write_str("ID Token has \"cnf.jkt\" but no \"cnf.jwk\" (Key Binding requires the JWK)"),
+            Error::DpopReplay => f.write_str("DPoP proof \"jti\" was already used (replay)"),
+            Error::ReplayStoreUnavailable { message } => {
+                write!(f, "replay store unavailable, refusing (fail closed): {message}")
+            }
+            Error::DpopNonceRequired => f.write_str("a DPoP nonce is required: retry with the nonce given"),
             Error::Network { url, message } => write!(
                 f,
                 "request to {url} failed: {message} (network error, or the server does not allow this origin by CORS)"

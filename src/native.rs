@@ -206,3 +206,51 @@ impl Signer for Rs256Signer {
         Ok(self.sign_sync(signing_input))
     }
 }
+
+/// An HMAC-SHA-256 key for stateless consumer nonces
+/// ([`crate::protocol::consumer::issue_nonce`]).
+#[derive(Clone)]
+pub struct HmacNonceKey {
+    key: Vec<u8>,
+}
+
+impl std::fmt::Debug for HmacNonceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HmacNonceKey([redacted])")
+    }
+}
+
+impl HmacNonceKey {
+    /// From secret bytes (at least 32).
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for a secret shorter than 32 bytes.
+    pub fn new(secret: &[u8]) -> Result<Self> {
+        if secret.len() < 32 {
+            return Err(Error::arg("nonceSecret", "must be at least 32 bytes"));
+        }
+        Ok(HmacNonceKey { key: secret.to_vec() })
+    }
+
+    fn mac(&self) -> hmac::Hmac<Sha256> {
+        use hmac::Mac;
+        // HMAC accepts keys of any length.
+        hmac::Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
+    }
+}
+
+impl crate::protocol::consumer::NonceKey for HmacNonceKey {
+    async fn tag(&self, data: &[u8]) -> Result<Vec<u8>> {
+        use hmac::Mac;
+        let mut m = self.mac();
+        m.update(data);
+        Ok(m.finalize().into_bytes().to_vec())
+    }
+
+    async fn check(&self, data: &[u8], tag: &[u8]) -> Result<bool> {
+        use hmac::Mac;
+        let mut m = self.mac();
+        m.update(data);
+        Ok(m.verify_slice(tag).is_ok())
+    }
+}
