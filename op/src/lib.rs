@@ -17,7 +17,9 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::thread;
 
-use keybound::native::{Es256Signer, NativeVerifier, Rs256Signer};
+use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier, Rs256Signer};
+use keybound::protocol::consumer::{self as kbconsumer, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, Presentation};
+use keybound::protocol::id_token::Jwks;
 use keybound::protocol::dpop::{self, ProofCheck};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::{b64, jws, pkce};
@@ -212,6 +214,16 @@ struct State {
     nonce_rotated: i64,
     fault: Option<Fault>,
     stats: Stats,
+    consumer: DemoConsumer,
+}
+
+/// The demo consumer (an RP Consuming Component beside the OP): verifies presentations at
+/// `POST /consumer/session` with keybound's native verifier and keeps evidence records.
+struct DemoConsumer {
+    replay: MemoryReplayStore,
+    nonce_key: HmacNonceKey,
+    records: std::collections::VecDeque<EvidenceRecord>,
+    counters: Counters,
 }
 
 /// A running OP.
@@ -299,6 +311,12 @@ pub fn start(config: Config) -> Result<RunningOp, String> {
         nonce_rotated: now(),
         fault: None,
         stats: Stats::default(),
+        consumer: DemoConsumer {
+            replay: MemoryReplayStore::new(),
+            nonce_key: HmacNonceKey::new(random_token(32).as_bytes()).map_err(|e| e.to_string())?,
+            records: std::collections::VecDeque::new(),
+            counters: Counters::default(),
+        },
     }));
     let server = Arc::new(server);
     let threads = (0..4)
@@ -351,10 +369,15 @@ struct Incoming {
     path: String,
     query: HashMap<String, String>,
     form: HashMap<String, String>,
+    raw_body: String,
     headers: Vec<(String, String)>,
 }
 
 impl Incoming {
+    fn body_json<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(&self.raw_body).ok()
+    }
+
     fn header_values(&self, name: &str) -> Vec<&str> {
         self.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
     }
@@ -377,6 +400,7 @@ fn handle(state: &Arc<Mutex<State>>, mut request: Request) {
         path: path.to_owned(),
         query: parse_pairs(query),
         form: parse_pairs(&body),
+        raw_body: body.clone(),
         headers: request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect(),
     };
     let reply = {
@@ -420,6 +444,11 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
         ("POST", "/login") => login(st, req),
         ("POST", "/token") => token(st, req),
         ("GET", "/userinfo") => userinfo(st, req),
+        ("POST", "/consumer/session") => consumer_session(st, req),
+        ("GET", "/consumer/records") => {
+            let records: Vec<&EvidenceRecord> = st.consumer.records.iter().collect();
+            Reply::json(200, &json!({"records": records, "counters": st.consumer.counters}))
+        }
         ("GET", "/_test/fault") => {
             let name = req.query.get("name").map(String::as_str).unwrap_or("");
             st.fault = Fault::from_name(name);
@@ -843,6 +872,53 @@ fn userinfo(st: &mut State, req: &Incoming) -> Reply {
         return Reply::json(401, &json!({"error": "invalid_token"}));
     }
     Reply::json(200, &json!({"sub": grant.sub, "name": "Alice Liddell", "email": "alice@example.com"}))
+}
+
+// ---- Demo consumer -----------------------------------------------------------------------------
+
+fn own_jwks(st: &State) -> Jwks {
+    Jwks::from_json(&String::from_utf8_lossy(&jwks(st).body)).unwrap_or_default()
+}
+
+/// `POST /consumer/session`: body `{"id_token": …}`, header `DPoP`. Requires a consumer nonce
+/// (401 `use_dpop_nonce` first), then answers with its own session, as a consumer should (the
+/// proof is not a standing credential).
+fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
+    let t = now();
+    let htu = format!("{}/consumer/session", st.issuer);
+    #[derive(serde::Deserialize)]
+    struct Body {
+        id_token: Option<String>,
+    }
+    let body = req.body_json::<Body>();
+    let id_token = body.and_then(|b| b.id_token).unwrap_or_default();
+    let proofs = req.header_values("DPoP");
+    let proof = if proofs.len() == 1 { proofs[0] } else { "" };
+    let presentation = Presentation { id_token: &id_token, proof, htm: "POST", htu: &htu };
+    let issuers = [AcceptedIssuer { issuer: st.issuer.clone(), jwks: own_jwks(st), client_ids: vec![st.config.client_id.clone()] }];
+    let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], require_nonce: true, ..ConsumerPolicy::default() };
+    let result = block_on(kbconsumer::verify_presentation(&issuers, &policy, &presentation, t, Some(&st.consumer.nonce_key), &NativeVerifier, &st.consumer.replay));
+    let record = EvidenceRecord::new("demo-consumer", "open-session", &presentation, t, &result);
+    st.consumer.counters.count(&record);
+    if st.consumer.records.len() == 100 {
+        st.consumer.records.pop_front();
+    }
+    st.consumer.records.push_back(record.clone());
+    match result {
+        Ok(a) => Reply::json(200, &json!({"session": random_token(16), "sub": a.sub, "cnf_jkt": a.cnf_jkt, "expires_in": 900, "evidence": record})),
+        Err(e) => {
+            let code = e.code().as_str();
+            let mut reply = Reply::json(401, &json!({"error": if matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch) { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}));
+            if matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch) {
+                if let Ok(n) = block_on(kbconsumer::issue_nonce(&st.consumer.nonce_key, t)) {
+                    reply = reply.with("DPoP-Nonce", n).with("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"".into());
+                }
+            } else {
+                reply = reply.with("WWW-Authenticate", "DPoP error=\"invalid_dpop_proof\", algs=\"ES256\"".into());
+            }
+            reply
+        }
+    }
 }
 
 // ---- Static files ------------------------------------------------------------------------------

@@ -363,3 +363,42 @@ fn serves_static_files_without_traversal() {
     op.stop();
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn the_demo_consumer_accepts_a_presentation_once() {
+    let l = Login::new(Config::default());
+    let (tokens, v) = l.login().expect("login");
+    assert!(v.bound);
+    let id_token = tokens.id_token.unwrap();
+    let htu = format!("{}/consumer/session", l.op.issuer);
+    let body = format!(r#"{{"id_token":"{id_token}"}}"#);
+    let present = |nonce: Option<&str>| {
+        let proof = l.proof_with(&l.signer, "POST", &htu, None, Some(&id_token), nonce);
+        (proof.clone(), http(l.op.port, "POST", "/consumer/session", &[("Content-Type", "application/json"), ("DPoP", &proof)], &body))
+    };
+    // First attempt: the consumer wants its nonce.
+    let (_, res) = present(None);
+    assert_eq!(res.status, 401, "{}", res.body);
+    assert!(res.header("www-authenticate").unwrap().contains("use_dpop_nonce"));
+    let nonce = res.header("dpop-nonce").expect("nonce");
+    // With it: accepted, and the consumer answers with its own session.
+    let (proof, res) = present(Some(&nonce));
+    assert_eq!(res.status, 200, "{}", res.body);
+    assert!(res.body.contains("\"session\"") && res.body.contains("\"outcome\":\"accepted\""), "{}", res.body);
+    // The same request again: a replay.
+    let res = http(l.op.port, "POST", "/consumer/session", &[("Content-Type", "application/json"), ("DPoP", &proof)], &body);
+    assert_eq!(res.status, 401);
+    assert!(res.body.contains("ERR_DPOP_REPLAY"), "{}", res.body);
+    // A proof by another key for the same token.
+    let other = Es256Signer::from_jwk_d(OTHER_D).unwrap();
+    let proof = l.proof_with(&other, "POST", &htu, None, Some(&id_token), Some(&nonce));
+    let res = http(l.op.port, "POST", "/consumer/session", &[("Content-Type", "application/json"), ("DPoP", &proof)], &body);
+    assert!(res.body.contains("ERR_DPOP_KEY_MISMATCH"), "{}", res.body);
+    let records = http(l.op.port, "GET", "/consumer/records", &[], "").body;
+    let v: serde_json::Value = serde_json::from_str(&records).unwrap();
+    assert_eq!(v["records"].as_array().unwrap().len(), 4);
+    assert_eq!(v["counters"]["accepted"], 1);
+    assert_eq!(v["counters"]["replays"], 1);
+    assert_eq!(v["counters"]["key_mismatches"], 1);
+    l.op.stop();
+}

@@ -44,6 +44,15 @@ export interface KeyBoundSession {
   hasRefreshToken: boolean;
 }
 
+export interface KeyBoundPresentInit {
+  /** Default `"POST"`. */
+  method?: string;
+  /** A JSON object (as text) to send; `id_token` is added to it. */
+  body?: string;
+  /** Send the ID Token in this header instead of the body (never `Authorization`). */
+  idTokenHeader?: string;
+}
+
 export interface KeyBoundFetchInit {
   method?: string;
   headers?: Record<string, string> | Headers;
@@ -77,6 +86,9 @@ extern "C" {
     /// The `init` argument of `fetch`.
     #[wasm_bindgen(typescript_type = "KeyBoundFetchInit")]
     pub type FetchInit;
+    /// The `init` argument of `presentTo`.
+    #[wasm_bindgen(typescript_type = "KeyBoundPresentInit")]
+    pub type PresentInit;
 }
 
 /// A key-bound OpenID Connect client for one issuer. Create it with `KeyBoundClient.discover`.
@@ -248,6 +260,49 @@ impl JsClient {
                 }
             }
             let res = inner.fetch(&method, &url, &headers, body.as_deref()).await.map_err(to_js)?;
+            Ok(res.into())
+        }))
+    }
+
+    /// A presentation for a consumer: the ID Token and a proof by the bound key over `htm`/`htu`
+    /// with `ath` over the ID Token (keybound's profile, not a standard). Send the ID Token in
+    /// the body or a header the consumer names, never as `Authorization: Bearer`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<{ idToken: string; dpop: string }>")]
+    pub fn present(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ htm: string; htu: string; nonce?: string }")] options: JsValue,
+    ) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            object_arg(&options, "options")?;
+            let (htm, htu, nonce) = (req_str(&options, "htm")?, req_str(&options, "htu")?, opt_str(&options, "nonce")?);
+            let (id_token, proof) = inner.present(&htm, &htu, nonce.as_deref()).await.map_err(to_js)?;
+            let obj = js_sys::Object::new();
+            js_sys::Reflect::set(&obj, &"idToken".into(), &id_token.into())?;
+            js_sys::Reflect::set(&obj, &"dpop".into(), &proof.into())?;
+            Ok(obj.into())
+        }))
+    }
+
+    /// Presents the session to a consumer at `url` (`DPoP` header, ID Token in a JSON body
+    /// `{"id_token": …}` or in `init.idTokenHeader`), retrying once on a 401 `use_dpop_nonce`.
+    #[wasm_bindgen(js_name = presentTo, unchecked_return_type = "Promise<Response>")]
+    pub fn present_to(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
+        init: Option<PresentInit>,
+    ) -> js_sys::Promise {
+        let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let url = string_arg(&url, "url")?;
+            let (mut method, mut body, mut header) = ("POST".to_owned(), None, None);
+            if init.is_object() {
+                method = opt_str(&init, "method")?.unwrap_or(method).to_ascii_uppercase();
+                body = opt_str(&init, "body")?;
+                header = opt_str(&init, "idTokenHeader")?;
+            }
+            let res = inner.present_to(&method, &url, body.as_deref(), header.as_deref()).await.map_err(to_js)?;
             Ok(res.into())
         }))
     }

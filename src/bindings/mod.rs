@@ -4,5 +4,6 @@
 pub mod api;
 pub mod args;
 pub mod client;
+pub mod consumer;
 pub mod errors;
 pub mod lowlevel;

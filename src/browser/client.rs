@@ -506,6 +506,75 @@ impl Client {
         }
     }
 
+    /// A presentation for a consumer (keybound's profile, spec.md §5.7): the ID Token and a
+    /// DPoP-syntax proof by the bound key over `htm`/`htu`, with `ath` = SHA-256 of this ID Token
+    /// and the consumer's `nonce` when it issued one.
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`; `ERR_ID_TOKEN_UNBOUND` when the session's ID Token is not bound (there
+    /// is nothing to prove); `ERR_KEY_NOT_FOUND`; `ERR_URL_INVALID`.
+    pub async fn present(&self, htm: &str, htu: &str, nonce: Option<&str>) -> Result<(String, String)> {
+        let record = self.session_or_err().await?;
+        if !record.bound {
+            return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
+        }
+        let key = DpopKeyPair::load(&record.key_id).await?;
+        let proof = key.proof(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }).await?;
+        Ok((record.id_token, proof))
+    }
+
+    /// Presents the session to a consumer: sends `DPoP: <proof>` and the ID Token in a JSON body
+    /// `{"id_token": …}` (merged into `body` when given) or in the header `id_token_header`,
+    /// never as `Authorization: Bearer`. Retries once on a 401 `use_dpop_nonce` challenge.
+    ///
+    /// # Errors
+    /// As [`Client::present`], plus `ERR_NETWORK`.
+    pub async fn present_to(&self, method: &str, url: &str, body: Option<&str>, id_token_header: Option<&str>) -> Result<web_sys::Response> {
+        if id_token_header.is_some_and(|h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("dpop")) {
+            // KB §9.5: the ID Token is not an access token.
+            return Err(Error::arg("idTokenHeader", "must not be Authorization or DPoP").into());
+        }
+        let mut nonce = self.nonce_for(url);
+        let mut retried = false;
+        loop {
+            let (id_token, proof) = self.present(method, url, nonce.as_deref()).await?;
+            let mut headers: Vec<(&str, String)> = vec![("dpop", proof)];
+            let body = match id_token_header {
+                Some(name) => {
+                    headers.push((name, id_token));
+                    body.map(str::to_owned)
+                }
+                None => {
+                    let mut obj: serde_json::Map<String, serde_json::Value> = match body {
+                        Some(b) => serde_json::from_str(b).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?,
+                        None => serde_json::Map::new(),
+                    };
+                    obj.insert("id_token".into(), serde_json::Value::String(id_token));
+                    headers.push(("content-type", "application/json".into()));
+                    Some(serde_json::Value::Object(obj).to_string())
+                }
+            };
+            let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+            let b = http::builder(method, url, &pairs);
+            let sent = match &body {
+                Some(text) => b.body(text.as_str()).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
+                None => b.send().await,
+            };
+            let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
+            let fresh = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
+            if let Some(n) = &fresh {
+                self.remember_nonce(url, n);
+            }
+            let challenged = res.status() == 401 && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"));
+            if challenged && fresh.is_some() && !retried {
+                retried = true;
+                nonce = fresh;
+                continue;
+            }
+            return Ok(res.into());
+        }
+    }
+
     /// Forgets the session: deletes its key pair and its stored tokens. Returns whether there was
     /// one.
     ///

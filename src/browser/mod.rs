@@ -4,6 +4,7 @@
 
 pub mod dpop_key;
 pub mod client;
+pub mod consumer;
 pub mod http;
 pub mod js;
 pub mod key_store;

@@ -1,0 +1,197 @@
+//! The `KeyBoundConsumer` class: verifies presentations in a browser, a Worker or Node.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+
+use super::args::{get, object_arg, opt_str, promise, req_str, string_arg};
+use super::errors::{core_to_js, to_js};
+use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, Store, WebCryptoNonceKey};
+use crate::browser::subtle;
+use crate::error::{Error, ErrorCode};
+use crate::protocol::b64;
+use crate::protocol::consumer::{ConsumerPolicy, EvidenceRecord, MemoryReplayStore, Presentation};
+use crate::protocol::id_token::Jwks;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_CONSUMER: &'static str = r#"
+export interface KeyBoundConsumerIssuer {
+  /** The issuer identifier, compared exactly. */
+  issuer: string;
+  /** The client_ids of the applications this consumer serves (KB §9.4). An empty list accepts nothing. */
+  clientIds: string[];
+  /** The issuer's JWKS; when absent it is fetched through discovery (and refetched on an unknown kid). */
+  jwks?: { keys: unknown[] };
+}
+
+export interface KeyBoundConsumerOptions {
+  /** Names this consumer in evidence records. */
+  consumerId: string;
+  issuers: KeyBoundConsumerIssuer[];
+  /** Require a consumer nonce in every proof (stops pre-generated proofs). Default false. */
+  requireNonce?: boolean;
+  /** Base64url secret (≥ 32 bytes) for stateless nonces, shared by all instances. Default: a random one. */
+  nonceSecret?: string;
+  /** Accept draft-00 `typ: id_token+cnf`. Default false. */
+  legacyTyp?: boolean;
+  /** Clock skew in seconds. Default 60. */
+  clockTolerance?: number;
+  /** How old a proof may be, in seconds. Default 60. */
+  proofMaxAge?: number;
+  /** A shared replay store; default in memory. */
+  replayStore?: { checkAndStore(key: string, now: number, expiresAt: number): Promise<boolean> };
+}
+
+export interface KeyBoundPresentation {
+  /** The ID Token from the body (or the header you named). */
+  idToken: string;
+  /** The `DPoP` header. */
+  dpop: string;
+  /** The request method. */
+  method: string;
+  /** The request URL as the client addressed it (the externally visible one). */
+  url: string;
+  /** A label for the evidence record (what the caller wants to do). */
+  action?: string;
+}
+
+/** One decision, with the facts kept apart: the user, the application, the key holder, the proof. */
+export interface KeyBoundEvidence {
+  time: number; consumer: string; action: string; outcome: "accepted" | "refused"; error: ErrorCode | null;
+  issuer: string | null; subject: string | null; audience: string[]; azp: string | null;
+  cnf_jkt: string | null; proof_jkt: string | null; jti: string | null; htm: string; htu: string;
+  proof_iat: number | null; verified: boolean;
+}
+
+export interface KeyBoundAccepted {
+  /** The verified ID Token payload. */
+  claims: { iss: string; sub: string; aud: string | string[]; [claim: string]: unknown };
+  /** Thumbprint of `cnf.jwk`: the key the presenter proved it holds. */
+  cnfJkt: string;
+  evidence: KeyBoundEvidence;
+}
+"#;
+
+fn evidence(record: &EvidenceRecord) -> JsValue {
+    js_sys::JSON::parse(&record.to_json()).unwrap_or(JsValue::NULL)
+}
+
+/// Verifies presentations (keybound's profile): a key-bound ID Token plus a fresh DPoP-syntax
+/// proof by its `cnf` key over this request, with `ath` over the ID Token.
+#[wasm_bindgen(js_name = KeyBoundConsumer)]
+pub struct JsConsumer {
+    inner: Rc<BrowserConsumer>,
+}
+
+#[wasm_bindgen(js_class = KeyBoundConsumer)]
+impl JsConsumer {
+    /// Creates a consumer. Issuers without `jwks` are discovered.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundConsumer>")]
+    pub fn create(#[wasm_bindgen(unchecked_param_type = "KeyBoundConsumerOptions")] options: JsValue) -> js_sys::Promise {
+        promise(Box::pin(async move {
+            object_arg(&options, "options")?;
+            let id = req_str(&options, "consumerId")?;
+            let list = get(&options, "issuers");
+            if !js_sys::Array::is_array(&list) {
+                return Err(core_to_js(Error::arg("issuers", "must be an array")));
+            }
+            let mut issuers = Vec::new();
+            for entry in js_sys::Array::from(&list).iter() {
+                object_arg(&entry, "issuers")?;
+                let ids = get(&entry, "clientIds");
+                if !js_sys::Array::is_array(&ids) {
+                    return Err(core_to_js(Error::arg("clientIds", "must be an array of strings")));
+                }
+                let client_ids = js_sys::Array::from(&ids).iter().map(|c| string_arg(&c, "clientIds")).collect::<Result<Vec<_>, _>>()?;
+                let jwks = match get(&entry, "jwks") {
+                    v if v.is_undefined() || v.is_null() => None,
+                    v => {
+                        let text = js_sys::JSON::stringify(&v)?.as_string().unwrap_or_default();
+                        Some(Jwks::from_json(&text).map_err(core_to_js)?)
+                    }
+                };
+                issuers.push(IssuerConfig { issuer: req_str(&entry, "issuer")?, client_ids, jwks });
+            }
+            let number = |name: &str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
+            let policy = ConsumerPolicy {
+                require_nonce: get(&options, "requireNonce").as_bool().unwrap_or(false),
+                legacy_typ: get(&options, "legacyTyp").as_bool().unwrap_or(false),
+                clock_skew: number("clockTolerance", 60),
+                proof_max_age: number("proofMaxAge", 60),
+                ..ConsumerPolicy::default()
+            };
+            let secret = match opt_str(&options, "nonceSecret")? {
+                Some(s) => b64::decode(&s, "nonceSecret").map_err(core_to_js)?,
+                None => {
+                    let mut r = vec![0u8; 32];
+                    subtle::fill_random(&mut r).map_err(to_js)?;
+                    r
+                }
+            };
+            let nonce_key = Some(WebCryptoNonceKey::import(&secret).await.map_err(to_js)?);
+            let store = match get(&options, "replayStore") {
+                v if v.is_undefined() || v.is_null() => Store::Memory(MemoryReplayStore::new()),
+                v => Store::Js(JsReplayStore::new(v).map_err(to_js)?),
+            };
+            let consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store).await.map_err(to_js)?;
+            Ok(JsConsumer { inner: Rc::new(consumer) }.into())
+        }))
+    }
+
+    /// Verifies a presentation. Resolves to the verified facts; rejects with a coded `Error`
+    /// whose `evidence` is the record of the refusal. For `ERR_DPOP_NONCE_REQUIRED` and
+    /// `ERR_DPOP_NONCE_MISMATCH` the error carries a fresh `dpopNonce`: answer 401 with
+    /// `WWW-Authenticate: DPoP error="use_dpop_nonce"` and `DPoP-Nonce: <dpopNonce>`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundAccepted>")]
+    pub fn verify(&self, #[wasm_bindgen(unchecked_param_type = "KeyBoundPresentation")] presentation: JsValue) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            object_arg(&presentation, "presentation")?;
+            let (id_token, proof) = (req_str(&presentation, "idToken")?, req_str(&presentation, "dpop")?);
+            let (method, url) = (req_str(&presentation, "method")?, req_str(&presentation, "url")?);
+            let action = opt_str(&presentation, "action")?.unwrap_or_default();
+            let p = Presentation { id_token: &id_token, proof: &proof, htm: &method.to_ascii_uppercase(), htu: &url };
+            let (result, record) = inner.verify(&p, &action).await;
+            match result {
+                Ok(a) => {
+                    let obj = js_sys::Object::new();
+                    js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&a.claims_json)?)?;
+                    js_sys::Reflect::set(&obj, &"cnfJkt".into(), &a.cnf_jkt.into())?;
+                    js_sys::Reflect::set(&obj, &"evidence".into(), &evidence(&record))?;
+                    Ok(obj.into())
+                }
+                Err(e) => {
+                    let nonce_error = matches!(e.code(), ErrorCode::DpopNonceRequired | ErrorCode::DpopNonceMismatch);
+                    let err = core_to_js(e);
+                    js_sys::Reflect::set(&err, &"evidence".into(), &evidence(&record))?;
+                    if nonce_error {
+                        if let Ok(n) = inner.issue_nonce().await {
+                            js_sys::Reflect::set(&err, &"dpopNonce".into(), &n.into())?;
+                        }
+                    }
+                    Err(err)
+                }
+            }
+        }))
+    }
+
+    /// A fresh consumer nonce (time-bounded, stateless).
+    #[wasm_bindgen(js_name = issueNonce, unchecked_return_type = "Promise<string>")]
+    pub fn issue_nonce(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move { Ok(inner.issue_nonce().await.map_err(to_js)?.into()) }))
+    }
+
+    /// The most recent evidence records (up to 200), oldest first.
+    #[wasm_bindgen(unchecked_return_type = "KeyBoundEvidence[]")]
+    pub fn records(&self) -> js_sys::Array {
+        self.inner.records().iter().map(evidence).collect()
+    }
+
+    /// Counts of accepted and refused presentations, replays and key mismatches (per key too).
+    #[wasm_bindgen(unchecked_return_type = "{ accepted: number; refused: number; replays: number; key_mismatches: number; refusals_by_key: Record<string, number> }")]
+    pub fn counters(&self) -> JsValue {
+        let text = serde_json::to_string(&self.inner.counters()).unwrap_or_default();
+        js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)
+    }
+}
