@@ -1,5 +1,6 @@
 //! Tests shared by the Window and the Worker binaries: real WebCrypto, real IndexedDB.
 
+mod consumer;
 mod lowlevel;
 
 use js_sys::{Object, Promise, Reflect};
