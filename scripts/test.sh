@@ -29,6 +29,7 @@ run node e2e/smoke.mjs
 run cargo build --quiet -p keybound-op
 run node e2e/flow.mjs
 run node e2e/interop.mjs
+run node e2e/node-consumer.mjs
 step "benchmark (figures only)"
 node e2e/bench.mjs
 

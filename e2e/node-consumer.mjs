@@ -1,0 +1,87 @@
+// Node verifies presentations made in the browser: the page logs in at the reference OP; it
+// presents to the example Node consumer (examples/node-consumer.mjs, cross-origin, nonce
+// required) with presentTo; a presentation made in the page is also verified directly in Node;
+// replays and other URLs are refused there.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { startConsumer } from '../examples/node-consumer.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = [];
+const test = async (name, fn) => {
+  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
+};
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 120000);
+
+const op = await new Promise((resolve, reject) => {
+  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  proc.on('error', reject);
+  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
+});
+const example = await startConsumer({ issuer: op.origin, clientId: 'keybound-demo', appOrigin: op.origin });
+const api = `http://localhost:${example.port}/api/session`;
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+try {
+  const page = await browser.newPage();
+  await page.goto(`${op.origin}/flow.html`);
+  await page.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
+  await page.click('#login');
+  await page.waitForSelector('#username');
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'wonderland');
+  await page.click('#approve');
+  await page.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+  const session = JSON.parse(await page.textContent('#session'));
+  const inPage = (fn, arg) => page.evaluate(async ([src, a]) => {
+    const { KeyBoundClient } = await import('/pkg/keybound.js');
+    const client = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+    return (0, eval)(src)(client, a);
+  }, [fn.toString(), arg]);
+
+  await test('presentTo the Node consumer: one nonce challenge, then accepted', async () => {
+    const r = await inPage(async (client, url) => {
+      const res = await client.presentTo(url);
+      return { status: res.status, body: await res.json() };
+    }, api);
+    assert(r.status === 200, JSON.stringify(r));
+    assert(r.body.sub === session.claims.sub && r.body.cnf_jkt === session.jkt, JSON.stringify(r.body));
+    const { records } = await (await fetch(`http://localhost:${example.port}/records`)).json();
+    assert(records[0].error === 'ERR_DPOP_NONCE_REQUIRED' && records[1].outcome === 'accepted', JSON.stringify(records));
+  });
+
+  await test('Node verifies a presentation made in the browser; a replay is refused', async () => {
+    const nonce = await example.consumer.issueNonce();
+    const url = 'https://api.example.test/v1/orders';
+    const p = await inPage((client, a) => client.present({ htm: 'POST', htu: a.url, nonce: a.nonce }), { url, nonce });
+    assert(p.idToken === session.idToken, 'the session ID Token');
+    const ok = await example.consumer.verify({ idToken: p.idToken, dpop: p.dpop, method: 'POST', url, action: 'place-order' });
+    assert(ok.cnfJkt === session.jkt && ok.evidence.action === 'place-order', JSON.stringify(ok.evidence));
+    const again = await example.consumer.verify({ idToken: p.idToken, dpop: p.dpop, method: 'POST', url }).then(() => null, (e) => e);
+    assert(again && again.code === 'ERR_DPOP_REPLAY' && again.evidence.outcome === 'refused', `replay: ${again && again.code}`);
+  });
+
+  await test('Node refuses a proof for another URL and a token presented as Bearer elsewhere', async () => {
+    const nonce = await example.consumer.issueNonce();
+    const p = await inPage((client, n) => client.present({ htm: 'POST', htu: 'https://api.example.test/v1/a', nonce: n }), nonce);
+    const err = await example.consumer.verify({ idToken: p.idToken, dpop: p.dpop, method: 'POST', url: 'https://api.example.test/v1/b' }).then(() => null, (e) => e);
+    assert(err && err.code === 'ERR_DPOP_HTU_MISMATCH', `got ${err && err.code}`);
+    const noProof = await example.consumer.verify({ idToken: p.idToken, dpop: '', method: 'POST', url: 'https://api.example.test/v1/a' }).then(() => null, (e) => e);
+    assert(noProof && noProof.code === 'ERR_JWS_MALFORMED', `got ${noProof && noProof.code}`);
+  });
+
+  await test('counters count replays', async () => {
+    const c = example.consumer.counters();
+    assert(c.accepted === 2 && c.replays === 1, JSON.stringify(c));
+  });
+} finally {
+  await browser.close();
+  await example.close();
+  op.proc.kill();
+  clearTimeout(timeout);
+}
+const failed = results.filter(([, e]) => e).length;
+console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
