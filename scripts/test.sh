@@ -30,8 +30,10 @@ run cargo build --quiet -p keybound-op
 run node e2e/flow.mjs
 run node e2e/interop.mjs
 run node e2e/node-consumer.mjs
-step "benchmark (figures only)"
+step "benchmarks (figures only)"
 node e2e/bench.mjs
+node e2e/bench-consumer.mjs 300
+cargo run --quiet --profile native --features native --example consumer_bench 3000
 
 passed=$(grep -E '^test result: ok\. [0-9]+ passed|^e2e: [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
 failed=$(grep -E '^test result: .* [0-9]+ failed|^e2e: [0-9]+ passed, [0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')

@@ -12,6 +12,7 @@ use crate::error::{Error, ErrorCode};
 use crate::protocol::b64;
 use crate::protocol::consumer::{ConsumerPolicy, EvidenceRecord, MemoryReplayStore, Presentation};
 use crate::protocol::id_token::Jwks;
+use crate::protocol::jwa::Alg;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_CONSUMER: &'static str = r#"
@@ -32,6 +33,8 @@ export interface KeyBoundConsumerOptions {
   requireNonce?: boolean;
   /** Base64url secret (≥ 32 bytes) for stateless nonces, shared by all instances. Default: a random one. */
   nonceSecret?: string;
+  /** ID Token algorithms accepted. Default `["RS256", "PS256", "ES256"]`. */
+  algorithms?: string[];
   /** Accept draft-00 `typ: id_token+cnf`. Default false. */
   legacyTyp?: boolean;
   /** Clock skew in seconds. Default 60. */
@@ -113,7 +116,16 @@ impl JsConsumer {
                 issuers.push(IssuerConfig { issuer: req_str(&entry, "issuer")?, client_ids, jwks });
             }
             let number = |name: &str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
+            let id_token_algs = match get(&options, "algorithms") {
+                v if v.is_undefined() => ConsumerPolicy::default().id_token_algs,
+                v if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
+                    .iter()
+                    .map(|a| string_arg(&a, "algorithms").and_then(|a| Alg::from_name(&a).map_err(core_to_js)))
+                    .collect::<Result<Vec<_>, _>>()?,
+                _ => return Err(core_to_js(Error::arg("algorithms", "must be an array of JWS alg names"))),
+            };
             let policy = ConsumerPolicy {
+                id_token_algs,
                 require_nonce: get(&options, "requireNonce").as_bool().unwrap_or(false),
                 legacy_typ: get(&options, "legacyTyp").as_bool().unwrap_or(false),
                 clock_skew: number("clockTolerance", 60),
