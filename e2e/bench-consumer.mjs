@@ -19,13 +19,13 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', hea
 try {
   const page = await browser.newPage();
   await page.goto(`${op.origin}/flow.html`);
-  await page.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
+  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
   await page.click('#login');
   await page.waitForSelector('#username');
   await page.fill('#username', 'alice');
   await page.fill('#password', 'wonderland');
   await page.click('#approve');
-  await page.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
   const url = 'https://api.example.test/v1/session';
   const result = await page.evaluate(async ([n, url]) => {
     const { KeyBoundClient, KeyBoundConsumer } = await import('/pkg/keybound.js');

@@ -38,7 +38,7 @@ try {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
-  const state = (s) => page.waitForFunction((want) => ['error', ...want].includes(document.body.dataset.state), s, { timeout: 20000 });
+  const state = (s) => page.waitForFunction((want) => document.body && ['error', ...want].includes(document.body.dataset.state), s, { timeout: 20000 });
   const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`).then((r) => assert(r.ok, `fault ${name}`));
   const signIn = async () => {
     await page.click('#login');
@@ -122,7 +122,7 @@ try {
   await test('two tabs logging in at once do not clobber each other', async () => {
     const start = async (p) => {
       await p.goto(`${op.origin}/flow.html`);
-      await p.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
+      await p.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
       return p.evaluate(async () => {
         const { KeyBoundClient } = await import('/pkg/keybound.js');
         const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, scope: 'offline_access' });
@@ -139,7 +139,7 @@ try {
       await p.fill('#username', 'alice');
       await p.fill('#password', 'wonderland');
       await p.click('#approve');
-      await p.waitForFunction(() => ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+      await p.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
       assert(!(await p.textContent('#error')), `error: ${await p.textContent('#error')}`);
       return JSON.parse(await p.textContent('#session'));
     };

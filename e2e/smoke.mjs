@@ -1,6 +1,7 @@
 // Smoke test of the built package (pkg/web) on the demo page, in headless Chromium, served by the
 // reference OP (target/debug/keybound-op): a key-bound login through the demo (the OP's login form
-// filled in), refresh, UserInfo, forget; then the DPoP key API by hand and the error contract.
+// filled in), refresh, UserInfo, a presentation to the OP's demo consumer and its replay, forget;
+// then the DPoP key API by hand and the error contract.
 //
 //   node e2e/smoke.mjs
 //
@@ -134,6 +135,9 @@ async function run() {
     // The OP's own login page has no <link rel=icon>, so Chromium asks for /favicon.ico and gets a
     // 404 from the OP: not an error of the demo page.
     if (where === `${origin}/favicon.ico`) return;
+    // The demo consumer answers 401 by design: its use_dpop_nonce challenge (answered by
+    // presentTo's retry) and its refusal of the replayed request. Chromium logs every 4xx.
+    if (where === `${origin}/consumer/session` && /status of 401/.test(msg.text())) return;
     consoleErrors.push(`${msg.text()} [${where}]`);
   });
   // The callback URL (with the code) as the browser requested it, before the page replaces it.
@@ -208,7 +212,7 @@ async function run() {
     assert(await page.locator('#error').isHidden(), 'error box is visible');
     assertEqual((await text('#issuer')).trim(), origin, '#issuer');
     assert(await page.locator('#login').isEnabled(), '#login is disabled');
-    for (const id of ['#refresh', '#userinfo', '#forget']) assert(await page.locator(id).isDisabled(), `${id} is enabled without a session`);
+    for (const id of ['#refresh', '#userinfo', '#forget', '#present', '#replay']) assert(await page.locator(id).isDisabled(), `${id} is enabled without a session`);
     const filled = await page.locator('.step-card').evaluateAll((cards) => cards.map((c) => c.dataset.filled));
     assertEqual(filled.join(','), 'false,false,false,false,false', 'data-filled of the step cards');
     assertEqual((await text('#status')).trim(), 'Not signed in.', '#status');
@@ -350,13 +354,121 @@ async function run() {
     assertEqual((await text('#userinfo-endpoint')).trim(), `${origin}/userinfo`, '#userinfo-endpoint');
   });
 
+  // ------------------------------------------------------------ presenting to the demo consumer
+
+  const consumerUrl = `${origin}/consumer/session`;
+  const consumerRecords = async () => (await fetch(`${origin}/consumer/records`)).json();
+  let presentedJti = null;
+
+  await test('present to the consumer: 200, a proof by the cnf key with ath and the consumer nonce', async () => {
+    assert(await page.locator('#replay').isDisabled(), '#replay is enabled before a presentation');
+    await click('#present', 'presented');
+    assert(/^200/.test((await text('#present-status')).trim()), `#present-status: ${await text('#present-status')}`);
+    const answer = await json('#present-answer');
+    assertEqual(answer.sub, 'alice-248289761', 'consumer answer sub');
+    assertEqual(answer.cnf_jkt, jkt, 'consumer answer cnf_jkt');
+    assert(typeof answer.session === 'string' && answer.session.length > 0, `consumer session: ${answer.session}`);
+    // presentTo: a first proof without a nonce gets the consumer's challenge, the retry carries it.
+    const exchanges = await page.locator('#present-exchanges li').allTextContents();
+    assertEqual(exchanges.length, 2, `requests sent by presentTo (${exchanges.join(' | ')})`);
+    assert(/401/.test(exchanges[0]) && /use_dpop_nonce/.test(exchanges[0]), `first request: ${exchanges[0]}`);
+    assert(/200/.test(exchanges[1]), `second request: ${exchanges[1]}`);
+    const proof = (await text('#present-proof')).trim();
+    const { header, payload } = decodeJws(proof);
+    assertEqual(header.typ, 'dpop+jwt', 'typ');
+    assertEqual(ecThumbprint(header.jwk), jkt, 'thumbprint of the proof jwk');
+    assertEqual(ecThumbprint(decodeJws(idToken).payload.cnf.jwk), jkt, 'thumbprint of cnf.jwk');
+    assert(verifyEs256(proof), 'proof signature does not verify');
+    assertEqual(payload.htm, 'POST', 'htm');
+    assertEqual(payload.htu, consumerUrl, 'htu');
+    assertEqual(payload.ath, createHash('sha256').update(idToken).digest('base64url'), 'ath = SHA-256(ID Token)');
+    assert(typeof payload.nonce === 'string' && payload.nonce.length > 0, `nonce: ${payload.nonce}`);
+    assertEqual(JSON.stringify(await json('#present-proof-payload')), JSON.stringify(payload), '#present-proof-payload vs decoded');
+    const marked = await page.locator('#present-proof-payload mark').evaluateAll((ms) => ms.map((m) => m.title));
+    for (const name of ['ath', 'nonce']) assert(marked.includes(name), `${name} is not highlighted`);
+    await assertAllPass('#present-checks', 5);
+    assert(await page.locator('#replay').isEnabled(), '#replay is disabled after a presentation');
+    presentedJti = payload.jti;
+    const record = (await consumerRecords()).records.find((r) => r.jti === presentedJti);
+    assert(record, `no evidence record with jti ${presentedJti}`);
+    assertEqual(record.outcome, 'accepted', 'record outcome');
+    assertEqual(record.error, null, 'record error');
+    assertEqual(record.cnf_jkt, jkt, 'record cnf_jkt');
+    assertEqual(record.proof_jkt, jkt, 'record proof_jkt');
+    assertEqual(record.subject, 'alice-248289761', 'record subject');
+    assertEqual(record.issuer, origin, 'record issuer');
+    assert(record.audience.includes('keybound-demo'), `record audience: ${record.audience}`);
+    assertEqual(record.verified, true, 'record verified');
+  });
+
+  await test('replay: exactly the same request again is refused with ERR_DPOP_REPLAY', async () => {
+    await click('#replay', 'replayed');
+    assert(/^401/.test((await text('#replay-status')).trim()), `#replay-status: ${await text('#replay-status')}`);
+    assertEqual((await text('#replay-code')).trim(), 'ERR_DPOP_REPLAY', '#replay-code');
+    assertEqual((await json('#replay-answer')).code, 'ERR_DPOP_REPLAY', 'replay answer code');
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+    const records = (await consumerRecords()).records.filter((r) => r.jti === presentedJti);
+    assertEqual(records.map((r) => r.outcome).join(','), 'accepted,refused', 'outcomes of the records with this jti');
+    assertEqual(records[1].error, 'ERR_DPOP_REPLAY', 'second record error');
+    assertEqual(records[1].cnf_jkt, jkt, 'second record cnf_jkt');
+  });
+
+  await test('evidence table: the accepted presentation and the refused replay; counters', async () => {
+    const rows = await page.locator(`#records tr[data-jti="${presentedJti}"]`).evaluateAll((trs) => trs.map((tr) => ({
+      outcome: tr.dataset.outcome,
+      error: tr.dataset.error,
+      cells: [...tr.cells].map((td) => td.textContent.trim()),
+      chip: tr.querySelector('.jkt')?.textContent,
+      mine: tr.classList.contains('mine'),
+    })));
+    assertEqual(rows.length, 2, 'rows with the presented jti');
+    // Newest first: the replay, then the presentation.
+    assertEqual(rows.map((r) => r.outcome).join(','), 'refused,accepted', 'row outcomes');
+    assertEqual(rows[0].error, 'ERR_DPOP_REPLAY', 'replay row error');
+    for (const row of rows) {
+      assertEqual(row.chip, jkt, 'cnf_jkt chip');
+      assert(row.mine, 'row of the shown proof is not marked');
+      assert(row.cells.includes('alice-248289761'), `subject cell: ${row.cells.join(' | ')}`);
+      assert(row.cells.includes(presentedJti), `jti cell: ${row.cells.join(' | ')}`);
+      assert(row.cells.includes('/consumer/session'), `htu cell: ${row.cells.join(' | ')}`);
+    }
+    assert(rows[0].cells.includes('refused') && rows[0].cells.some((c) => c.startsWith('ERR_DPOP_REPLAY')), `replay row: ${rows[0].cells.join(' | ')}`);
+    assert(rows[1].cells.includes('accepted'), `accepted row: ${rows[1].cells.join(' | ')}`);
+    const counter = async (name) => Number(await page.getAttribute(`#consumer-counters [data-counter="${name}"]`, 'data-value'));
+    assert(await counter('accepted') >= 1, `accepted counter: ${await counter('accepted')}`);
+    assert(await counter('replays') >= 1, `replays counter: ${await counter('replays')}`);
+    const { counters } = await consumerRecords();
+    assertEqual(await counter('accepted'), counters.accepted, 'accepted counter vs /consumer/records');
+    assertEqual(await counter('replays'), counters.replays, 'replays counter vs /consumer/records');
+  });
+
+  await test('screenshot of the consumer section: e2e/out/demo-consumer.png', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+    const box = await page.locator('#card-consumer').boundingBox();
+    const clip = { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 12), width: box.width + 24, height: box.height + 24 };
+    await page.screenshot({ path: path.join(OUT, 'demo-consumer.png'), fullPage: true, clip });
+  });
+
+  await test('a second presentation: accepted, a fresh jti, the replay output cleared', async () => {
+    await click('#present', 'presented');
+    assert(/^200/.test((await text('#present-status')).trim()), `#present-status: ${await text('#present-status')}`);
+    const { payload } = decodeJws((await text('#present-proof')).trim());
+    assert(payload.jti !== presentedJti, 'jti repeated');
+    assert(typeof payload.nonce === 'string', 'no nonce in the second proof');
+    await assertAllPass('#present-checks', 5);
+    assert(await page.locator('#replay-out').isHidden(), 'the previous replay is still shown');
+    const row = page.locator(`#records tr[data-jti="${payload.jti}"]`);
+    assertEqual(await row.getAttribute('data-outcome'), 'accepted', 'row of the second presentation');
+  });
+
   await test('forget: signed out, key and tokens deleted', async () => {
     await click('#forget', 'forgotten');
     assertEqual((await text('#status')).trim(), 'Not signed in.', '#status');
     await assertAllPass('#forget-checks', 2);
     const filled = await page.locator('.step-card').evaluateAll((cards) => cards.map((c) => c.dataset.filled));
     assertEqual(filled.join(','), 'false,false,false,false,false', 'data-filled after forget');
-    for (const id of ['#refresh', '#userinfo', '#forget']) assert(await page.locator(id).isDisabled(), `${id} is enabled after forget`);
+    for (const id of ['#refresh', '#userinfo', '#forget', '#present', '#replay']) assert(await page.locator(id).isDisabled(), `${id} is enabled after forget`);
+    assert(await page.locator('#present-out').isHidden(), 'the presentation is still shown after forget');
     await expectError(`await kb.loadDPoPKeyPair(${JSON.stringify(loginKeyId)});`, 'ERR_KEY_NOT_FOUND');
     await page.reload();
     await waitState('ready');

@@ -30,6 +30,7 @@ run cargo build --quiet -p keybound-op
 run node e2e/flow.mjs
 run node e2e/interop.mjs
 run node e2e/node-consumer.mjs
+run node e2e/agent.mjs
 step "benchmarks (figures only)"
 node e2e/bench.mjs
 node e2e/bench-consumer.mjs 300

@@ -142,8 +142,16 @@ error_codes! {
     DpopReplay = "ERR_DPOP_REPLAY",
     /// The replay store could not be reached; the verifier fails closed.
     ReplayStoreUnavailable = "ERR_REPLAY_STORE_UNAVAILABLE",
+    /// No `DPoP` proof came with the presentation.
+    DpopProofMissing = "ERR_DPOP_PROOF_MISSING",
     /// The consumer requires a nonce and the proof has none: challenge with a fresh nonce.
     DpopNonceRequired = "ERR_DPOP_NONCE_REQUIRED",
+    /// The user denied the device authorization (RFC 8628 `access_denied`).
+    DeviceAccessDenied = "ERR_DEVICE_ACCESS_DENIED",
+    /// The device code expired before the user finished (RFC 8628 `expired_token`).
+    DeviceCodeExpired = "ERR_DEVICE_CODE_EXPIRED",
+    /// The operation was cancelled by the caller.
+    Cancelled = "ERR_CANCELLED",
     /// A request could not be made (network failure, CORS refusal, refused redirect).
     Network = "ERR_NETWORK",
     /// No signed-in session is stored for this client.
@@ -376,8 +384,16 @@ pub enum Error {
         /// The store's explanation.
         message: String,
     },
+    /// No proof.
+    DpopProofMissing,
     /// Nonce required but absent.
     DpopNonceRequired,
+    /// Device authorization denied.
+    DeviceAccessDenied,
+    /// Device code expired.
+    DeviceCodeExpired,
+    /// Cancelled.
+    Cancelled,
     /// A request could not be made.
     Network {
         /// The URL.
@@ -486,7 +502,11 @@ impl Error {
             Error::CnfJktOnly => ErrorCode::CnfJktOnly,
             Error::DpopReplay => ErrorCode::DpopReplay,
             Error::ReplayStoreUnavailable { .. } => ErrorCode::ReplayStoreUnavailable,
+            Error::DpopProofMissing => ErrorCode::DpopProofMissing,
             Error::DpopNonceRequired => ErrorCode::DpopNonceRequired,
+            Error::DeviceAccessDenied => ErrorCode::DeviceAccessDenied,
+            Error::DeviceCodeExpired => ErrorCode::DeviceCodeExpired,
+            Error::Cancelled => ErrorCode::Cancelled,
             Error::Network { .. } => ErrorCode::Network,
             Error::NoSession => ErrorCode::NoSession,
             Error::NoRefreshToken => ErrorCode::NoRefreshToken,
@@ -599,7 +619,11 @@ impl fmt::Display for Error {
             Error::ReplayStoreUnavailable { message } => {
                 write!(f, "replay store unavailable, refusing (fail closed): {message}")
             }
+            Error::DpopProofMissing => f.write_str("no DPoP proof: send the DPoP header"),
             Error::DpopNonceRequired => f.write_str("a DPoP nonce is required: retry with the nonce given"),
+            Error::DeviceAccessDenied => f.write_str("the user denied the device authorization (access_denied)"),
+            Error::DeviceCodeExpired => f.write_str("the device code expired before the user finished (expired_token)"),
+            Error::Cancelled => f.write_str("cancelled"),
             Error::Network { url, message } => write!(
                 f,
                 "request to {url} failed: {message} (network error, or the server does not allow this origin by CORS)"

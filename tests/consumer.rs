@@ -177,6 +177,7 @@ fn every_check_refuses_with_its_code() {
         ("no ath", ErrorCode::DpopAthMismatch, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.remove("ath"); }, |_| {}), &p())),
         ("proof by another key than cnf", ErrorCode::DpopKeyMismatch, refuse(&good, &proof_with(&good, &other, |_| {}, |_| {}), &p())),
         ("cnf of another key", ErrorCode::DpopKeyMismatch, { let t = edit_id(&|m| { m.insert("cnf".into(), json!({"jwk": serde_json::from_str::<Value>(OTHER_JWK).unwrap()})); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("no DPoP header", ErrorCode::DpopProofMissing, refuse(&good, "", &p())),
         ("nonce required, none sent", ErrorCode::DpopNonceRequired, refuse(&good, &good_proof(&good), &ConsumerPolicy { require_nonce: true, ..p() })),
         ("replay", ErrorCode::DpopReplay, {
             let s = store();

@@ -214,3 +214,56 @@ fn token_response_refusals() {
     let not_json = json_response(200, "{");
     assert_eq!(oauth::process_token_response(&not_json).unwrap_err().code(), ErrorCode::JsonInvalid);
 }
+
+#[test]
+fn device_flow_of_the_worked_example() {
+    let req = oauth::device_authorization_request(
+        "https://op.example.com/device_authorization",
+        "s6BhdRkqt3",
+        "offline_access",
+        Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+        None,
+    );
+    let mut pairs = form_pairs(&req.body);
+    pairs.sort();
+    assert_eq!(
+        pairs,
+        [
+            ("client_id".to_string(), "s6BhdRkqt3".to_string()),
+            ("dpop_jkt".into(), "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0".into()),
+            ("scope".into(), "openid offline_access bound_key".into()),
+        ]
+    );
+    let body = r#"{"device_code":"GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS","user_code":"059-461-148",
+ "verification_uri":"https://op.example.com/device","expires_in":1800,"interval":5}"#;
+    let d = oauth::process_device_authorization_response(&json_response(200, body)).unwrap();
+    assert_eq!(d.user_code, "059-461-148");
+    assert_eq!(d.interval, 5);
+    assert_eq!(keybound::protocol::pkce::c_s256(d.device_code.expose()).unwrap(), "z-6KJMF671PQKXSuIHAVQfnEVR2x1AUsfHlvC50va38");
+    assert!(!format!("{d:?}").contains("GmRhm"), "the device code is redacted");
+    let poll = oauth::device_token_request("https://op.example.com/token", d.device_code.expose(), "s6BhdRkqt3", "p.r.s");
+    assert_eq!(
+        poll.body,
+        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code&device_code=GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS&client_id=s6BhdRkqt3"
+    );
+    // Default interval, and refusals.
+    let no_interval = r#"{"device_code":"d","user_code":"u","verification_uri":"https://op.example.com/device","expires_in":60}"#;
+    assert_eq!(oauth::process_device_authorization_response(&json_response(200, no_interval)).unwrap().interval, 5);
+    let err = oauth::process_device_authorization_response(&json_response(400, r#"{"error":"dpop_jkt_required"}"#)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::OAuthError);
+    let bad_uri = no_interval.replace("https://op.example.com/device", "/device");
+    assert_eq!(oauth::process_device_authorization_response(&json_response(200, &bad_uri)).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+}
+
+#[test]
+fn device_poll_outcomes() {
+    use oauth::DevicePoll;
+    let poll = |err: &str| oauth::process_device_poll_response(&json_response(400, &format!(r#"{{"error":"{err}"}}"#)));
+    assert_eq!(poll("authorization_pending").unwrap(), DevicePoll::Pending);
+    assert_eq!(poll("slow_down").unwrap(), DevicePoll::SlowDown);
+    assert_eq!(poll("access_denied").unwrap_err().code(), ErrorCode::DeviceAccessDenied);
+    assert_eq!(poll("expired_token").unwrap_err().code(), ErrorCode::DeviceCodeExpired);
+    assert_eq!(poll("invalid_grant").unwrap_err().code(), ErrorCode::OAuthError);
+    let ok = oauth::process_device_poll_response(&json_response(200, r#"{"access_token":"a","token_type":"DPoP","id_token":"x.y.z"}"#)).unwrap();
+    assert!(matches!(ok, DevicePoll::Tokens(t) if t.token_type == TokenType::Dpop));
+}

@@ -64,6 +64,10 @@ pub enum Fault {
     Token500,
     /// The token endpoint answers an HTML error page.
     TokenHtml,
+    /// The next device poll is answered `slow_down`.
+    DeviceSlowDown,
+    /// Device codes expire at once.
+    DeviceExpired,
 }
 
 impl Fault {
@@ -81,6 +85,8 @@ impl Fault {
             "nonce_challenge" => Fault::NonceChallenge,
             "token_500" => Fault::Token500,
             "token_html" => Fault::TokenHtml,
+            "device_slow_down" => Fault::DeviceSlowDown,
+            "device_expired" => Fault::DeviceExpired,
             _ => return None,
         })
     }
@@ -106,6 +112,8 @@ pub struct Config {
     pub client_id: String,
     /// Extra allowed CORS origins besides the issuer's own.
     pub cors_origins: Vec<String>,
+    /// Device flow polling interval, seconds (RFC 8628 default 5).
+    pub device_interval: i64,
 }
 
 impl Default for Config {
@@ -119,6 +127,7 @@ impl Default for Config {
             pkg: None,
             client_id: "keybound-demo".into(),
             cors_origins: Vec::new(),
+            device_interval: 5,
         }
     }
 }
@@ -162,6 +171,25 @@ struct Pending {
     dpop_jkt: Option<String>,
 }
 
+#[derive(Clone, PartialEq, Eq)]
+enum DeviceStatus {
+    Pending,
+    Approved { sub: String, auth_time: i64 },
+    Denied,
+}
+
+struct DeviceGrant {
+    user_code: String,
+    scope: String,
+    nonce: Option<String>,
+    bind_jkt: Option<String>,
+    dpop_jkt: Option<String>,
+    status: DeviceStatus,
+    expires: i64,
+    interval: i64,
+    last_poll: i64,
+}
+
 struct CodeGrant {
     pending: Pending,
     sub: String,
@@ -195,6 +223,8 @@ pub struct Stats {
     pub code_grants: u64,
     /// Token requests for the refresh_token grant.
     pub refresh_grants: u64,
+    /// Token polls for the device_code grant.
+    pub device_polls: u64,
     /// `use_dpop_nonce` challenges sent.
     pub nonce_challenges: u64,
 }
@@ -206,6 +236,7 @@ struct State {
     kid: String,
     pending: HashMap<String, Pending>,
     codes: HashMap<String, CodeGrant>,
+    devices: HashMap<String, DeviceGrant>,
     refresh: HashMap<String, RefreshGrant>,
     access: HashMap<String, AccessGrant>,
     jtis: HashMap<String, i64>,
@@ -303,6 +334,7 @@ pub fn start(config: Config) -> Result<RunningOp, String> {
         kid,
         pending: HashMap::new(),
         codes: HashMap::new(),
+        devices: HashMap::new(),
         refresh: HashMap::new(),
         access: HashMap::new(),
         jtis: HashMap::new(),
@@ -442,6 +474,9 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
         ("GET", "/jwks") => jwks(st),
         ("GET", "/authorize") => authorize(st, req),
         ("POST", "/login") => login(st, req),
+        ("POST", "/device_authorization") => device_authorization(st, req),
+        ("GET", "/device") => device_page(req.query.get("user_code").map(String::as_str).unwrap_or(""), None),
+        ("POST", "/device") => device_verify(st, req),
         ("POST", "/token") => token(st, req),
         ("GET", "/userinfo") => userinfo(st, req),
         ("POST", "/consumer/session") => consumer_session(st, req),
@@ -473,11 +508,12 @@ fn discovery(st: &State) -> Reply {
             "issuer": i,
             "authorization_endpoint": format!("{i}/authorize"),
             "token_endpoint": format!("{i}/token"),
+            "device_authorization_endpoint": format!("{i}/device_authorization"),
             "userinfo_endpoint": format!("{i}/userinfo"),
             "jwks_uri": format!("{i}/jwks"),
             "scopes_supported": ["openid", "profile", "email", "offline_access", "bound_key"],
             "response_types_supported": ["code"],
-            "grant_types_supported": ["authorization_code", "refresh_token"],
+            "grant_types_supported": ["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": [st.key.alg().as_str()],
             "dpop_signing_alg_values_supported": DPOP_ALGS.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
@@ -724,6 +760,7 @@ fn token(st: &mut State, req: &Incoming) -> Reply {
     let reply = match req.form.get("grant_type").map(String::as_str) {
         Some("authorization_code") => code_grant(st, req),
         Some("refresh_token") => refresh_grant(st, req),
+        Some("urn:ietf:params:oauth:grant-type:device_code") => device_grant(st, req),
         _ => Reply::oauth_error(400, "unsupported_grant_type", "authorization_code or refresh_token"),
     };
     // At most one DPoP-Nonce header (RFC 9449 §8): a challenge already carries it.
@@ -874,6 +911,154 @@ fn userinfo(st: &mut State, req: &Incoming) -> Reply {
     Reply::json(200, &json!({"sub": grant.sub, "name": "Alice Liddell", "email": "alice@example.com"}))
 }
 
+// ---- Device authorization (RFC 8628, KB §3) ----------------------------------------------------
+
+fn device_authorization(st: &mut State, req: &Incoming) -> Reply {
+    if req.form.get("client_id") != Some(&st.config.client_id) {
+        return Reply::oauth_error(401, "invalid_client", "unknown client_id");
+    }
+    let scope = req.form.get("scope").cloned().unwrap_or_default();
+    let scopes: Vec<&str> = scope.split(' ').collect();
+    if !scopes.contains(&"openid") {
+        return Reply::oauth_error(400, "invalid_scope", "openid is required");
+    }
+    let dpop_jkt = req.form.get("dpop_jkt").cloned();
+    if dpop_jkt.as_deref().is_some_and(|j| !is_jkt(j)) {
+        return Reply::oauth_error(400, "invalid_request", "dpop_jkt is not a JWK SHA-256 thumbprint");
+    }
+    let bound_key = scopes.contains(&"bound_key");
+    if bound_key && dpop_jkt.is_none() {
+        return Reply::oauth_error(400, "invalid_request", "bound_key requires dpop_jkt");
+    }
+    let device_code = random_token(24);
+    // A user code people can type: 8 letters without look-alikes, as XXXX-XXXX.
+    let mut r = [0u8; 8];
+    getrandom::getrandom(&mut r).expect("the OS random generator is available");
+    let letters: String = r.iter().map(|b| char::from(b"BCDFGHJKLMNPQRSTVWXZ"[usize::from(*b) % 20])).collect();
+    let user_code = format!("{}-{}", &letters[..4], &letters[4..]);
+    let t = now();
+    let expires_in = if st.fault == Some(Fault::DeviceExpired) { 0 } else { 600 };
+    st.devices.insert(
+        device_code.clone(),
+        DeviceGrant {
+            user_code: user_code.clone(),
+            scope,
+            nonce: req.form.get("nonce").cloned(),
+            bind_jkt: if bound_key { dpop_jkt.clone() } else { None },
+            dpop_jkt: if bound_key { None } else { dpop_jkt },
+            status: DeviceStatus::Pending,
+            expires: t + expires_in,
+            interval: st.config.device_interval,
+            last_poll: 0,
+        },
+    );
+    let uri = format!("{}/device", st.issuer);
+    Reply::json(
+        200,
+        &json!({
+            "device_code": device_code,
+            "user_code": user_code,
+            "verification_uri": uri,
+            "verification_uri_complete": format!("{uri}?user_code={user_code}"),
+            "expires_in": expires_in.max(1),
+            "interval": st.config.device_interval,
+        }),
+    )
+}
+
+fn device_page(user_code: &str, error: Option<&str>) -> Reply {
+    let err = error.map(|e| format!("<p class=err id=device-error>{}</p>", escape(e))).unwrap_or_default();
+    Reply::html(
+        200,
+        page(
+            "Connect a device",
+            &format!(
+                "<p class=note>A device or agent asks to sign in as you. Its sign-in will be bound to a key it holds.</p>{err}\
+                 <form method=post action=/device><label for=user_code>Code shown on the device</label>\
+                 <input id=user_code name=user_code value=\"{c}\" autocomplete=off>\
+                 <label for=username>User name</label><input id=username name=username autocomplete=username>\
+                 <label for=password>Password</label><input id=password name=password type=password autocomplete=current-password>\
+                 <button id=approve name=action value=approve>Allow</button> \
+                 <button id=deny class=secondary name=action value=deny>Deny</button></form>\
+                 <p style='font-size:.85rem;color:#6b7280'>Test user: alice / wonderland</p>",
+                c = escape(user_code)
+            ),
+        ),
+    )
+}
+
+fn device_verify(st: &mut State, req: &Incoming) -> Reply {
+    let code = req.form.get("user_code").map(|c| c.trim().to_ascii_uppercase()).unwrap_or_default();
+    let t = now();
+    let Some(grant) = st.devices.values_mut().find(|g| g.user_code == code && g.expires > t && g.status == DeviceStatus::Pending) else {
+        return device_page(&code, Some("Unknown or expired code."));
+    };
+    if req.form.get("action").map(String::as_str) == Some("deny") {
+        grant.status = DeviceStatus::Denied;
+        return Reply::html(200, page("Denied", "<p id=device-done>The device was not connected.</p>"));
+    }
+    let user = req.form.get("username").map(String::as_str).unwrap_or("");
+    let pass = req.form.get("password").map(String::as_str).unwrap_or("");
+    if (user, pass) != TEST_USER {
+        return device_page(&code, Some("Wrong user name or password."));
+    }
+    grant.status = DeviceStatus::Approved { sub: format!("{user}-248289761"), auth_time: t };
+    Reply::html(200, page("Device connected", "<p id=device-done>You can return to your device.</p>"))
+}
+
+fn device_grant(st: &mut State, req: &Incoming) -> Reply {
+    st.stats.device_polls += 1;
+    let device_code = req.form.get("device_code").cloned().unwrap_or_default();
+    let t = now();
+    let Some(grant) = st.devices.get(&device_code) else {
+        return Reply::oauth_error(400, "invalid_grant", "unknown device_code");
+    };
+    let (bind_jkt, dpop_jkt) = (grant.bind_jkt.clone(), grant.dpop_jkt.clone());
+    // KB §3.3: every poll carries a new proof with c_s256 over the device_code.
+    let htu = format!("{}/token", st.issuer);
+    let expected = bind_jkt.as_deref().or(dpop_jkt.as_deref());
+    let code_for_proof = bind_jkt.as_ref().map(|_| device_code.as_str());
+    let (proof_jkt, proof_jwk) = match check_proof(st, req, "POST", &htu, code_for_proof, None, expected, 400) {
+        ProofOutcome::Reply(r) => return r,
+        ProofOutcome::None if expected.is_some() => return Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required"),
+        ProofOutcome::None => (None, None),
+        ProofOutcome::Valid { jkt, jwk_json } => (Some(jkt), Some(jwk_json)),
+    };
+    let slow_fault = st.fault == Some(Fault::DeviceSlowDown);
+    let Some(grant) = st.devices.get_mut(&device_code) else {
+        return Reply::oauth_error(400, "invalid_grant", "unknown device_code");
+    };
+    if grant.expires <= t {
+        st.devices.remove(&device_code);
+        return Reply::oauth_error(400, "expired_token", "the device code expired");
+    }
+    // RFC 8628 §3.5: polling faster than the interval is answered slow_down (+5 s, for good).
+    let too_fast = grant.last_poll > 0 && t - grant.last_poll < grant.interval;
+    grant.last_poll = t;
+    if slow_fault || too_fast {
+        grant.interval += 5;
+        if slow_fault {
+            st.fault = None;
+        }
+        return Reply::oauth_error(400, "slow_down", "poll less often");
+    }
+    match grant.status.clone() {
+        DeviceStatus::Pending => Reply::oauth_error(400, "authorization_pending", "the user has not finished yet"),
+        DeviceStatus::Denied => {
+            st.devices.remove(&device_code);
+            Reply::oauth_error(400, "access_denied", "the user denied the request")
+        }
+        DeviceStatus::Approved { sub, auth_time } => {
+            let Some(grant) = st.devices.remove(&device_code) else {
+                return Reply::oauth_error(400, "invalid_grant", "unknown device_code");
+            };
+            let bound = grant.bind_jkt.is_some();
+            let refresh = RefreshGrant { sub, scope: grant.scope, auth_time, jkt: proof_jkt, bound_id_token: bound, cnf_jwk: if bound { proof_jwk } else { None } };
+            issue(st, &refresh, grant.nonce.as_deref())
+        }
+    }
+}
+
 // ---- Demo consumer -----------------------------------------------------------------------------
 
 fn own_jwks(st: &State) -> Jwks {
@@ -908,8 +1093,9 @@ fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
         Ok(a) => Reply::json(200, &json!({"session": random_token(16), "sub": a.sub, "cnf_jkt": a.cnf_jkt, "expires_in": 900, "evidence": record})),
         Err(e) => {
             let code = e.code().as_str();
-            let mut reply = Reply::json(401, &json!({"error": if matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch) { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}));
-            if matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch) {
+            let challenge = matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch | Error::DpopProofMissing);
+            let mut reply = Reply::json(401, &json!({"error": if challenge { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}));
+            if challenge {
                 if let Ok(n) = block_on(kbconsumer::issue_nonce(&st.consumer.nonce_key, t)) {
                     reply = reply.with("DPoP-Nonce", n).with("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"".into());
                 }

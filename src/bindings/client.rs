@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str, string_arg};
 use super::errors::{core_to_js, to_js};
-use crate::browser::client::{Client, ClientConfig, SessionRecord};
+use crate::browser::client::{Client, ClientConfig, DeviceLogin, SessionRecord};
 use crate::error::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -42,6 +42,26 @@ export interface KeyBoundSession {
   expiresAt?: number;
   /** Whether `refresh()` can be called. */
   hasRefreshToken: boolean;
+}
+
+export interface KeyBoundDeviceLogin {
+  /** Pass it to `finishDeviceLogin`. */
+  id: string;
+  /** The code the user types at `verificationUri`. */
+  userCode: string;
+  verificationUri: string;
+  verificationUriComplete?: string;
+  /** Seconds until the codes expire. */
+  expiresIn: number;
+  /** Polling interval in seconds. */
+  interval: number;
+}
+
+export interface KeyBoundDeviceOptions {
+  /** Cancels polling (`ERR_CANCELLED`). */
+  signal?: AbortSignal;
+  /** Hears each pending poll. */
+  onPoll?: (event: { status: "authorization_pending" | "slow_down"; interval: number }) => void;
 }
 
 export interface KeyBoundPresentInit {
@@ -86,6 +106,9 @@ extern "C" {
     /// The `init` argument of `fetch`.
     #[wasm_bindgen(typescript_type = "KeyBoundFetchInit")]
     pub type FetchInit;
+    /// The `options` argument of `finishDeviceLogin`.
+    #[wasm_bindgen(typescript_type = "KeyBoundDeviceOptions")]
+    pub type DeviceOptions;
     /// The `init` argument of `presentTo`.
     #[wasm_bindgen(typescript_type = "KeyBoundPresentInit")]
     pub type PresentInit;
@@ -95,6 +118,7 @@ extern "C" {
 #[wasm_bindgen(js_name = KeyBoundClient)]
 pub struct JsClient {
     inner: Rc<Client>,
+    devices: Rc<std::cell::RefCell<Vec<(String, DeviceLogin)>>>,
 }
 
 #[wasm_bindgen(js_class = KeyBoundClient)]
@@ -119,7 +143,7 @@ impl JsClient {
                 binding: binding_policy(&options)?,
             };
             let client = Client::discover(config).await.map_err(to_js)?;
-            Ok(JsClient { inner: Rc::new(client) }.into())
+            Ok(JsClient { inner: Rc::new(client), devices: Rc::default() }.into())
         }))
     }
 
@@ -146,6 +170,13 @@ impl JsClient {
     #[wasm_bindgen(getter, js_name = lastTokenRequestProof)]
     pub fn last_token_request_proof(&self) -> Option<String> {
         self.inner.last_token_proof()
+    }
+
+    /// The proof sent with the last presentation (`present`/`presentTo`), for demos and
+    /// diagnostics.
+    #[wasm_bindgen(getter, js_name = lastPresentationProof)]
+    pub fn last_presentation_proof(&self) -> Option<String> {
+        self.inner.last_presentation_proof()
     }
 
     /// Whether the OP lists `bound_key` in `scopes_supported` (a hint only: the validated ID
@@ -238,7 +269,7 @@ impl JsClient {
             let url = string_arg(&url, "url")?;
             let (mut method, mut headers, mut body) = ("GET".to_owned(), Vec::new(), None);
             if init.is_object() {
-                method = opt_str(&init, "method")?.unwrap_or(method).to_ascii_uppercase();
+                method = opt_str(&init, "method")?.unwrap_or(method);
                 body = opt_str(&init, "body")?;
                 let h = get(&init, "headers");
                 if !h.is_undefined() && !h.is_null() {
@@ -298,12 +329,77 @@ impl JsClient {
             let url = string_arg(&url, "url")?;
             let (mut method, mut body, mut header) = ("POST".to_owned(), None, None);
             if init.is_object() {
-                method = opt_str(&init, "method")?.unwrap_or(method).to_ascii_uppercase();
+                method = opt_str(&init, "method")?.unwrap_or(method);
                 body = opt_str(&init, "body")?;
                 header = opt_str(&init, "idTokenHeader")?;
             }
             let res = inner.present_to(&method, &url, body.as_deref(), header.as_deref()).await.map_err(to_js)?;
             Ok(res.into())
+        }))
+    }
+
+    /// Starts a device login (RFC 8628 with Key Binding) for a component that cannot redirect:
+    /// a fresh non-extractable key and the device authorization request with `bound_key` and
+    /// `dpop_jkt`. Show `userCode` and `verificationUri` (or `verificationUriComplete`) to the
+    /// user, then call `finishDeviceLogin(id)`.
+    #[wasm_bindgen(js_name = startDeviceLogin, unchecked_return_type = "Promise<KeyBoundDeviceLogin>")]
+    pub fn start_device_login(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        let devices = Rc::clone(&self.devices);
+        promise(Box::pin(async move {
+            let login = inner.start_device_login().await.map_err(to_js)?;
+            let id = login.auth.user_code.clone();
+            let obj = js_sys::Object::new();
+            let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
+            set("id", id.as_str().into())?;
+            set("userCode", login.auth.user_code.as_str().into())?;
+            set("verificationUri", login.auth.verification_uri.as_str().into())?;
+            if let Some(c) = &login.auth.verification_uri_complete {
+                set("verificationUriComplete", c.as_str().into())?;
+            }
+            set("expiresIn", JsValue::from_f64(login.auth.expires_in as f64))?;
+            set("interval", JsValue::from_f64(login.auth.interval as f64))?;
+            let mut list = devices.borrow_mut();
+            list.retain(|(i, _)| *i != id);
+            list.push((id, login));
+            Ok(obj.into())
+        }))
+    }
+
+    /// Polls until the user finished the device login; resolves to the session. `signal`
+    /// (an `AbortSignal`) cancels with `ERR_CANCELLED`; `onPoll({status, interval})` hears each
+    /// pending poll (`"authorization_pending"` or `"slow_down"`). Rejects with
+    /// `ERR_DEVICE_ACCESS_DENIED` or `ERR_DEVICE_CODE_EXPIRED`.
+    #[wasm_bindgen(js_name = finishDeviceLogin, unchecked_return_type = "Promise<KeyBoundSession>")]
+    pub fn finish_device_login(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] id: JsValue,
+        options: Option<DeviceOptions>,
+    ) -> js_sys::Promise {
+        let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let inner = Rc::clone(&self.inner);
+        let devices = Rc::clone(&self.devices);
+        promise(Box::pin(async move {
+            let id = string_arg(&id, "id")?;
+            let login = devices
+                .borrow()
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, l)| l.clone())
+                .ok_or_else(|| core_to_js(Error::arg("id", "is not a device login started by this client")))?;
+            let signal = get(&options, "signal").dyn_into::<web_sys::AbortSignal>().ok();
+            let on_poll = get(&options, "onPoll").dyn_into::<js_sys::Function>().ok();
+            let report = |status: &str, interval: i64| {
+                if let Some(f) = &on_poll {
+                    let event = js_sys::Object::new();
+                    let _ = js_sys::Reflect::set(&event, &"status".into(), &status.into());
+                    let _ = js_sys::Reflect::set(&event, &"interval".into(), &JsValue::from_f64(interval as f64));
+                    let _ = f.call1(&JsValue::UNDEFINED, &event);
+                }
+            };
+            let result = inner.finish_device_login(&login, signal.as_ref(), &report).await;
+            devices.borrow_mut().retain(|(i, _)| *i != id);
+            session_object(&result.map_err(to_js)?)
         }))
     }
 

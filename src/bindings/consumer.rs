@@ -173,7 +173,7 @@ impl JsConsumer {
                     Ok(obj.into())
                 }
                 Err(e) => {
-                    let nonce_error = matches!(e.code(), ErrorCode::DpopNonceRequired | ErrorCode::DpopNonceMismatch);
+                    let nonce_error = matches!(e.code(), ErrorCode::DpopNonceRequired | ErrorCode::DpopNonceMismatch | ErrorCode::DpopProofMissing);
                     let err = core_to_js(e);
                     js_sys::Reflect::set(&err, &"evidence".into(), &evidence(&record))?;
                     if nonce_error {
@@ -201,7 +201,7 @@ impl JsConsumer {
     }
 
     /// Counts of accepted and refused presentations, replays and key mismatches (per key too).
-    #[wasm_bindgen(unchecked_return_type = "{ accepted: number; refused: number; replays: number; key_mismatches: number; refusals_by_key: Record<string, number> }")]
+    #[wasm_bindgen(unchecked_return_type = "{ accepted: number; refused: number; replays: number; key_mismatches: number; nonce_challenges: number; refusals_by_key: Record<string, number> }")]
     pub fn counters(&self) -> JsValue {
         let text = serde_json::to_string(&self.inner.counters()).unwrap_or_default();
         js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)

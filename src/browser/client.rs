@@ -15,6 +15,7 @@
 use std::cell::{Cell, RefCell};
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
 
 use super::dpop_key::DpopKeyPair;
 use super::js::{now_secs, BrowserError, Result};
@@ -161,21 +162,49 @@ impl SessionRecord {
     }
 }
 
+/// A started device login.
+#[derive(Debug, Clone)]
+pub struct DeviceLogin {
+    key_id: String,
+    nonce: String,
+    started_at: i64,
+    /// What to show the user.
+    pub auth: oauth::DeviceAuthorization,
+}
+
+/// Waits `secs` seconds with the global `setTimeout` (Window or Worker); an aborted `signal`
+/// ends the wait early with `ERR_CANCELLED`.
+async fn sleep_secs(secs: i64, signal: Option<&web_sys::AbortSignal>) -> Result<()> {
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Cancelled.into());
+    }
+    let ms = JsValue::from_f64((secs.max(0) * 1000) as f64);
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(set_timeout) = super::js::global_prop("setTimeout").and_then(|f| f.dyn_into::<js_sys::Function>().ok()) {
+            let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &ms);
+        }
+        if let Some(s) = signal {
+            let _ = s.add_event_listener_with_callback("abort", &resolve);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    if signal.is_some_and(|s| s.aborted()) {
+        return Err(Error::Cancelled.into());
+    }
+    Ok(())
+}
+
 fn random(n: usize) -> Result<String> {
     let mut buf = vec![0u8; n];
     subtle::fill_random(&mut buf)?;
     Ok(b64::encode(buf))
 }
 
-fn origin_of(url: &str) -> String {
-    let rest = url.split_once("://").map(|(s, r)| (s.len(), r));
-    match rest {
-        Some((scheme_len, r)) => {
-            let host_end = r.find(['/', '?', '#']).unwrap_or(r.len());
-            url[..scheme_len + 3 + host_end].to_ascii_lowercase()
-        }
-        None => url.to_owned(),
-    }
+/// DPoP nonces belong to the server endpoint that issued them (RFC 9449 §8, §9): the key is the
+/// normalized `htu`, so an authorization server's nonce is never sent to a resource on the same
+/// origin, or the reverse.
+fn nonce_slot(url: &str) -> String {
+    crate::protocol::htu::normalize_htu(url).unwrap_or_else(|_| url.to_owned())
 }
 
 /// A configured client for one issuer.
@@ -185,10 +214,12 @@ pub struct Client {
     meta: ProviderMetadata,
     jwks: RefCell<Jwks>,
     jwks_fetched_at: Cell<i64>,
-    /// The latest `DPoP-Nonce` per origin (at most 100 origins).
+    /// The latest `DPoP-Nonce` per endpoint (at most 100).
     nonces: RefCell<Vec<(String, String)>>,
     /// The DPoP proof of the last token request (for demos and diagnostics; proofs are single use).
     last_token_proof: RefCell<Option<String>>,
+    /// The proof of the last presentation.
+    last_presentation_proof: RefCell<Option<String>>,
 }
 
 impl Client {
@@ -207,6 +238,7 @@ impl Client {
             jwks_fetched_at: Cell::new(0),
             nonces: RefCell::new(Vec::new()),
             last_token_proof: RefCell::new(None),
+            last_presentation_proof: RefCell::new(None),
         };
         client.fetch_jwks().await?;
         Ok(client)
@@ -220,6 +252,11 @@ impl Client {
     /// The DPoP proof sent with the last token request, if any.
     pub fn last_token_proof(&self) -> Option<String> {
         self.last_token_proof.borrow().clone()
+    }
+
+    /// The proof of the last presentation, if any.
+    pub fn last_presentation_proof(&self) -> Option<String> {
+        self.last_presentation_proof.borrow().clone()
     }
 
     /// The configuration.
@@ -243,15 +280,15 @@ impl Client {
     }
 
     fn nonce_for(&self, url: &str) -> Option<String> {
-        let origin = origin_of(url);
-        self.nonces.borrow().iter().find(|(o, _)| *o == origin).map(|(_, n)| n.clone())
+        let slot = nonce_slot(url);
+        self.nonces.borrow().iter().find(|(o, _)| *o == slot).map(|(_, n)| n.clone())
     }
 
     fn remember_nonce(&self, url: &str, nonce: &str) {
-        let origin = origin_of(url);
+        let slot = nonce_slot(url);
         let mut nonces = self.nonces.borrow_mut();
-        nonces.retain(|(o, _)| *o != origin);
-        nonces.push((origin, nonce.to_owned()));
+        nonces.retain(|(o, _)| *o != slot);
+        nonces.push((slot, nonce.to_owned()));
         if nonces.len() > 100 {
             nonces.remove(0);
         }
@@ -327,14 +364,25 @@ impl Client {
                 oauth::code_token_request(&self.meta.token_endpoint, code, &pending.redirect_uri, &pending.verifier, &self.config.client_id, proof)
             })
             .await?;
+        self.complete(&pending.key_id, key.jkt(), &tokens, Some(&pending.nonce), true).await
+    }
+
+    /// Validates the ID Token of a token response, stores the session, and forgets the previous
+    /// session's key. `nonce_must_echo`: whether the OP must echo the nonce (code flow) or may
+    /// leave it out (device flow, spec.md §2.9).
+    async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, nonce: Option<&str>, nonce_must_echo: bool) -> Result<SessionRecord> {
         let id_token = tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
-        let validated = self.validate(&id_token, Some(&pending.nonce), Some(key.jkt()), self.config.binding).await?;
+        let expected_nonce = if nonce_must_echo { nonce } else { None };
+        let validated = self.validate(&id_token, expected_nonce, Some(jkt), self.config.binding).await?;
+        if !nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
+            return Err(Error::IdTokenNonceMismatch.into());
+        }
         let mut record = SessionRecord {
             v: RECORD_VERSION,
             issuer: self.config.issuer.clone(),
             client_id: self.config.client_id.clone(),
-            key_id: pending.key_id.clone(),
-            jkt: key.jkt().to_owned(),
+            key_id: key_id.to_owned(),
+            jkt: jkt.to_owned(),
             bound: false,
             id_token: String::new(),
             claims_json: String::new(),
@@ -351,7 +399,7 @@ impl Client {
             refresh_token: None,
         };
         record.set_id_token(id_token, validated);
-        record.set_tokens(&tokens);
+        record.set_tokens(tokens);
         // A new login replaces the previous session of this client: forget its key.
         if let Some(old) = self.stored_session().await? {
             if old.key_id != record.key_id {
@@ -360,6 +408,88 @@ impl Client {
         }
         self.save(&record).await?;
         Ok(record)
+    }
+
+    /// Starts a device login (RFC 8628 with Key Binding, KB §3): a fresh non-extractable key, and
+    /// the device authorization request with `bound_key` and `dpop_jkt`. Show the user code and
+    /// the verification URI, then call [`Client::finish_device_login`].
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` when the OP has no device endpoint; `ERR_OAUTH_ERROR`, `ERR_NETWORK`.
+    pub async fn start_device_login(&self) -> Result<DeviceLogin> {
+        let endpoint = self.meta.device_authorization_endpoint.clone().ok_or(Error::arg("deviceAuthorizationEndpoint", "the OP advertises no device_authorization_endpoint"))?;
+        let nonce = random(16)?;
+        let key = DpopKeyPair::generate(Some(format!("device:{}", random(12)?)), true).await?;
+        let req = oauth::device_authorization_request(&endpoint, &self.config.client_id, &self.config.scope, Some(key.jkt()), Some(&nonce));
+        let res = http::send(&req).await;
+        let auth = match res.map(|r| oauth::process_device_authorization_response(&r)) {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                let _ = DpopKeyPair::delete(key.id()).await;
+                return Err(e.into());
+            }
+            Err(e) => {
+                let _ = DpopKeyPair::delete(key.id()).await;
+                return Err(e);
+            }
+        };
+        Ok(DeviceLogin { key_id: key.id().to_owned(), nonce, started_at: now_secs(), auth })
+    }
+
+    /// Polls until the user has finished (or denied, or the code expired): a new DPoP proof with
+    /// `c_s256` over the `device_code` on every poll, the interval respected, `slow_down` adding
+    /// 5 seconds for good. `on_poll` hears each pending poll (`"authorization_pending"` or
+    /// `"slow_down"`, and the interval). Stops with `ERR_CANCELLED` when `signal` aborts. The
+    /// key is deleted on failure.
+    ///
+    /// # Errors
+    /// `ERR_DEVICE_ACCESS_DENIED`, `ERR_DEVICE_CODE_EXPIRED`, `ERR_CANCELLED`, and the ID Token
+    /// codes.
+    pub async fn finish_device_login(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
+        let result = self.poll_device(login, signal, on_poll).await;
+        if result.is_err() {
+            let _ = DpopKeyPair::delete(&login.key_id).await;
+        }
+        result
+    }
+
+    async fn poll_device(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
+        let key = DpopKeyPair::load(&login.key_id).await?;
+        let device_code = login.auth.device_code.expose();
+        let deadline = login.started_at + login.auth.expires_in;
+        let mut interval = login.auth.interval;
+        loop {
+            sleep_secs(interval, signal).await?;
+            if now_secs() > deadline {
+                return Err(Error::DeviceCodeExpired.into());
+            }
+            let htu = self.meta.token_endpoint.as_str();
+            let mut retried = false;
+            let poll = loop {
+                let nonce = self.nonce_for(htu);
+                let proof = key.proof(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code: Some(device_code) }).await?;
+                let res = http::send(&oauth::device_token_request(htu, device_code, &self.config.client_id, &proof)).await?;
+                *self.last_token_proof.borrow_mut() = Some(proof);
+                if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
+                    self.remember_nonce(htu, n);
+                }
+                match oauth::process_device_poll_response(&res) {
+                    Err(Error::UseDpopNonce { nonce }) if !retried => {
+                        self.remember_nonce(htu, &nonce);
+                        retried = true;
+                    }
+                    other => break other?,
+                }
+            };
+            match poll {
+                oauth::DevicePoll::Tokens(tokens) => return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false).await,
+                oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
+                oauth::DevicePoll::SlowDown => {
+                    interval += 5;
+                    on_poll("slow_down", interval);
+                }
+            }
+        }
     }
 
     async fn save(&self, record: &SessionRecord) -> Result<()> {
@@ -470,6 +600,7 @@ impl Client {
     /// # Errors
     /// `ERR_NO_SESSION`, `ERR_NETWORK`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
     pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>) -> Result<web_sys::Response> {
+        let method = &http::normalize_method(method)?;
         let record = self.session_or_err().await?;
         let dpop = record.token_type.eq_ignore_ascii_case("dpop");
         let key = if dpop { Some(DpopKeyPair::load(&record.key_id).await?) } else { None };
@@ -485,7 +616,7 @@ impl Client {
                 hs.push(("authorization", format!("Bearer {}", record.access_token)));
             }
             let pairs: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let b = http::builder(method, url, &pairs);
+            let b = http::builder(method, url, &pairs)?;
             let sent = match body {
                 Some(text) => b.body(text).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
                 None => b.send().await,
@@ -514,12 +645,14 @@ impl Client {
     /// `ERR_NO_SESSION`; `ERR_ID_TOKEN_UNBOUND` when the session's ID Token is not bound (there
     /// is nothing to prove); `ERR_KEY_NOT_FOUND`; `ERR_URL_INVALID`.
     pub async fn present(&self, htm: &str, htu: &str, nonce: Option<&str>) -> Result<(String, String)> {
+        let htm = &http::normalize_method(htm)?;
         let record = self.session_or_err().await?;
         if !record.bound {
             return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
         }
         let key = DpopKeyPair::load(&record.key_id).await?;
         let proof = key.proof(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }).await?;
+        *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
         Ok((record.id_token, proof))
     }
 
@@ -533,6 +666,10 @@ impl Client {
         if id_token_header.is_some_and(|h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("dpop")) {
             // KB §9.5: the ID Token is not an access token.
             return Err(Error::arg("idTokenHeader", "must not be Authorization or DPoP").into());
+        }
+        let method = &http::normalize_method(method)?;
+        if id_token_header.is_none() && (method == "GET" || method == "HEAD") {
+            return Err(Error::arg("method", "GET and HEAD have no body to carry the ID Token: name an idTokenHeader").into());
         }
         let mut nonce = self.nonce_for(url);
         let mut retried = false;
@@ -555,7 +692,7 @@ impl Client {
                 }
             };
             let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let b = http::builder(method, url, &pairs);
+            let b = http::builder(method, url, &pairs)?;
             let sent = match &body {
                 Some(text) => b.body(text.as_str()).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
                 None => b.send().await,

@@ -17,21 +17,30 @@ fn network(url: &str, err: gloo_net::Error) -> BrowserError {
     Error::Network { url: url.to_owned(), message }.into()
 }
 
+/// Normalizes a method as `fetch` does: the standard methods upper-cased, case-insensitively;
+/// any other valid token kept as is (methods are case-sensitive).
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` for something that is not an HTTP method token.
+pub fn normalize_method(method: &str) -> crate::Result<String> {
+    const STANDARD: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+    if let Some(m) = STANDARD.iter().find(|m| m.eq_ignore_ascii_case(method)) {
+        return Ok((*m).to_owned());
+    }
+    Method::from_bytes(method.as_bytes()).map(|_| method.to_owned()).map_err(|_| Error::arg("method", "must be an HTTP method token"))
+}
+
 /// Builds a gloo-net request (method, headers, redirects refused).
-pub(crate) fn builder(method: &str, url: &str, headers: &[(&str, &str)]) -> RequestBuilder {
-    let method = match method {
-        "POST" => Method::POST,
-        "PUT" => Method::PUT,
-        "DELETE" => Method::DELETE,
-        "PATCH" => Method::PATCH,
-        "HEAD" => Method::HEAD,
-        _ => Method::GET,
-    };
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` for an invalid method.
+pub(crate) fn builder(method: &str, url: &str, headers: &[(&str, &str)]) -> crate::Result<RequestBuilder> {
+    let method = Method::from_bytes(normalize_method(method)?.as_bytes()).map_err(|_| Error::arg("method", "must be an HTTP method token"))?;
     let mut b = RequestBuilder::new(url).method(method).redirect(RequestRedirect::Error);
     for (name, value) in headers {
         b = b.header(name, value);
     }
-    b
+    Ok(b)
 }
 
 /// Sends a request and reads the whole response.
@@ -40,7 +49,7 @@ pub(crate) fn builder(method: &str, url: &str, headers: &[(&str, &str)]) -> Requ
 /// `ERR_NETWORK` when the request could not be made or the body not read.
 pub async fn send(req: &HttpRequest) -> Result<HttpResponse> {
     let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    let b = builder(req.method, &req.url, &headers);
+    let b = builder(req.method, &req.url, &headers)?;
     let response = if req.body.is_empty() {
         b.send().await
     } else {

@@ -301,6 +301,9 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     verifier: &V,
     replay: &R,
 ) -> Result<Accepted> {
+    if presentation.proof.is_empty() {
+        return Err(Error::DpopProofMissing);
+    }
     // The issuer is chosen from the unverified `iss` and must be one we accept; everything after
     // uses only that issuer's keys and client_ids.
     let parsed = jws::parse(presentation.id_token, &policy.id_token_algs, jws::Limits::default())?;
@@ -483,12 +486,15 @@ impl EvidenceRecord {
 pub struct Counters {
     /// Accepted presentations.
     pub accepted: u64,
-    /// Refused presentations.
+    /// Refused presentations (nonce challenges not included).
     pub refused: u64,
     /// Replays (`ERR_DPOP_REPLAY`).
     pub replays: u64,
     /// Proof key ≠ `cnf` key (`ERR_DPOP_KEY_MISMATCH`).
     pub key_mismatches: u64,
+    /// Nonce challenges (`ERR_DPOP_NONCE_REQUIRED`, `_MISMATCH`, `ERR_DPOP_PROOF_MISSING`): part of
+    /// the protocol, not counted as refusals by key.
+    pub nonce_challenges: u64,
     /// Refusals per claimed `cnf` thumbprint (at most 1000 keys are tracked).
     pub refusals_by_key: HashMap<String, u64>,
 }
@@ -498,6 +504,11 @@ impl Counters {
     pub fn count(&mut self, record: &EvidenceRecord) {
         if record.outcome == "accepted" {
             self.accepted += 1;
+            return;
+        }
+        let challenge = [ErrorCode::DpopNonceRequired, ErrorCode::DpopNonceMismatch, ErrorCode::DpopProofMissing];
+        if record.error.is_some_and(|c| challenge.iter().any(|x| x.as_str() == c)) {
+            self.nonce_challenges += 1;
             return;
         }
         self.refused += 1;

@@ -420,3 +420,116 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
         dpop_nonce: response.dpop_nonce.as_deref().and_then(valid_dpop_nonce).map(str::to_owned),
     })
 }
+
+// ---- Device authorization (RFC 8628, KB §3) ---------------------------------------------------
+
+/// The device authorization request (KB §3.1): `scope` with `openid` (and `bound_key` with
+/// `dpop_jkt`), and `dpop_jkt`. The optional OIDC `nonce` is sent too (KB's example does; an OP
+/// may not echo it).
+pub fn device_authorization_request(endpoint: &str, client_id: &str, scope: &str, dpop_jkt: Option<&str>, nonce: Option<&str>) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("client_id", client_id).append_pair("scope", &effective_scope(scope, dpop_jkt.is_some()));
+    if let Some(jkt) = dpop_jkt {
+        form.append_pair("dpop_jkt", jkt);
+    }
+    if let Some(n) = nonce {
+        form.append_pair("nonce", n);
+    }
+    HttpRequest {
+        method: "POST",
+        url: endpoint.to_owned(),
+        headers: vec![("content-type", "application/x-www-form-urlencoded".to_owned()), ("accept", "application/json".to_owned())],
+        body: form.finish(),
+    }
+}
+
+/// A device authorization response (RFC 8628 §3.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DeviceAuthorization {
+    /// The device code (a secret: it is what gets exchanged).
+    pub device_code: Secret,
+    /// The code the user types.
+    pub user_code: String,
+    /// Where the user goes.
+    pub verification_uri: String,
+    /// The same with the code filled in, if the OP offers it.
+    pub verification_uri_complete: Option<String>,
+    /// Lifetime of the codes, seconds.
+    pub expires_in: i64,
+    /// Minimum polling interval, seconds (default 5).
+    pub interval: i64,
+}
+
+#[derive(Deserialize)]
+struct RawDevice {
+    device_code: Option<String>,
+    user_code: Option<String>,
+    verification_uri: Option<String>,
+    verification_uri_complete: Option<String>,
+    expires_in: Option<f64>,
+    interval: Option<f64>,
+}
+
+/// Processes a device authorization response.
+///
+/// # Errors
+/// `ERR_OAUTH_ERROR` (for example authentik's `dpop_jkt_required`), `ERR_OAUTH_RESPONSE_INVALID`,
+/// `ERR_JSON_INVALID`.
+pub fn process_device_authorization_response(response: &HttpResponse) -> Result<DeviceAuthorization> {
+    let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
+    if response.status != 200 {
+        if is_json(response) {
+            if let Ok(RawError { error: Some(error), error_description }) = serde_json::from_str(&response.body) {
+                return Err(Error::OAuthError { error, description: error_description, status: response.status });
+            }
+        }
+        return Err(invalid("the device authorization endpoint answered an error without an OAuth error body"));
+    }
+    let raw: RawDevice = serde_json::from_str(&response.body).map_err(|e| Error::json("device authorization response", e))?;
+    let device_code = raw.device_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"device_code\""))?;
+    let user_code = raw.user_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"user_code\""))?;
+    let verification_uri = raw.verification_uri.ok_or(invalid("no \"verification_uri\""))?;
+    normalize_htu(&verification_uri).map_err(|_| invalid("\"verification_uri\" is not an absolute http(s) URL"))?;
+    let expires_in = raw.expires_in.filter(|e| e.is_finite() && *e > 0.0).ok_or(invalid("no positive \"expires_in\""))? as i64;
+    let interval = raw.interval.filter(|i| i.is_finite() && *i >= 0.0).map(|i| i as i64).unwrap_or(5).max(1);
+    Ok(DeviceAuthorization { device_code: Secret::new(device_code), user_code, verification_uri, verification_uri_complete: raw.verification_uri_complete, expires_in, interval })
+}
+
+/// A token poll (RFC 8628 §3.4) with a new DPoP proof carrying `c_s256` over the `device_code`
+/// (KB §3.3).
+pub fn device_token_request(token_endpoint: &str, device_code: &str, client_id: &str, dpop_proof: &str) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("grant_type", "urn:ietf:params:oauth:grant-type:device_code")
+        .append_pair("device_code", device_code)
+        .append_pair("client_id", client_id);
+    token_request(token_endpoint, dpop_proof, form)
+}
+
+/// What one poll tells the client to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DevicePoll {
+    /// Done: the tokens.
+    Tokens(Box<TokenResponse>),
+    /// Not yet: poll again after the interval.
+    Pending,
+    /// Too fast: add 5 seconds to the interval, for good (RFC 8628 §3.5).
+    SlowDown,
+}
+
+/// Processes a token poll response.
+///
+/// # Errors
+/// `ERR_DEVICE_ACCESS_DENIED`, `ERR_DEVICE_CODE_EXPIRED`, `ERR_USE_DPOP_NONCE`, and the token
+/// endpoint's other codes.
+pub fn process_device_poll_response(response: &HttpResponse) -> Result<DevicePoll> {
+    match process_token_response(response) {
+        Ok(t) => Ok(DevicePoll::Tokens(Box::new(t))),
+        Err(Error::OAuthError { error, .. }) if error == "authorization_pending" => Ok(DevicePoll::Pending),
+        Err(Error::OAuthError { error, .. }) if error == "slow_down" => Ok(DevicePoll::SlowDown),
+        Err(Error::OAuthError { error, .. }) if error == "access_denied" => Err(Error::DeviceAccessDenied),
+        Err(Error::OAuthError { error, .. }) if error == "expired_token" => Err(Error::DeviceCodeExpired),
+        Err(e) => Err(e),
+    }
+}
