@@ -153,6 +153,13 @@ impl JsClient {
         self.inner.config().issuer.clone()
     }
 
+    /// The OP's clock minus this device's clock, in seconds, learned from the OP's `Date` header
+    /// and applied to proofs and token time checks (0 when under 5 seconds).
+    #[wasm_bindgen(getter, js_name = clockOffset)]
+    pub fn clock_offset(&self) -> f64 {
+        self.inner.clock_offset() as f64
+    }
+
     /// The OP's UserInfo endpoint, if it has one.
     #[wasm_bindgen(getter, js_name = userinfoEndpoint)]
     pub fn userinfo_endpoint(&self) -> Option<String> {

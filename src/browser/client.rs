@@ -94,6 +94,10 @@ pub struct SessionRecord {
     /// Access token expiry, seconds since the epoch, when known.
     pub expires_at: Option<i64>,
     refresh_token: Option<String>,
+    /// When the tokens were last obtained (`Date.now()`, ms): lets a caller that waited for the
+    /// refresh lock see that another tab or worker refreshed meanwhile.
+    #[serde(default)]
+    updated_at: f64,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -155,6 +159,7 @@ impl SessionRecord {
             TokenType::Other(other) => other.clone(),
         };
         self.expires_at = t.expires_in.map(|e| now_secs() + e);
+        self.updated_at = js_sys::Date::now();
         if let Some(rt) = &t.refresh_token {
             // A rotated refresh token replaces the old one (stays bound to the same key).
             self.refresh_token = Some(rt.expose().to_owned());
@@ -194,6 +199,33 @@ async fn sleep_secs(secs: i64, signal: Option<&web_sys::AbortSignal>) -> Result<
     Ok(())
 }
 
+/// Runs `f` holding the Web Lock `name` (`navigator.locks`, in a Window and in a Worker; shared
+/// by every tab and worker of the origin). Where Web Locks do not exist, runs `f` unguarded.
+async fn with_lock<T>(name: &str, f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    use js_sys::{Function, Promise, Reflect};
+    let locks = super::js::global_prop("navigator").and_then(|n| Reflect::get(&n, &"locks".into()).ok()).filter(|l| l.is_object());
+    let request = locks.as_ref().and_then(|l| Reflect::get(l, &"request".into()).ok()).and_then(|r| r.dyn_into::<Function>().ok());
+    let (Some(locks), Some(request)) = (locks, request) else { return f.await };
+    let mut on_acquired: Option<Function> = None;
+    let acquired = Promise::new(&mut |resolve, _| on_acquired = Some(resolve));
+    let mut on_done: Option<Function> = None;
+    let done = Promise::new(&mut |resolve, _| on_done = Some(resolve));
+    let (Some(on_acquired), Some(on_done)) = (on_acquired, on_done) else { return f.await };
+    let held = done.clone();
+    // The lock is held until the promise returned by this callback settles.
+    let callback = wasm_bindgen::closure::Closure::once_into_js(move |_lock: JsValue| -> JsValue {
+        let _ = on_acquired.call0(&JsValue::UNDEFINED);
+        held.into()
+    });
+    if request.call2(&locks, &JsValue::from_str(name), &callback).is_err() {
+        return f.await;
+    }
+    let _ = wasm_bindgen_futures::JsFuture::from(acquired).await;
+    let out = f.await;
+    let _ = on_done.call0(&JsValue::UNDEFINED);
+    out
+}
+
 fn random(n: usize) -> Result<String> {
     let mut buf = vec![0u8; n];
     subtle::fill_random(&mut buf)?;
@@ -220,6 +252,8 @@ pub struct Client {
     last_token_proof: RefCell<Option<String>>,
     /// The proof of the last presentation.
     last_presentation_proof: RefCell<Option<String>>,
+    /// The OP's clock minus ours, seconds, learned from its `Date` header.
+    clock_offset: Cell<i64>,
 }
 
 impl Client {
@@ -230,7 +264,8 @@ impl Client {
     /// `ERR_URL_INVALID`, `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_JSON_INVALID`.
     pub async fn discover(config: ClientConfig) -> Result<Client> {
         let req = oauth::discovery_request(&config.issuer)?;
-        let meta = oauth::process_discovery_response(&http::send(&req).await?, &config.issuer)?;
+        let (res, date) = http::send_with_date(&req).await?;
+        let meta = oauth::process_discovery_response(&res, &config.issuer)?;
         let client = Client {
             config,
             meta,
@@ -239,9 +274,30 @@ impl Client {
             nonces: RefCell::new(Vec::new()),
             last_token_proof: RefCell::new(None),
             last_presentation_proof: RefCell::new(None),
+            clock_offset: Cell::new(0),
         };
+        client.learn_clock(date.as_deref());
         client.fetch_jwks().await?;
         Ok(client)
+    }
+
+    /// Learns the OP's clock offset from a `Date` header. Offsets under 5 seconds are noise
+    /// (the header has one-second resolution) and leave the clock alone.
+    fn learn_clock(&self, date: Option<&str>) {
+        if let Some(server) = http::server_time(date) {
+            let offset = server - now_secs();
+            self.clock_offset.set(if offset.abs() >= 5 { offset } else { 0 });
+        }
+    }
+
+    /// Our clock corrected by the OP's offset: used for proof `iat` and token time checks.
+    fn now(&self) -> i64 {
+        now_secs() + self.clock_offset.get()
+    }
+
+    /// The learned clock offset (the OP's clock minus this device's), in seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.get()
     }
 
     /// The OP metadata.
@@ -279,19 +335,28 @@ impl Client {
         format!("{} {}", self.config.issuer, self.config.client_id)
     }
 
-    fn nonce_for(&self, url: &str) -> Option<String> {
+    /// The latest nonce for this endpoint: the one shared through IndexedDB by any tab or worker
+    /// of the origin, else this client's own. Sharing is best effort: storage errors fall back
+    /// to memory.
+    async fn nonce_for(&self, url: &str) -> Option<String> {
         let slot = nonce_slot(url);
+        if let Ok(Some(n)) = key_store::get_text(key_store::NONCE_STORE, &slot, false).await {
+            return Some(n);
+        }
         self.nonces.borrow().iter().find(|(o, _)| *o == slot).map(|(_, n)| n.clone())
     }
 
-    fn remember_nonce(&self, url: &str, nonce: &str) {
+    async fn remember_nonce(&self, url: &str, nonce: &str) {
         let slot = nonce_slot(url);
-        let mut nonces = self.nonces.borrow_mut();
-        nonces.retain(|(o, _)| *o != slot);
-        nonces.push((slot, nonce.to_owned()));
-        if nonces.len() > 100 {
-            nonces.remove(0);
+        {
+            let mut nonces = self.nonces.borrow_mut();
+            nonces.retain(|(o, _)| *o != slot);
+            nonces.push((slot.clone(), nonce.to_owned()));
+            if nonces.len() > 100 {
+                nonces.remove(0);
+            }
         }
+        let _ = key_store::put_text(key_store::NONCE_STORE, &slot, nonce).await;
     }
 
     /// Starts a login: a fresh key pair (stored in IndexedDB), `state`, OIDC `nonce` and PKCE
@@ -397,6 +462,7 @@ impl Client {
             token_type: String::new(),
             expires_at: None,
             refresh_token: None,
+            updated_at: 0.0,
         };
         record.set_id_token(id_token, validated);
         record.set_tokens(tokens);
@@ -466,16 +532,17 @@ impl Client {
             let htu = self.meta.token_endpoint.as_str();
             let mut retried = false;
             let poll = loop {
-                let nonce = self.nonce_for(htu);
-                let proof = key.proof(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code: Some(device_code) }).await?;
-                let res = http::send(&oauth::device_token_request(htu, device_code, &self.config.client_id, &proof)).await?;
+                let nonce = self.nonce_for(htu).await;
+                let proof = key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code: Some(device_code) }, self.now()).await?;
+                let (res, date) = http::send_with_date(&oauth::device_token_request(htu, device_code, &self.config.client_id, &proof)).await?;
+                self.learn_clock(date.as_deref());
                 *self.last_token_proof.borrow_mut() = Some(proof);
                 if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
-                    self.remember_nonce(htu, n);
+                    self.remember_nonce(htu, n).await;
                 }
                 match oauth::process_device_poll_response(&res) {
                     Err(Error::UseDpopNonce { nonce }) if !retried => {
-                        self.remember_nonce(htu, &nonce);
+                        self.remember_nonce(htu, &nonce).await;
                         retried = true;
                     }
                     other => break other?,
@@ -503,11 +570,23 @@ impl Client {
     /// `ERR_KEY_STORE*`; `ERR_KEY_RECORD_INVALID` for a record of another version.
     pub async fn stored_session(&self) -> Result<Option<SessionRecord>> {
         let Some(text) = key_store::get_text(SESSION_STORE, &self.session_id(), false).await? else { return Ok(None) };
-        let record: SessionRecord = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable session" })?;
-        if record.v != RECORD_VERSION {
-            return Err(Error::KeyRecordInvalid { reason: "session of an unknown version" }.into());
+        match serde_json::from_str::<SessionRecord>(&text) {
+            Ok(record) if record.v == RECORD_VERSION => Ok(Some(record)),
+            other => {
+                // Stored by another version of keybound (or damaged): discard it cleanly, with its
+                // key if it names one, and say so once. The next call finds no session.
+                #[derive(Deserialize)]
+                struct KeyOnly {
+                    key_id: Option<String>,
+                }
+                if let Some(key_id) = serde_json::from_str::<KeyOnly>(&text).ok().and_then(|k| k.key_id) {
+                    let _ = DpopKeyPair::delete(&key_id).await;
+                }
+                key_store::delete_in(SESSION_STORE, &self.session_id()).await?;
+                let reason = if other.is_ok() { "a session stored by another version of keybound was discarded; log in again" } else { "an unreadable stored session was discarded; log in again" };
+                Err(Error::KeyRecordInvalid { reason }.into())
+            }
         }
-        Ok(Some(record))
     }
 
     async fn session_or_err(&self) -> Result<SessionRecord> {
@@ -520,16 +599,17 @@ impl Client {
         let htu = self.meta.token_endpoint.as_str();
         let mut retried = false;
         loop {
-            let nonce = self.nonce_for(htu);
-            let proof = key.proof(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }).await?;
-            let res = http::send(&build(&proof)).await?;
+            let nonce = self.nonce_for(htu).await;
+            let proof = key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
+            let (res, date) = http::send_with_date(&build(&proof)).await?;
+            self.learn_clock(date.as_deref());
             *self.last_token_proof.borrow_mut() = Some(proof);
             if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
-                self.remember_nonce(htu, n);
+                self.remember_nonce(htu, n).await;
             }
             match oauth::process_token_response(&res) {
                 Err(Error::UseDpopNonce { nonce }) if !retried => {
-                    self.remember_nonce(htu, &nonce);
+                    self.remember_nonce(htu, &nonce).await;
                     retried = true;
                 }
                 other => return other.map_err(BrowserError::from),
@@ -545,7 +625,7 @@ impl Client {
             client_id: &self.config.client_id,
             extra_audiences: &[],
             allowed_algs: &algs,
-            now: now_secs(),
+            now: self.now(),
             clock_skew: CLOCK_SKEW,
             max_age: 600,
             nonce,
@@ -570,13 +650,28 @@ impl Client {
 
     /// Refreshes with a new DPoP proof from the same key (no `c_s256`). A refreshed ID Token must
     /// keep `iss`, `sub`, `aud`, `azp`, `auth_time`, the key binding and `cnf` (OIDC Core §12.2,
-    /// KB §5). A rotated refresh token is stored.
+    /// KB §5). A rotated refresh token is stored. Concurrent callers in any tab or worker share
+    /// one refresh (Web Locks).
     ///
     /// # Errors
     /// `ERR_NO_SESSION`, `ERR_NO_REFRESH_TOKEN`, `ERR_KEY_NOT_FOUND`, the token-endpoint and ID Token codes,
     /// `ERR_ID_TOKEN_REFRESH_MISMATCH`.
     pub async fn refresh(&self) -> Result<SessionRecord> {
-        let mut record = self.session_or_err().await?;
+        // One refresh at a time per session across tabs and workers: a caller that waited for the
+        // lock while another refreshed reuses that result (a refresh token is never used twice).
+        let started = js_sys::Date::now();
+        let name = format!("keybound refresh {}", self.session_id());
+        with_lock(&name, async {
+            let record = self.session_or_err().await?;
+            if record.updated_at > started {
+                return Ok(record);
+            }
+            self.refresh_locked(record).await
+        })
+        .await
+    }
+
+    async fn refresh_locked(&self, mut record: SessionRecord) -> Result<SessionRecord> {
         let rt = record.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
         let key = DpopKeyPair::load(&record.key_id).await?;
         let tokens = self
@@ -608,10 +703,10 @@ impl Client {
         loop {
             let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
             if let Some(key) = &key {
-                let nonce = self.nonce_for(url);
+                let nonce = self.nonce_for(url).await;
                 let params = ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(&record.access_token), code: None };
                 hs.push(("authorization", format!("DPoP {}", record.access_token)));
-                hs.push(("dpop", key.proof(&params).await?));
+                hs.push(("dpop", key.proof_at(&params, self.now()).await?));
             } else {
                 hs.push(("authorization", format!("Bearer {}", record.access_token)));
             }
@@ -624,7 +719,7 @@ impl Client {
             let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
             let nonce = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
             if let Some(n) = &nonce {
-                self.remember_nonce(url, n);
+                self.remember_nonce(url, n).await;
             }
             let challenged = res.status() == 401
                 && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"))
@@ -651,7 +746,7 @@ impl Client {
             return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
         }
         let key = DpopKeyPair::load(&record.key_id).await?;
-        let proof = key.proof(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }).await?;
+        let proof = key.proof_at(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }, self.now()).await?;
         *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
         Ok((record.id_token, proof))
     }
@@ -671,7 +766,7 @@ impl Client {
         if id_token_header.is_none() && (method == "GET" || method == "HEAD") {
             return Err(Error::arg("method", "GET and HEAD have no body to carry the ID Token: name an idTokenHeader").into());
         }
-        let mut nonce = self.nonce_for(url);
+        let mut nonce = self.nonce_for(url).await;
         let mut retried = false;
         loop {
             let (id_token, proof) = self.present(method, url, nonce.as_deref()).await?;
@@ -700,7 +795,7 @@ impl Client {
             let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
             let fresh = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
             if let Some(n) = &fresh {
-                self.remember_nonce(url, n);
+                self.remember_nonce(url, n).await;
             }
             let challenged = res.status() == 401 && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"));
             if challenged && fresh.is_some() && !retried {

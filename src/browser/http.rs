@@ -43,11 +43,18 @@ pub(crate) fn builder(method: &str, url: &str, headers: &[(&str, &str)]) -> crat
     Ok(b)
 }
 
-/// Sends a request and reads the whole response.
+/// The server's clock from a response's `Date` header, in seconds since the epoch (cross-origin
+/// servers must list `Date` in `Access-Control-Expose-Headers` for the browser to show it).
+pub fn server_time(date: Option<&str>) -> Option<i64> {
+    let ms = js_sys::Date::parse(date?);
+    ms.is_finite().then(|| (ms / 1000.0).floor() as i64)
+}
+
+/// Sends a request and reads the whole response; also returns the `Date` header.
 ///
 /// # Errors
-/// `ERR_NETWORK` when the request could not be made or the body not read.
-pub async fn send(req: &HttpRequest) -> Result<HttpResponse> {
+/// `ERR_NETWORK`.
+pub async fn send_with_date(req: &HttpRequest) -> Result<(HttpResponse, Option<String>)> {
     let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
     let b = builder(req.method, &req.url, &headers)?;
     let response = if req.body.is_empty() {
@@ -56,11 +63,18 @@ pub async fn send(req: &HttpRequest) -> Result<HttpResponse> {
         b.body(req.body.as_str()).map_err(|e| network(&req.url, e))?.send().await
     }
     .map_err(|e| network(&req.url, e))?;
+    let date = response.headers().get("date");
     let body = response.text().await.map_err(|e| network(&req.url, e))?;
-    Ok(HttpResponse {
-        status: response.status(),
-        content_type: response.headers().get("content-type"),
-        dpop_nonce: response.headers().get("dpop-nonce"),
-        body,
-    })
+    Ok((
+        HttpResponse { status: response.status(), content_type: response.headers().get("content-type"), dpop_nonce: response.headers().get("dpop-nonce"), body },
+        date,
+    ))
+}
+
+/// Sends a request and reads the whole response.
+///
+/// # Errors
+/// `ERR_NETWORK` when the request could not be made or the body not read.
+pub async fn send(req: &HttpRequest) -> Result<HttpResponse> {
+    Ok(send_with_date(req).await?.0)
 }

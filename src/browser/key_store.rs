@@ -16,15 +16,17 @@ use crate::error::Error;
 
 /// Database name.
 pub const DB_NAME: &str = "keybound";
-/// Database schema version. 1: `keys`. 2: adds `pending` and `sessions` (the upgrade from 1
-/// keeps the keys).
-pub const DB_VERSION: u32 = 2;
+/// Database schema version. 1: `keys`. 2: adds `pending` and `sessions`. 3: adds `nonces`.
+/// Upgrades only add stores, so keys and sessions survive them.
+pub const DB_VERSION: u32 = 3;
 /// Object store holding key records.
 pub const KEY_STORE: &str = "keys";
 /// Object store holding pending logins (JSON text) by `state`.
 pub const PENDING_STORE: &str = "pending";
 /// Object store holding sessions (JSON text) by session id.
 pub const SESSION_STORE: &str = "sessions";
+/// Object store holding the latest DPoP nonce per server endpoint, shared by tabs and workers.
+pub const NONCE_STORE: &str = "nonces";
 /// Version of the key record format.
 pub const RECORD_VERSION: u32 = 1;
 
@@ -92,7 +94,7 @@ pub async fn open() -> Result<IdbDatabase> {
     let on_upgrade = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
         if let Ok(db) = upgrade_req.result() {
             let db: IdbDatabase = db.unchecked_into();
-            for store in [KEY_STORE, PENDING_STORE, SESSION_STORE] {
+            for store in [KEY_STORE, PENDING_STORE, SESSION_STORE, NONCE_STORE] {
                 if !db.object_store_names().contains(store) {
                     // A failure here aborts the upgrade, which rejects the open request below.
                     let _ = db.create_object_store(store);

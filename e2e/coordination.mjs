@@ -1,0 +1,153 @@
+// Coordination across tabs and workers: ten concurrent refresh calls from three tabs make one
+// refresh request at the OP; a DPoP nonce learned in one tab serves another; a browser clock
+// several minutes off still logs in and refreshes; stored records of another version are
+// discarded cleanly; an old database is upgraded with its keys.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const results = [];
+const test = async (name, fn) => {
+  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
+};
+const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 150000);
+
+const op = await new Promise((resolve, reject) => {
+  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  proc.on('error', reject);
+  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
+});
+const stats = async () => (await fetch(`${op.origin}/_test/stats`)).json();
+const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`);
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const ready = (p) => p.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+async function signIn(page) {
+  await page.goto(`${op.origin}/flow.html`);
+  await ready(page);
+  await page.click('#login');
+  await page.waitForSelector('#username');
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'wonderland');
+  await page.click('#approve');
+  await ready(page);
+  const text = await page.textContent('#error');
+  assert(!text, `login error: ${text}`);
+  return JSON.parse(await page.textContent('#session'));
+}
+const refreshIn = (page, n) => page.evaluate(async (count) => {
+  const { KeyBoundClient } = await import('/pkg/keybound.js');
+  const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+  const out = await Promise.allSettled(Array.from({ length: count }, () => c.refresh()));
+  return out.map((r) => (r.status === 'fulfilled' ? { ok: true, idToken: r.value.idToken } : { ok: false, code: r.reason.code }));
+}, n);
+
+try {
+  const context = await browser.newContext();
+  const tab1 = await context.newPage();
+  const session = await signIn(tab1);
+  const tab2 = await context.newPage();
+  const tab3 = await context.newPage();
+  for (const t of [tab2, tab3]) { await t.goto(`${op.origin}/flow.html`); await ready(t); }
+
+  await test('ten concurrent refresh calls from three tabs make exactly one refresh request', async () => {
+    const before = (await stats()).refresh_grants;
+    const all = (await Promise.all([refreshIn(tab1, 3), refreshIn(tab2, 3), refreshIn(tab3, 4)])).flat();
+    const after = (await stats()).refresh_grants;
+    assert(all.length === 10 && all.every((r) => r.ok), JSON.stringify(all));
+    assert(after - before === 1, `refresh requests at the OP: ${after - before}`);
+    assert(new Set(all.map((r) => r.idToken)).size === 1, 'every caller got the one refreshed ID Token');
+    assert(all[0].idToken !== session.idToken, 'it is a new ID Token');
+  });
+
+  await test('a DPoP nonce learned in one tab is used by another without a second challenge', async () => {
+    await fault('nonce_challenge');
+    try {
+      const c0 = (await stats()).nonce_challenges;
+      const r1 = await refreshIn(tab1, 1);
+      const c1 = (await stats()).nonce_challenges;
+      assert(r1[0].ok && c1 - c0 === 1, `tab 1: ${JSON.stringify(r1)}, challenges ${c1 - c0}`);
+      const r2 = await refreshIn(tab2, 1);
+      const c2 = (await stats()).nonce_challenges;
+      assert(r2[0].ok, `tab 2: ${JSON.stringify(r2)}`);
+      assert(c2 === c1, `tab 2 was challenged again (${c2 - c1})`);
+    } finally { await fault(''); }
+  });
+
+  await test('a session stored by another version is discarded cleanly', async () => {
+    const codes = await tab3.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+      const db = await new Promise((res, rej) => { const r = indexedDB.open('keybound'); r.onsuccess = () => res(r.result); r.onerror = rej; });
+      await new Promise((res, rej) => {
+        const tx = db.transaction('sessions', 'readwrite');
+        tx.objectStore('sessions').put(JSON.stringify({ v: 99, key_id: 'nope', shape: 'from the future' }), `${location.origin} keybound-demo`);
+        tx.oncomplete = res; tx.onerror = rej;
+      });
+      db.close();
+      const first = await c.session().then(() => 'resolved', (e) => e.code);
+      const second = await c.session();
+      return { first, second };
+    });
+    assert(codes.first === 'ERR_KEY_RECORD_INVALID', `first read: ${codes.first}`);
+    assert(codes.second === null, 'then no session');
+  });
+  await context.close();
+
+  await test('a browser clock 7 minutes fast still logs in and refreshes', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.clock.setFixedTime(new Date(Date.now() + 7 * 60 * 1000));
+    const s = await signIn(page);
+    assert(s.bound, 'bound');
+    const r = await page.evaluate(async () => {
+      const { KeyBoundClient } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+      const offset = c.clockOffset;
+      const s2 = await c.refresh();
+      return { offset, bound: s2.bound };
+    });
+    assert(r.offset <= -400 && r.offset >= -440, `clock offset ${r.offset}`);
+    assert(r.bound, 'refreshed and bound');
+    await ctx.close();
+  });
+
+  await test('a version-1 database is upgraded with its keys', async () => {
+    const ctx = await browser.newContext();
+    const page = await ctx.newPage();
+    await page.goto(`${op.origin}/flow.html`);
+    await ready(page);
+    const r = await page.evaluate(async () => {
+      await new Promise((res) => { const d = indexedDB.deleteDatabase('keybound'); d.onsuccess = d.onerror = d.onblocked = res; });
+      const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+      const { calculateJwkThumbprint, loadDPoPKeyPair } = await import('/pkg/keybound.js');
+      const jkt = calculateJwkThumbprint(await crypto.subtle.exportKey('jwk', pair.publicKey));
+      const db = await new Promise((res, rej) => {
+        const req = indexedDB.open('keybound', 1);
+        req.onupgradeneeded = () => req.result.createObjectStore('keys');
+        req.onsuccess = () => res(req.result); req.onerror = rej;
+      });
+      await new Promise((res, rej) => {
+        const tx = db.transaction('keys', 'readwrite');
+        tx.objectStore('keys').put({ v: 1, keyPair: pair, jkt, createdAt: Date.now() }, 'legacy-key');
+        tx.oncomplete = res; tx.onerror = rej;
+      });
+      db.close();
+      const key = await loadDPoPKeyPair('legacy-key');
+      const after = await new Promise((res) => { const q = indexedDB.open('keybound'); q.onsuccess = () => { const v = { version: q.result.version, stores: [...q.result.objectStoreNames] }; q.result.close(); res(v); }; });
+      return { same: key.jkt === jkt, extractable: key.keyPair.privateKey.extractable, ...after };
+    });
+    assert(r.same && r.extractable === false, JSON.stringify(r));
+    assert(r.version === 3 && ['keys', 'pending', 'sessions', 'nonces'].every((s) => r.stores.includes(s)), JSON.stringify(r));
+    await ctx.close();
+  });
+} finally {
+  await browser.close();
+  op.proc.kill();
+  clearTimeout(timeout);
+}
+const failed = results.filter(([, e]) => e).length;
+console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
