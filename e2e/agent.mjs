@@ -1,33 +1,20 @@
 // Agent components in Workers: the whole client in a dedicated Worker logs in with the device
 // flow (the user code is completed in a second tab) and presents to a consumer; device-flow
 // errors surface their codes; cancellation; split mode (the page logs in, the worker presents).
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { assert, launchChromium, settled, signIn, startOp, tests } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
-const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 170000);
+const { test, finish } = tests(170000);
 
-const op = await new Promise((resolve, reject) => {
-  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`, '--device-interval', '1'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  proc.on('error', reject);
-  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
-});
+const op = await startOp(['--device-interval', '1']);
 const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const browser = await launchChromium();
 const pageErrors = [];
 try {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(`${op.origin}/flow.html`);
-  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
+  await settled(page);
   // A worker with a message log the test can wait on.
   await page.evaluate(() => {
     window.agentLog = [];
@@ -124,13 +111,7 @@ try {
   });
 
   await test('split mode: the page logs in, the worker holds the key and presents', async () => {
-    await page.click('#login');
-    await page.waitForSelector('#username');
-    await page.fill('#username', 'alice');
-    await page.fill('#password', 'wonderland');
-    await page.click('#approve');
-    await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
-    const pageSession = JSON.parse(await page.textContent('#session'));
+    const pageSession = await signIn(page, op.origin);
     assert(pageSession.bound, 'page session bound');
     await page.evaluate(() => {
       window.agentLog = [];
@@ -147,8 +128,5 @@ try {
 } finally {
   await browser.close();
   op.proc.kill();
-  clearTimeout(timeout);
 }
-const failed = results.filter(([, e]) => e).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

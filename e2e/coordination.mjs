@@ -2,41 +2,14 @@
 // refresh request at the OP; a DPoP nonce learned in one tab serves another; a browser clock
 // several minutes off still logs in and refreshes; stored records of another version are
 // discarded cleanly; an old database is upgraded with its keys.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { assert, launchChromium, settled, signIn, startOp, tests } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
-const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 150000);
+const { test, finish } = tests(150000);
 
-const op = await new Promise((resolve, reject) => {
-  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  proc.on('error', reject);
-  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
-});
+const op = await startOp();
 const stats = async () => (await fetch(`${op.origin}/_test/stats`)).json();
 const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`);
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
-const ready = (p) => p.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
-async function signIn(page) {
-  await page.goto(`${op.origin}/flow.html`);
-  await ready(page);
-  await page.click('#login');
-  await page.waitForSelector('#username');
-  await page.fill('#username', 'alice');
-  await page.fill('#password', 'wonderland');
-  await page.click('#approve');
-  await ready(page);
-  const text = await page.textContent('#error');
-  assert(!text, `login error: ${text}`);
-  return JSON.parse(await page.textContent('#session'));
-}
+const browser = await launchChromium();
 const refreshIn = (page, n) => page.evaluate(async (count) => {
   const { KeyBoundClient } = await import('/pkg/keybound.js');
   const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
@@ -47,10 +20,10 @@ const refreshIn = (page, n) => page.evaluate(async (count) => {
 try {
   const context = await browser.newContext();
   const tab1 = await context.newPage();
-  const session = await signIn(tab1);
+  const session = await signIn(tab1, op.origin);
   const tab2 = await context.newPage();
   const tab3 = await context.newPage();
-  for (const t of [tab2, tab3]) { await t.goto(`${op.origin}/flow.html`); await ready(t); }
+  for (const t of [tab2, tab3]) { await t.goto(`${op.origin}/flow.html`); await settled(t); }
 
   await test('ten concurrent refresh calls from three tabs make exactly one refresh request', async () => {
     const before = (await stats()).refresh_grants;
@@ -100,7 +73,7 @@ try {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await page.clock.setFixedTime(new Date(Date.now() + 7 * 60 * 1000));
-    const s = await signIn(page);
+    const s = await signIn(page, op.origin);
     assert(s.bound, 'bound');
     const r = await page.evaluate(async () => {
       const { KeyBoundClient } = await import('/pkg/keybound.js');
@@ -118,7 +91,7 @@ try {
     const ctx = await browser.newContext();
     const page = await ctx.newPage();
     await page.goto(`${op.origin}/flow.html`);
-    await ready(page);
+    await settled(page);
     const r = await page.evaluate(async () => {
       await new Promise((res) => { const d = indexedDB.deleteDatabase('keybound'); d.onsuccess = d.onerror = d.onblocked = res; });
       const pair = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
@@ -146,8 +119,5 @@ try {
 } finally {
   await browser.close();
   op.proc.kill();
-  clearTimeout(timeout);
 }
-const failed = results.filter(([, e]) => e).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -2,39 +2,18 @@
 // presents to the example Node consumer (examples/node-consumer.mjs, cross-origin, nonce
 // required) with presentTo; a presentation made in the page is also verified directly in Node;
 // replays and other URLs are refused there.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { assert, launchChromium, signIn, startOp, tests } from './lib.mjs';
 import { startConsumer } from '../examples/node-consumer.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
-const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 120000);
+const { test, finish } = tests(120000);
 
-const op = await new Promise((resolve, reject) => {
-  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  proc.on('error', reject);
-  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
-});
+const op = await startOp();
 const example = await startConsumer({ issuer: op.origin, clientId: 'keybound-demo', appOrigin: op.origin });
 const api = `http://localhost:${example.port}/api/session`;
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
-  await page.goto(`${op.origin}/flow.html`);
-  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
-  await page.click('#login');
-  await page.waitForSelector('#username');
-  await page.fill('#username', 'alice');
-  await page.fill('#password', 'wonderland');
-  await page.click('#approve');
-  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
-  const session = JSON.parse(await page.textContent('#session'));
+  const session = await signIn(page, op.origin);
   const inPage = (fn, arg) => page.evaluate(async ([src, a]) => {
     const { KeyBoundClient } = await import('/pkg/keybound.js');
     const client = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
@@ -80,8 +59,5 @@ try {
   await browser.close();
   await example.close();
   op.proc.kill();
-  clearTimeout(timeout);
 }
-const failed = results.filter(([, e]) => e).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, ErrorCode, Result};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::dpop::{self, ProofCheck};
-use crate::protocol::id_token::Jwks;
+use crate::protocol::id_token::{numeric_date, Audience, Jwks};
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{PublicJwk, RawJwk};
 use crate::protocol::{b64, jws};
@@ -193,13 +193,6 @@ pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i
 }
 
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
 struct RawCnf {
     jwk: Option<RawJwk>,
     jkt: Option<serde::de::IgnoredAny>,
@@ -255,14 +248,6 @@ pub struct Claimed {
     pub proof_jkt: Option<String>,
     /// The proof's `jti`.
     pub jti: Option<String>,
-}
-
-fn numeric(v: Option<f64>, claim: &'static str) -> Result<Option<i64>> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && (0.0..9.0e15).contains(&x) => Ok(Some(x.trunc() as i64)),
-        Some(_) => Err(Error::IdTokenClaimMissing { claim }),
-    }
 }
 
 /// Reads claims without verifying anything, for evidence and for choosing the issuer.
@@ -322,19 +307,16 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     }
     let missing = |claim| Error::IdTokenClaimMissing { claim };
     let sub = raw.sub.ok_or(missing("sub"))?;
-    let aud = match raw.aud.ok_or(missing("aud"))? {
-        Audience::One(a) => vec![a],
-        Audience::Many(v) => v,
-    };
-    let exp = numeric(raw.exp, "exp")?.ok_or(missing("exp"))?;
-    let iat = numeric(raw.iat, "iat")?.ok_or(missing("iat"))?;
+    let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
+    let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
+    let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
     if exp <= now.saturating_sub(policy.clock_skew) {
         return Err(Error::IdTokenExpired { exp, now });
     }
     if iat > now.saturating_add(policy.clock_skew) {
         return Err(Error::IdTokenIatInvalid { claim: "iat" });
     }
-    if numeric(raw.nbf, "nbf")?.is_some_and(|nbf| nbf > now.saturating_add(policy.clock_skew)) {
+    if numeric_date(raw.nbf, "nbf")?.is_some_and(|nbf| nbf > now.saturating_add(policy.clock_skew)) {
         return Err(Error::IdTokenIatInvalid { claim: "nbf" });
     }
     // KB §6, §9.4 (R35, R36): `aud` among our client_ids, and nothing we do not accept.

@@ -185,11 +185,21 @@ pub struct ValidatedIdToken {
     pub alg: Alg,
 }
 
+/// `aud`: one string or an array (RFC 7519 §4.1.3).
 #[derive(Deserialize)]
 #[serde(untagged)]
-enum Audience {
+pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+impl Audience {
+    pub(crate) fn into_vec(self) -> Vec<String> {
+        match self {
+            Audience::One(a) => vec![a],
+            Audience::Many(v) => v,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -212,7 +222,7 @@ struct RawClaims {
 }
 
 /// A NumericDate (RFC 7519 §2) as whole seconds; fractions are truncated.
-fn numeric_date(v: Option<f64>, claim: &'static str) -> Result<Option<i64>> {
+pub(crate) fn numeric_date(v: Option<f64>, claim: &'static str) -> Result<Option<i64>> {
     match v {
         None => Ok(None),
         Some(x) if x.is_finite() && (0.0..9.0e15).contains(&x) => Ok(Some(x.trunc() as i64)),
@@ -245,10 +255,7 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
     // Step 14: required claims.
     let iss = raw.iss.ok_or(missing("iss"))?;
     let sub = raw.sub.ok_or(missing("sub"))?;
-    let aud = match raw.aud.ok_or(missing("aud"))? {
-        Audience::One(a) => vec![a],
-        Audience::Many(v) => v,
-    };
+    let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
     let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
     let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
     let nbf = numeric_date(raw.nbf, "nbf")?;
