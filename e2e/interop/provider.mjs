@@ -18,11 +18,28 @@
 //                         DPoP is still on. ID Tokens have no cnf and oidc-provider's usual header
 //                         {alg, kid}: no typ member at all (not "JWT").
 //
+// In every mode the client may also use the device flow (RFC 8628, `features.deviceFlow`) with
+// oidc-provider's default user-code pages (input, confirm, success) and the devInteractions
+// login/consent in between. Key Binding for it (KB §3) is emulated in the keybinding and nonce
+// modes: when the device authorization request had the bound_key scope and a dpop_jkt, every poll
+// must carry a proof by the dpop_jkt key with c_s256 over the device_code, and the ID Token is
+// bound as in the code flow. oidc-provider ignores a nonce sent to its device endpoint: device-flow
+// ID Tokens have no nonce claim (the client accepts that; KB §3 leaves it open).
+//
 // How the emulation hooks in (see the notes at each step):
 //   cnf      documented hooks: `claims: { bound_key: ['cnf'] }`, `conformIdTokenClaims: false`, and
 //            `findAccount(...).claims()` returning cnf for use "id_token".
-//   c_s256   checked inside that claims() call at the token endpoint. oidc-provider has already
-//            consumed the code by then, so a bad c_s256 fails the request but burns the code.
+//   c_s256   code flow: checked inside that claims() call at the token endpoint. oidc-provider has
+//            already consumed the code by then, so a bad c_s256 fails the request but burns the code.
+//            device flow: checked on every poll, before oidc-provider looks at the device code, by
+//            a `provider.use` middleware that reads the form body itself (oidc-provider then takes
+//            the already-read body from ctx.request.body: a supported but discouraged fallback
+//            that prints one "already parsed request body" warning) and finds the device code
+//            with `provider.DeviceCode.find`. Checked again in claims() on success, where the
+//            proof's signature has been verified.
+//   dpop_jkt oidc-provider accepts dpop_jkt only at /auth and PAR; at the device endpoint it is
+//            admitted with `extraParams` (with a format check) and lands in the device code's
+//            stored `params`.
 //   typ      no hook exists: IdToken.prototype.issue is wrapped and the ID Token re-signed with the
 //            same key and a header carrying typ dpop+id_token. This relies on internals of the
 //            exact oidc-provider version pinned in package.json (PINNED below).
@@ -44,6 +61,8 @@ export const version = (() => {
   while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
   return JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')).version;
 })();
+
+export const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
 
 const b64json = (part) => JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
 const s256 = (text) => crypto.createHash('sha256').update(text, 'ascii').digest('base64url');
@@ -108,6 +127,15 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
     nonceChallenges: { token: 0, userinfo: 0 }, // use_dpop_nonce answers sent
     userinfo: [], // { status, scheme, hasAth } of each UserInfo request
     errors: [], // grant / server errors (for failure messages)
+    device: {
+      authorizations: [], // { scope, dpopJkt, nonce } of each device authorization request
+      // Each device-code token request: { status, error, proof (present), jti, cS256 (as sent),
+      // keyBinding: 'checked' | 'rejected' (by the emulation) | 'none' (no binding asked for) }.
+      polls: [],
+      cS256Checked: 0, // polls whose c_s256 matched the device_code (and key matched dpop_jkt)
+      rejected: 0, // polls refused by the emulation (wrong or missing c_s256, wrong key)
+      bound: 0, // device-flow ID Tokens issued with cnf
+    },
   };
 
   // grantId -> the cnf JWK bound at the code exchange (so refreshes keep the same cnf).
@@ -138,11 +166,43 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
     };
   }
 
+  // Key Binding for a device code (KB §3): asked for when the device authorization request had
+  // the bound_key scope and a dpop_jkt. Returns the dpop_jkt, or undefined.
+  function deviceBinding(code) {
+    const params = code?.params || {};
+    const requested = new Set(String(params.scope || '').split(' '));
+    return requested.has('bound_key') && typeof params.dpop_jkt === 'string' ? params.dpop_jkt : undefined;
+  }
+  // The proof checks of a bound device code: the proof key is the dpop_jkt key and c_s256 is over
+  // this device_code. Returns [error, description] or null.
+  function deviceProofProblem(proof, deviceCode, jkt) {
+    if (!proof) return ['invalid_dpop_proof', 'key binding: DPoP proof missing'];
+    let key;
+    try { key = thumbprint(proof.header.jwk || {}); } catch { return ['invalid_dpop_proof', 'key binding: no usable jwk in the proof'] }
+    if (key !== jkt) return ['invalid_grant', 'key binding: proof key does not match dpop_jkt'];
+    if (typeof proof.payload.c_s256 !== 'string') return ['invalid_dpop_proof', 'key binding: c_s256 missing from the DPoP proof'];
+    if (proof.payload.c_s256 !== s256(deviceCode)) return ['invalid_dpop_proof', 'key binding: c_s256 does not match the device_code'];
+    return null;
+  }
+
   // The Key Binding emulation at the token endpoint. Returns the cnf claim, or undefined when the
   // ID Token is not to be bound. Throws (400) when a binding was asked for and the proof is wrong.
   function keyBindingCnf(ctx, token, scopes) {
     const grantType = ctx.oidc.params.grant_type;
     const proof = dpopProof(ctx);
+    if (grantType === DEVICE_GRANT) {
+      // token is the DeviceCode. Every poll's proof was checked before oidc-provider looked the
+      // code up (the provider.use middleware below); check once more, now that oidc-provider
+      // has verified the proof's signature, and bind.
+      const jkt = deviceBinding(token);
+      if (!jkt || !scopes.has('bound_key')) return undefined;
+      const problem = deviceProofProblem(proof, ctx.oidc.params.device_code, jkt);
+      if (problem) throw new errors.InvalidGrant(problem[1]);
+      const jwk = publicJwk(proof.header.jwk);
+      bindings.set(token.grantId, jwk);
+      stats.device.bound += 1;
+      return { jwk };
+    }
     if (grantType === 'authorization_code') {
       // KB §2.3: bind only when the authorization request had bound_key AND dpop_jkt.
       if (!scopes.has('bound_key') || !token?.dpopJkt) return undefined;
@@ -178,18 +238,33 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
       application_type: 'web',
       redirect_uris: [`${appOrigin}/flow.html`],
       response_types: ['code'],
-      grant_types: ['authorization_code', 'refresh_token'],
+      grant_types: ['authorization_code', 'refresh_token', DEVICE_GRANT],
       // Not dpop_bound_access_tokens: the client always sends a proof; leaving it off keeps the
       // DPoP binding opt-in per request, as RFC 9449 allows.
     }],
     jwks: { keys: [signingJwk] },
     cookies: { keys: [crypto.randomBytes(32).toString('base64url')] },
     claims,
+    ...(keyBinding ? {
+      // dpop_jkt at the device authorization endpoint (oidc-provider allows it only at /auth and
+      // PAR). The validator runs at every authorization-type endpoint; /auth checks its own.
+      extraParams: {
+        async dpop_jkt(ctx, value) {
+          if (ctx.oidc.route === 'device_authorization' && value !== undefined && !/^[A-Za-z0-9_-]{43}$/.test(value)) {
+            throw new errors.InvalidRequest('invalid dpop_jkt');
+          }
+        },
+      },
+    } : {}),
     conformIdTokenClaims: false, // scope-requested claims (cnf) go into the ID Token
     findAccount,
     pkce: { required: () => true }, // S256 is the only method oidc-provider 9 supports
     features: {
       devInteractions: { enabled: true },
+      // oidc-provider's default user-code pages: input (form op.deviceInputForm, user_code),
+      // confirm (op.deviceConfirmForm, with an [ Abort ] button), success. No interval in the
+      // device authorization response: clients poll every 5 s (RFC 8628 default).
+      deviceFlow: { enabled: true },
       userinfo: { enabled: true },
       dPoP: {
         enabled: true,
@@ -202,7 +277,7 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,
     clientBasedCORS: (ctx, origin) => origin === appOrigin,
-    ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, Grant: 3600, Interaction: 600, Session: 3600 },
+    ttl: { AccessToken: 600, AuthorizationCode: 60, DeviceCode: 600, IdToken: 600, RefreshToken: 3600, Grant: 3600, Interaction: 600, Session: 3600 },
   });
 
   if (keyBinding) {
@@ -239,6 +314,14 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
     const challenge = String(ctx.response.get('WWW-Authenticate') || '');
     if (body.error === 'use_dpop_nonce' || /error="use_dpop_nonce"/.test(challenge)) stats.nonceChallenges[route] += 1;
     if (route === 'token' && ctx.status === 200 && ctx.oidc?.params?.grant_type === 'refresh_token') stats.refreshes += 1;
+    if (route === 'token' && (ctx.state.deviceKeyBinding || ctx.oidc?.params?.grant_type === DEVICE_GRANT)) {
+      let claims = {};
+      try { claims = dpopProof(ctx)?.payload || {}; } catch { /* malformed: oidc-provider refused it */ }
+      stats.device.polls.push({
+        status: ctx.status, error: body.error, proof: Boolean(ctx.get('DPoP')), jti: claims.jti, cS256: claims.c_s256,
+        keyBinding: ctx.state.deviceKeyBinding || 'none',
+      });
+    }
     if (route === 'userinfo') {
       const proof = ctx.get('DPoP');
       stats.userinfo.push({
@@ -248,6 +331,54 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
       });
     }
   });
+  if (keyBinding) {
+    // KB §3 at the token endpoint, for the device grant: every poll, before oidc-provider finds
+    // (and, on success, consumes) the device code. oidc-provider parses the form body inside its
+    // route, so read it here and hand it on as the already-read body (selective_body's fallback:
+    // `ctx.request.body`, a raw Buffer it parses exactly like the stream). The proof's signature
+    // is verified by oidc-provider afterwards; this only ever refuses, never accepts.
+    provider.use(async (ctx, next) => {
+      if (ctx.method !== 'POST' || ctx.path !== '/token' || !ctx.is('application/x-www-form-urlencoded')) return next();
+      const chunks = [];
+      let size = 0;
+      for await (const chunk of ctx.req) {
+        size += chunk.length;
+        if (size > 56 * 1024) { ctx.status = 413; ctx.body = { error: 'invalid_request', error_description: 'request entity too large' }; return undefined; }
+        chunks.push(chunk);
+      }
+      const raw = Buffer.concat(chunks);
+      ctx.request.body = raw;
+      const form = new URLSearchParams(raw.toString('utf8'));
+      if (form.get('grant_type') !== DEVICE_GRANT || !form.get('device_code')) return next();
+      const deviceCode = form.get('device_code');
+      const code = await provider.DeviceCode.find(deviceCode, { ignoreExpiration: true, ignoreSessionBinding: true }).catch(() => undefined);
+      const jkt = deviceBinding(code);
+      if (!jkt) return next(); // unknown code (oidc-provider answers) or no binding asked for
+      let proof;
+      try { proof = dpopProof(ctx); } catch { proof = { header: {}, payload: {} }; }
+      const problem = deviceProofProblem(proof, deviceCode, jkt);
+      if (problem) {
+        ctx.state.deviceKeyBinding = 'rejected';
+        stats.device.rejected += 1;
+        stats.errors.push(`device key binding: ${problem[1]}`);
+        ctx.status = 400;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.vary('Origin');
+        const origin = ctx.get('Origin');
+        if (origin && origin === appOrigin) ctx.set('Access-Control-Allow-Origin', origin);
+        ctx.body = { error: problem[0], error_description: problem[1] };
+        return undefined;
+      }
+      ctx.state.deviceKeyBinding = 'checked';
+      stats.device.cS256Checked += 1;
+      return next();
+    });
+  }
+  provider.on('device_authorization.success', (ctx) => {
+    const { params } = ctx.oidc;
+    stats.device.authorizations.push({ scope: params.scope, dpopJkt: params.dpop_jkt, nonce: params.nonce });
+  });
+
   provider.on('grant.error', (ctx, err) => stats.errors.push(`grant.error: ${err.error || err.name}: ${err.error_detail || err.error_description || err.message}`));
   provider.on('server_error', (ctx, err) => stats.errors.push(`server_error: ${err.stack || err.message}`));
   provider.on('userinfo.error', (ctx, err) => stats.errors.push(`userinfo.error: ${err.error || err.name}: ${err.error_description || err.message}`));
