@@ -119,9 +119,32 @@ try {
       window.agent.onmessage = ({ data }) => window.agentLog.push(data);
     });
     await waitFor('hello');
-    await send({ op: 'present', url: `${op.origin}/consumer/session` });
+    await send({ op: 'present', url: `${op.origin}/consumer/session`, session: '' });
     const r = await waitFor('present');
     assert(r.status === 200 && r.body.cnf_jkt === pageSession.jkt, JSON.stringify(r));
+  });
+
+  await test('the page and the agent keep separate sessions and keys', async () => {
+    const pageSession = JSON.parse(await page.textContent('#session'));
+    await page.evaluate(() => {
+      window.agentLog = [];
+      window.agent = new Worker('/agent-worker.js', { type: 'module' });
+      window.agent.onmessage = ({ data }) => window.agentLog.push(data);
+    });
+    await waitFor('hello');
+    await send({ op: 'device-login' });
+    const code = await waitFor('device-code');
+    await approveInTab(code.verificationUriComplete);
+    const agent = await waitFor('device-login');
+    assert(agent.ok && agent.session.jkt !== pageSession.jkt, 'the agent has its own key');
+    const stillPage = await page.evaluate(async () => {
+      const { KeyBoundClient, loadDPoPKeyPair } = await import('/pkg/keybound.js');
+      const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+      const s = await c.session();
+      const key = await loadDPoPKeyPair(s.keyId).then((k) => k.jkt, (e) => e.code);
+      return { jkt: s.jkt, key };
+    });
+    assert(stillPage.jkt === pageSession.jkt && stillPage.key === pageSession.jkt, `the page's session and key survive: ${JSON.stringify(stillPage)}`);
   });
 
   await test('no uncaught page errors', async () => assert(pageErrors.length === 0, pageErrors.join('; ')));

@@ -1,7 +1,8 @@
 // Smoke test of the built package (pkg/web) on the demo page, in headless Chromium, served by the
 // reference OP (target/debug/keybound-op): a key-bound login through the demo (the OP's login form
 // filled in), refresh, UserInfo, a presentation to the OP's demo consumer and its replay, forget;
-// then the DPoP key API by hand and the error contract.
+// then the DPoP key API by hand and the error contract; then the agent panel: a Worker signs in
+// with the device flow (approved in a second tab), presents with its own key, and a cancel.
 //
 //   node e2e/smoke.mjs
 //
@@ -90,7 +91,7 @@ function verifyEs256(jws) {
 function startOp() {
   return new Promise((resolve, reject) => {
     const bin = path.join(ROOT, 'target/debug/keybound-op');
-    const proc = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--pkg', path.join(ROOT, 'pkg/web')],
+    const proc = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--pkg', path.join(ROOT, 'pkg/web'), '--device-interval', '1'],
       { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => { proc.kill(); reject(new Error(`${bin} did not print its URL within 10 s`)); }, 10_000);
     proc.on('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${bin}: ${err.message}`)); });
@@ -614,6 +615,137 @@ async function run() {
     assertEqual(await page.getAttribute('#error', 'data-code'), shown.match(/ERR_[A-Z_]+/)[0], '#error data-code');
     await page.fill('#htu', `${origin}/token`);
     await click('#forget-key', 'key-forgotten');
+  });
+
+  // ------------------------------------------------------------ the agent: a client in a Worker, device flow
+
+  let pageJkt = null;
+  let agentJkt = null;
+  let agentProof = null;
+  const storedSessionJkt = () => page.evaluate(async (o) => {
+    const kb = await import('/pkg/keybound.js');
+    await kb.default();
+    const c = await kb.KeyBoundClient.discover(o, { clientId: 'keybound-demo', redirectUri: `${o}/` });
+    return (await c.session())?.jkt ?? null;
+  }, origin);
+
+  await test('agent: the page signs in again and presents, with its own key', async () => {
+    await signInAtOp();
+    await waitState('signed-in');
+    pageJkt = (await text('#flow-key-jkt')).trim();
+    assert(B64URL_43.test(pageJkt), `#flow-key-jkt: ${JSON.stringify(pageJkt)}`);
+    assertEqual((await text('#holder-page-key .jkt')).trim(), pageJkt, 'the page\'s key in the holders');
+    assert(await page.locator('#agent-start').isEnabled(), '#agent-start is disabled');
+    for (const id of ['#agent-cancel', '#agent-present']) assert(await page.locator(id).isDisabled(), `${id} is enabled before the agent started`);
+    await click('#present', 'presented');
+    assert(/^200/.test((await text('#present-status')).trim()), `#present-status: ${await text('#present-status')}`);
+  });
+
+  await test('agent: device login in a Worker, code approved in a second tab: bound, its own key', async () => {
+    await click('#agent-start', 'agent-code');
+    const userCode = (await text('#agent-user-code')).trim();
+    assert(/^[A-Z]{4}-[A-Z]{4}$/.test(userCode), `#agent-user-code: ${JSON.stringify(userCode)}`);
+    const href = await page.getAttribute('#agent-verify-link', 'href');
+    const link = new URL(href);
+    assertEqual(`${link.origin}${link.pathname}`, `${origin}/device`, 'verification URI');
+    assertEqual(link.searchParams.get('user_code'), userCode, 'user_code of the verification link');
+    assert(await page.locator('#agent-cancel').isEnabled(), '#agent-cancel is disabled while waiting');
+    // The poll events show while the agent waits (--device-interval 1).
+    await page.waitForSelector('#agent-polls li[data-status="authorization_pending"]');
+    assert(/authorization_pending/.test(await text('#agent-status')), `#agent-status: ${await text('#agent-status')}`);
+    const tab = await context.newPage();
+    try {
+      await tab.goto(href);
+      assertEqual(await tab.inputValue('#user_code'), userCode, 'user code filled in at the OP');
+      await tab.fill('#username', 'alice');
+      await tab.fill('#password', 'wonderland');
+      await tab.click('#approve');
+      await tab.waitForSelector('#device-done');
+    } finally {
+      await tab.close();
+    }
+    await waitState('agent-signed-in');
+    const s = await json('#agent-session');
+    assertEqual(s.bound, true, 'agent session bound');
+    assert(B64URL_43.test(s.jkt), `agent jkt: ${JSON.stringify(s.jkt)}`);
+    assertEqual(s.sub, 'alice-248289761', 'agent sub');
+    assert(s.jkt !== pageJkt, `the agent has the page's key ${pageJkt}`);
+    agentJkt = s.jkt;
+    assertEqual((await text('#agent-jkt .jkt')).trim(), agentJkt, '#agent-jkt chip');
+    assertEqual((await text('#holder-agent-key .jkt')).trim(), agentJkt, 'the agent\'s key in the holders');
+    // Two keys, two chip colors (the hue of a chip is --h).
+    const hue = (selector) => page.$eval(selector, (e) => Number(e.style.getPropertyValue('--h')));
+    const [pageHue, agentHue] = [await hue('#holder-page-key .jkt'), await hue('#holder-agent-key .jkt')];
+    const apart = Math.min(Math.abs(pageHue - agentHue), 360 - Math.abs(pageHue - agentHue));
+    assert(apart >= 60, `the page's and the agent's chips look alike: hues ${pageHue} and ${agentHue}`);
+    assertEqual(await page.getAttribute('#agent-code-out', 'data-phase'), 'approved', 'code box phase');
+    await assertAllPass('#agent-checks', 4);
+    assert(await page.locator('#agent-cancel').isDisabled(), '#agent-cancel is enabled after the login');
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+  });
+
+  await test('agent: the page keeps its own session and key after the agent\'s login', async () => {
+    const stored = await storedSessionJkt();
+    const status = (await text('#status')).trim();
+    // The agent keeps its own named session (session: 'agent'), apart from the page's.
+    assertEqual(stored, pageJkt, 'the page\'s stored session');
+    assert(/Signed in as/.test(status), `#status: ${status}`);
+    assertEqual((await text('#holder-page-key .jkt')).trim(), pageJkt, 'the page\'s key in the holders');
+    assert(await page.locator('#agent-slot-note').isHidden(), 'no replacement note');
+  });
+
+  await test('agent presents to the consumer: 200, a new evidence record with the agent\'s cnf_jkt', async () => {
+    await click('#agent-present', 'agent-presented');
+    assert(/^200/.test((await text('#agent-result-status')).trim()), `#agent-result-status: ${await text('#agent-result-status')}`);
+    const answer = await json('#agent-result');
+    assertEqual(answer.cnf_jkt, agentJkt, 'the consumer\'s cnf_jkt');
+    assertEqual(answer.sub, 'alice-248289761', 'the consumer\'s sub');
+    agentProof = (await text('#agent-proof')).trim();
+    const { header, payload } = decodeJws(agentProof);
+    assertEqual(ecThumbprint(header.jwk), agentJkt, 'thumbprint of the agent\'s proof jwk');
+    assertEqual(payload.htu, `${origin}/consumer/session`, 'htu of the agent\'s proof');
+    assert(verifyEs256(agentProof), 'the agent\'s proof does not verify');
+    await assertAllPass('#agent-result-checks', 3);
+    const record = (await consumerRecords()).records.find((r) => r.jti === payload.jti);
+    assert(record, `no evidence record with jti ${payload.jti}`);
+    assertEqual(record.outcome, 'accepted', 'record outcome');
+    assertEqual(record.cnf_jkt, agentJkt, 'record cnf_jkt');
+    assertEqual(record.proof_jkt, agentJkt, 'record proof_jkt');
+    assertEqual(record.subject, 'alice-248289761', 'record subject');
+    // The table was refreshed: the agent's row next to the page's, each with its own key chip.
+    const rows = await page.locator('#records tr').evaluateAll((trs) => trs.map((tr) => ({
+      jti: tr.dataset.jti, outcome: tr.dataset.outcome, holder: tr.dataset.holder,
+      chip: tr.querySelector('.c-key .jkt')?.textContent, marked: tr.classList.contains('mine-agent'),
+    })));
+    const row = rows.find((r) => r.jti === payload.jti);
+    assert(row, 'the agent\'s record is not in the table');
+    assertEqual(row.chip, agentJkt, 'cnf_jkt chip of the agent\'s row');
+    assertEqual(row.holder, 'agent', 'holder of the agent\'s row');
+    assert(row.marked, 'the agent\'s row is not marked');
+    assert(rows.some((r) => r.outcome === 'accepted' && r.chip === pageJkt && r.holder === 'page'), 'no accepted row of the page\'s key in the table');
+  });
+
+  await test('screenshot of the agent: e2e/out/demo-agent.png', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+    const table = await page.locator('#consumer-evidence').boundingBox();
+    const card = await page.locator('#card-agent').boundingBox();
+    const clip = { x: Math.max(0, card.x - 12), y: Math.max(0, table.y - 12), width: card.width + 24, height: card.y + card.height - table.y + 24 };
+    await page.screenshot({ path: path.join(OUT, 'demo-agent.png'), fullPage: true, clip });
+  });
+
+  await test('agent: cancel a waiting device login: agent-cancelled, the earlier session kept', async () => {
+    await click('#agent-start', 'agent-code');
+    assert(/^[A-Z]{4}-[A-Z]{4}$/.test((await text('#agent-user-code')).trim()), 'no new user code');
+    assert(await page.locator('#agent-present').isDisabled(), '#agent-present is enabled while waiting');
+    await click('#agent-cancel', 'agent-cancelled');
+    assert(/ERR_CANCELLED/.test(await text('#agent-status')), `#agent-status: ${await text('#agent-status')}`);
+    assertEqual(await page.getAttribute('#agent-code-out', 'data-phase'), 'cancelled', 'code box phase');
+    assert(await page.locator('#agent-cancel').isDisabled(), '#agent-cancel is enabled after the cancel');
+    assert(await page.locator('#agent-start').isEnabled(), '#agent-start is disabled after the cancel');
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+    assertEqual((await json('#agent-session')).jkt, agentJkt, 'the agent\'s session after the cancel');
+    await click('#agent-present', 'agent-presented');
+    assertEqual((await json('#agent-result')).cnf_jkt, agentJkt, 'cnf_jkt of a presentation after the cancel');
   });
 
   await test('no console errors', async () => {

@@ -9,11 +9,11 @@ let abort;
 const post = (msg) => self.postMessage(msg);
 const fail = (op, e) => post({ op, ok: false, code: e.code || e.name, message: e.message });
 
-async function ready(issuer) {
+async function ready(issuer, session) {
   if (client) return client;
   await init();
   client = await KeyBoundClient.discover(issuer, {
-    clientId: 'keybound-demo', redirectUri: `${issuer}/flow.html`, scope: 'profile offline_access',
+    clientId: 'keybound-demo', redirectUri: `${issuer}/flow.html`, scope: 'profile offline_access', session,
   });
   return client;
 }
@@ -21,7 +21,7 @@ async function ready(issuer) {
 self.onmessage = async ({ data }) => {
   const { op, issuer } = data;
   try {
-    const c = await ready(issuer || self.location.origin);
+    const c = await ready(issuer || self.location.origin, data.session ?? 'agent');
     if (op === 'device-login') {
       abort = new AbortController();
       const login = await c.startDeviceLogin();

@@ -1,6 +1,7 @@
 // keybound demo page: a key-bound login against the OP that serves this page, each step shown as
-// it happens, then the session presented to the OP's demo consumer (and replayed); below it, the
-// DPoP key API by hand. Plain ES module, no build step.
+// it happens, then the session presented to the OP's demo consumer (and replayed); an agent in a
+// Worker that signs in with the device flow and presents with its own key; below it, the DPoP key
+// API by hand. Plain ES module, no build step.
 import init, {
   KeyBoundClient,
   generateDPoPKeyPair,
@@ -24,6 +25,10 @@ const RECORDS_SHOWN = 12;
 const LOGIN_RECORD = 'keybound-demo:login';
 /** localStorage: the id of the playground's key. */
 const STORAGE_KEY = 'keybound-demo:key-id';
+/** sessionStorage: what this tab knows of the agent ({ session: summary, jkts: [every agent key seen], hues: {jkt: hue} }). */
+const AGENT_RECORD = 'keybound-demo:agent';
+/** How many of the agent's poll events the list shows (newest first). */
+const AGENT_POLLS_SHOWN = 6;
 
 const LOGIN_BUTTONS = ['login', 'refresh', 'userinfo', 'forget'];
 const KEY_BUTTONS = ['generate', 'sign', 'run-worker', 'forget-key'];
@@ -47,6 +52,12 @@ let leaving = false;
 let presented = null;
 /** What the consumer card says after its last action, or null. */
 let consumerNote = null;
+/** Thumbprints of this page's sessions seen in this tab (to label evidence rows). */
+const pageJkts = new Set();
+/** The cnf_jkt values of the evidence rows shown. */
+let shownRecordJkts = new Set();
+/** Set when another login (another tab) replaced this page's stored session: { jkt, keyGone }. */
+let pageReplaced = null;
 
 // ---------------------------------------------------------------- helpers
 
@@ -120,12 +131,39 @@ function keyIcon() {
   return svg;
 }
 
-/** A thumbprint as a colored chip: the same key gets the same color in every step. */
-function jktChip(jkt, target = el('span')) {
+/** Hues given to some keys instead of their own (so the agent's key never looks like the page's). */
+const jktHues = new Map();
+
+function naturalHue(jkt) {
   let hue = 0;
   for (const c of jkt) hue = (hue * 31 + c.charCodeAt(0)) % 360;
+  return hue;
+}
+
+const hueOf = (jkt) => jktHues.get(jkt) ?? naturalHue(jkt);
+
+/**
+ * Gives `jkt` (unless it has a hue already) a hue at least 60° from the keys in `near` and as far
+ * as it can from those in `others` (keys shown elsewhere on the page).
+ */
+function distinctHue(jkt, near, others = []) {
+  if (jktHues.has(jkt)) return;
+  const dist = (a, b) => Math.min(Math.abs(a - b), 360 - Math.abs(a - b));
+  const minTo = (h, list) => Math.min(180, ...list.filter((o) => o && o !== jkt).map((o) => dist(h, hueOf(o))));
+  const natural = naturalHue(jkt);
+  const score = (h) => Math.min(minTo(h, near), 60) * 1000 + Math.min(minTo(h, others), 40);
+  let best = natural;
+  for (let k = 1; k < 24; k++) {
+    const h = (natural + k * 15) % 360;
+    if (score(h) > score(best)) best = h;
+  }
+  if (best !== natural) jktHues.set(jkt, best);
+}
+
+/** A thumbprint as a colored chip: the same key gets the same color in every step. */
+function jktChip(jkt, target = el('span')) {
   target.classList.add('jkt');
-  target.style.setProperty('--h', String(hue));
+  target.style.setProperty('--h', String(hueOf(jkt)));
   target.title = 'JWK SHA-256 thumbprint (RFC 7638)';
   target.replaceChildren(keyIcon(), el('code', { textContent: jkt }));
   return target;
@@ -200,14 +238,20 @@ function updateButtons() {
   $('consumer-status').textContent = consumerNote ?? (!session ? 'Sign in first.'
     : session.bound ? 'Presents this session\'s ID Token with a proof by its key.'
       : 'The session\'s ID Token is not bound: there is nothing to present.');
+  updateAgent();
 }
 
 function showStatus() {
   const status = $('status');
   if (!session) {
     status.replaceChildren('Not signed in.');
+    if (pageReplaced) {
+      status.append(' ', el('span', { className: 'badge bad', textContent: 'this page\'s session was replaced by another login' }));
+    }
     return;
   }
+  pageJkts.add(session.jkt);
+  pageReplaced = null;
   status.replaceChildren(
     'Signed in as ', el('strong', { textContent: String(session.claims.sub) }), ' · ',
     session.bound
@@ -642,10 +686,16 @@ function outcomeBadge(record) {
 
 function recordRow(r) {
   const challenge = NONCE_CHALLENGES.has(r.error);
-  const tr = el('tr', { className: [r.jti && r.jti === presented?.jti ? 'mine' : '', challenge ? 'challenge' : ''].join(' ').trim() });
+  const tr = el('tr', { className: [r.jti && r.jti === presented?.jti ? 'mine' : '', r.jti && r.jti === agentPresentedJti ? 'mine-agent' : '',
+    challenge ? 'challenge' : ''].join(' ').trim() });
   Object.assign(tr.dataset, { outcome: r.outcome, error: r.error ?? '', jti: r.jti ?? '', subject: r.subject ?? '', cnfJkt: r.cnf_jkt ?? '' });
   const none = () => el('span', { className: 'none', textContent: '—' });
   const keys = el('td', { className: 'c-key' }, r.cnf_jkt ? jktChip(r.cnf_jkt, el('span', { className: 'jkt-short' })) : none());
+  const holder = !r.cnf_jkt ? null : agentJkts.has(r.cnf_jkt) ? 'agent' : pageJkts.has(r.cnf_jkt) ? 'page' : null;
+  if (holder) {
+    keys.append(' ', el('span', { className: `holder-tag holder-${holder}`, textContent: holder, title: `the key of ${holder === 'agent' ? 'the agent (Worker)' : 'this page'}` }));
+    tr.dataset.holder = holder;
+  }
   if (r.proof_jkt && r.proof_jkt !== r.cnf_jkt) {
     keys.append(el('div', { className: 'mismatch' }, 'proof by ', jktChip(r.proof_jkt, el('span', { className: 'jkt-short' }))));
   }
@@ -699,6 +749,7 @@ async function loadRecords() {
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     const { records, counters } = await res.json();
     const newest = records.slice(-RECORDS_SHOWN).reverse();
+    shownRecordJkts = new Set(newest.map((r) => r.cnf_jkt).filter(Boolean));
     $('records').replaceChildren(...(newest.length ? newest.map(recordRow)
       : [el('tr', {}, el('td', { colSpan: 8, className: 'pending', textContent: 'No presentation yet.' }))]));
     renderCounters(counters);
@@ -789,6 +840,391 @@ $('replay').addEventListener('click', () => action(async () => {
     $('replay-out').scrollIntoView({ block: 'nearest' });
   }
 }));
+
+// ---------------------------------------------------------------- the agent: a client in a Worker
+
+/**
+ * The agent's Worker ({ worker, listeners, hello }), started on first use. Its replies are
+ * `{op, ok, ...}`; `agentCall` matches a reply to its request by `op`.
+ */
+let agent = null;
+/** What the Worker said first ({ inWorker, hasWindow }), once it did. */
+let agentHello = null;
+/** The agent's session as shown: { bound, sub, jkt, keyId, tokenType, hasRefreshToken, expiresAt }. */
+let agentSession = null;
+/** Every thumbprint the agent's keys had in this tab (to label evidence rows). */
+const agentJkts = new Set();
+/** A device login is in flight / the cancel was sent / a presentation is in flight. */
+let agentWaiting = false;
+let agentCancelling = false;
+let agentPresenting = false;
+/** The `jti` of the agent's last presentation (its row of the evidence table is marked). */
+let agentPresentedJti = null;
+/** What #agent-status says when nothing is in flight. */
+let agentNote = null;
+
+function agentError(reply) {
+  return Object.assign(new Error(reply.message ?? 'the agent failed'), { name: 'KeyboundError', code: reply.code });
+}
+
+function startAgent() {
+  if (agent) return agent;
+  const worker = new Worker('./agent-worker.js', { type: 'module' });
+  const listeners = new Set();
+  const broadcast = (message) => { for (const listener of [...listeners]) listener(message); };
+  worker.onmessage = ({ data }) => broadcast(data);
+  worker.onerror = (event) => {
+    event.preventDefault();
+    broadcast({ op: '*failed', error: new Error(`the agent Worker failed: ${event.message || 'could not load agent-worker.js'}`) });
+  };
+  const hello = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the agent Worker did not start within 20 s')), 20_000);
+    const listener = (m) => {
+      if (m.op !== 'hello' && m.op !== '*failed') return;
+      clearTimeout(timer);
+      listeners.delete(listener);
+      if (m.op === 'hello') resolve(m);
+      else reject(m.error);
+    };
+    listeners.add(listener);
+  });
+  agent = { worker, listeners, hello };
+  hello.then((h) => {
+    agentHello = { inWorker: h.inWorker, hasWindow: h.hasWindow };
+    renderHolders();
+  }, () => {
+    worker.terminate();
+    agent = null;
+  });
+  return agent;
+}
+
+/** Sends `message` to the agent; resolves to its reply with the same `op`. `onEvent` hears the others meanwhile. */
+async function agentCall(message, onEvent) {
+  const a = startAgent();
+  await a.hello;
+  return new Promise((resolve, reject) => {
+    const listener = (m) => {
+      if (m.op === '*failed') {
+        a.listeners.delete(listener);
+        reject(m.error);
+      } else if (m.op === message.op) {
+        a.listeners.delete(listener);
+        resolve(m);
+      } else {
+        onEvent?.(m);
+      }
+    };
+    a.listeners.add(listener);
+    a.worker.postMessage(message);
+  });
+}
+
+function readAgentRecord() {
+  try {
+    return JSON.parse(sessionStorage.getItem(AGENT_RECORD) || 'null');
+  } catch {
+    return null;
+  }
+}
+
+function saveAgentRecord() {
+  const hues = Object.fromEntries([...agentJkts].filter((j) => jktHues.has(j)).map((j) => [j, jktHues.get(j)]));
+  sessionStorage.setItem(AGENT_RECORD, JSON.stringify({ session: agentSession, jkts: [...agentJkts], hues }));
+}
+
+/**
+ * After a reload: the agent keeps its own stored session (`session: 'agent'`, apart from this
+ * page's), so read that one and show it again if it is still there.
+ */
+async function restoreAgent() {
+  const record = readAgentRecord();
+  if (!record) return;
+  for (const jkt of record.jkts ?? []) agentJkts.add(jkt);
+  for (const [jkt, hue] of Object.entries(record.hues ?? {})) jktHues.set(jkt, hue);
+  const agentClient = await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, session: 'agent' });
+  const stored = await agentClient.session().catch(() => null);
+  if (record.session && stored?.jkt === record.session.jkt) {
+    agentSession = record.session;
+    agentNote = 'Signed in before the reload (its own stored session). Its Worker starts again when it presents.';
+    renderAgentSession(null);
+  } else if (record.session) {
+    agentNote = 'The agent\'s earlier session is no longer stored.';
+    agentSession = null;
+    saveAgentRecord();
+  }
+}
+
+function agentSummary(s) {
+  return {
+    bound: s.bound, sub: s.claims?.sub ?? null, jkt: s.jkt, keyId: s.keyId,
+    tokenType: s.tokenType, hasRefreshToken: s.hasRefreshToken, expiresAt: s.expiresAt ?? null,
+  };
+}
+
+function setAgentStatus(...content) {
+  $('agent-status').replaceChildren(...content);
+}
+
+function updateAgent() {
+  const canWork = typeof Worker === 'function' && !leaving;
+  $('agent-start').disabled = !canWork || agentWaiting || agentPresenting;
+  $('agent-start').textContent = agentSession ? 'Log the agent in again' : 'Start the agent\'s device login';
+  $('agent-cancel').disabled = !agentWaiting || agentCancelling;
+  $('agent-present').disabled = !canWork || !agentSession?.bound || agentWaiting || agentPresenting;
+  if (!agentWaiting && !agentPresenting) {
+    setAgentStatus(agentNote ?? (agentSession ? `Signed in as ${agentSession.sub} with its own key.`
+      : 'Not started. It will make its own key in the Worker.'));
+  }
+  const note = $('agent-slot-note');
+  if (pageReplaced) {
+    // The agent keeps its own session; only another login of this page's session (another tab)
+    // replaces it.
+    note.replaceChildren(
+      el('strong', { textContent: 'This page\'s session was replaced by another login of it (another tab). ' }),
+      'Each component keeps its own named session; the agent\'s is separate (', code("session: 'agent'"), ').',
+    );
+    note.hidden = false;
+  } else {
+    note.hidden = true;
+  }
+  renderHolders();
+}
+
+/** The "which component holds which key" boxes. */
+function renderHolders() {
+  const none = (text) => el('span', { className: 'muted', textContent: text });
+  if (session) {
+    $('holder-page-key').replaceChildren(jktChip(session.jkt));
+    $('holder-page-info').replaceChildren(`Signed in as ${session.claims.sub}, bound: ${session.bound}. Signs its token requests and its presentations.`);
+  } else if (pageReplaced) {
+    $('holder-page-key').replaceChildren(jktChip(pageReplaced.jkt, el('span', { className: 'gone' })));
+    $('holder-page-info').replaceChildren(el('span', { className: 'bad-text' },
+      pageReplaced.keyGone ? 'Deleted: another login replaced this page\'s session.' : 'Its session was replaced by another login.'));
+  } else {
+    $('holder-page-key').replaceChildren(none('no key: not signed in'));
+    $('holder-page-info').replaceChildren('Log in above: the page makes a fresh key for its login.');
+  }
+  if (agentSession) {
+    $('holder-agent-key').replaceChildren(jktChip(agentSession.jkt));
+    $('holder-agent-info').replaceChildren(`Signed in as ${agentSession.sub}, bound: ${agentSession.bound}. Signs its device-flow polls and its presentations.`);
+  } else if (agentWaiting) {
+    $('holder-agent-key').replaceChildren(none('a fresh key, made in the Worker'));
+    $('holder-agent-info').replaceChildren('Its thumbprint comes with the session, once you approve.');
+  } else {
+    $('holder-agent-key').replaceChildren(none('no key yet'));
+    $('holder-agent-info').replaceChildren('Start its device login: the Worker makes its own key.');
+  }
+  if (agentHello) {
+    $('holder-agent-info').append(' ', el('span', { className: 'muted' },
+      'Runs in a ', code(agentHello.inWorker ? 'WorkerGlobalScope' : 'Window?'), ', ', code(agentHello.hasWindow ? 'window: yes' : 'no window'), '.'));
+  }
+}
+
+function showUserCode(m) {
+  const link = m.verificationUriComplete ?? m.verificationUri;
+  $('agent-user-code').textContent = m.userCode;
+  $('agent-verify-link').href = link;
+  $('agent-verify-link').textContent = link;
+  $('agent-verify-uri').textContent = m.verificationUri;
+  $('agent-code-phase').textContent = `waiting · polls every ${m.interval} s`;
+  $('agent-code-out').dataset.phase = 'waiting';
+  $('agent-code-out').hidden = false;
+}
+
+function addPoll(m, n) {
+  const list = $('agent-polls');
+  list.querySelector('.pending')?.remove();
+  const item = el('li', {},
+    el('span', { className: 'poll-n', textContent: `#${n}` }), ' ',
+    el('span', { className: 'poll-time', textContent: new Date().toLocaleTimeString([], { hour12: false }) }), ' ',
+    el('span', { className: 'verb', textContent: 'POST' }), ' ', code('/token'), ' → ',
+    code(m.status), el('span', { className: 'muted', textContent: ` · next in ${m.interval} s` }));
+  item.dataset.status = m.status;
+  list.prepend(item);
+  while (list.children.length > AGENT_POLLS_SHOWN) list.lastElementChild.remove();
+  $('agent-poll-count').textContent = `${n} so far, each with a fresh DPoP proof`;
+  setAgentStatus('Waiting for approval in the other tab… poll ', el('b', { textContent: `#${n}` }), ': ', code(m.status),
+    `, next in ${m.interval} s`);
+}
+
+function resetAgentCode() {
+  $('agent-code-out').hidden = true;
+  $('agent-code-out').dataset.phase = 'waiting';
+  for (const id of ['agent-user-code', 'agent-verify-link', 'agent-verify-uri', 'agent-code-phase', 'agent-code-done', 'agent-poll-count']) $(id).replaceChildren();
+  $('agent-verify-link').removeAttribute('href');
+  $('agent-polls').replaceChildren(el('li', { className: 'pending', textContent: 'No poll yet.' }));
+}
+
+/** The agent's session; `checks` from its login (null after a reload: only the summary is known). */
+function renderAgentSession(checks) {
+  $('agent-bound').replaceChildren(agentSession.bound
+    ? el('span', { className: 'badge good', textContent: 'true: bound to the agent\'s key' })
+    : el('span', { className: 'badge bad', textContent: 'false' }));
+  $('agent-jkt').replaceChildren(jktChip(agentSession.jkt));
+  $('agent-sub').textContent = String(agentSession.sub);
+  renderJson($('agent-session'), agentSession, new Set(['bound', 'jkt']));
+  if (checks) renderChecks($('agent-checks'), checks);
+  else $('agent-checks').replaceChildren();
+  $('agent-session-out').hidden = false;
+}
+
+/** Is this page's session still the stored one (another tab may have logged in)? If not, say so and sign the page out. */
+async function checkPageSession() {
+  if (!client || !session) return;
+  const stored = await client.session().catch(() => null);
+  if (stored?.jkt === session.jkt) return;
+  let keyGone = null;
+  if (session.keyId) {
+    try {
+      await loadDPoPKeyPair(session.keyId);
+      keyGone = false;
+    } catch (err) {
+      if (err?.code === 'ERR_KEY_NOT_FOUND') keyGone = true;
+    }
+  }
+  const jkt = session.jkt;
+  session = null;
+  writeRecord(null);
+  resetFlow();
+  pageReplaced = { jkt, keyGone };
+  showStatus();
+  updateButtons();
+}
+
+$('agent-start').addEventListener('click', async () => {
+  clearError();
+  setState('busy');
+  agentWaiting = true;
+  agentCancelling = false;
+  agentNote = null;
+  resetAgentCode();
+  setAgentStatus('Starting: a fresh key in the Worker, then the device authorization request…');
+  updateAgent();
+  const pageJkt = session?.jkt ?? null;
+  let polls = 0;
+  let lastPoll = null;
+  let state = 'error';
+  try {
+    const reply = await agentCall({ op: 'device-login' }, (m) => {
+      if (m.op === 'device-code' && m.ok) {
+        showUserCode(m);
+        setAgentStatus('Waiting for approval in the other tab…');
+        setState('agent-code');
+      } else if (m.op === 'device-poll' && m.ok) {
+        polls += 1;
+        lastPoll = m;
+        addPoll(m, polls);
+      }
+    });
+    if (!reply.ok) throw agentError(reply);
+    const s = reply.session;
+    agentSession = agentSummary(s);
+    agentJkts.add(s.jkt);
+    // Its chip must not look like the page's key (chip colors come from the thumbprint).
+    distinctHue(s.jkt, [pageJkt, ...pageJkts], [...shownRecordJkts]);
+    saveAgentRecord();
+    const { header, payload } = decodeJws(s.idToken);
+    const cnfJkt = payload.cnf?.jwk ? calculateJwkThumbprint(payload.cnf.jwk) : null;
+    const checks = [
+      [s.bound === true && header.typ === 'dpop+id_token', 'bound: an ID Token of type ', code(header.typ)],
+      [cnfJkt === s.jkt, 'thumbprint(', code('cnf.jwk'), ') = the agent\'s key ', cnfJkt ? jktChip(cnfJkt) : code('(no cnf.jwk)')],
+      [reply.inWorker === true && reply.hasWindow === false, 'made and used in a dedicated Worker: ', code('WorkerGlobalScope'), ', no ', code('window')],
+    ];
+    if (pageJkt) checks.push([pageJkt !== s.jkt, 'not this page\'s key ', jktChip(pageJkt)]);
+    checks.push([null, polls ? `approved after ${polls} pending poll${polls === 1 ? '' : 's'} (last: ${lastPoll.status})` : 'approved before the first poll came back pending']);
+    renderAgentSession(checks);
+    $('agent-code-out').dataset.phase = 'approved';
+    $('agent-code-phase').textContent = 'approved ✓';
+    $('agent-code-done').textContent = `Approved in the other tab as ${agentSession.sub}: the next poll got the tokens.`;
+    await checkPageSession();
+    agentNote = el('span', {}, 'Signed in as ', el('strong', { textContent: String(agentSession.sub) }), ' with its own key ', jktChip(s.jkt, el('span', { className: 'jkt-short' })));
+    await loadRecords();
+    state = 'agent-signed-in';
+  } catch (err) {
+    if (err?.code === 'ERR_CANCELLED') {
+      $('agent-code-out').dataset.phase = 'cancelled';
+      $('agent-code-phase').textContent = 'cancelled';
+      $('agent-code-done').textContent = 'Cancelled: the agent stopped polling; this code is abandoned.';
+      agentNote = el('span', {}, 'Cancelled (', code('ERR_CANCELLED'), '): the agent stopped polling; the code is abandoned.',
+        agentSession ? ' It keeps its earlier session.' : '');
+      state = 'agent-cancelled';
+    } else {
+      $('agent-code-out').dataset.phase = 'failed';
+      $('agent-code-phase').textContent = err?.code ?? 'failed';
+      $('agent-code-done').textContent = `The device login failed: ${err?.message ?? err}`;
+      agentNote = el('span', {}, 'The device login failed: ', code(err?.code ?? err?.name ?? 'Error'));
+      showError(err);
+    }
+  } finally {
+    agentWaiting = false;
+    agentCancelling = false;
+    updateButtons();
+    setState(state);
+  }
+});
+
+$('agent-cancel').addEventListener('click', async () => {
+  agentCancelling = true;
+  updateAgent();
+  setAgentStatus('Cancelling…');
+  try {
+    const reply = await agentCall({ op: 'cancel' });
+    if (!reply.ok) throw agentError(reply);
+  } catch (err) {
+    showError(err);
+    setState('error');
+  }
+});
+
+$('agent-present').addEventListener('click', async () => {
+  clearError();
+  setState('busy');
+  agentPresenting = true;
+  $('agent-result-out').hidden = true;
+  setAgentStatus('Presenting from the Worker…');
+  updateAgent();
+  let state = 'error';
+  try {
+    const reply = await agentCall({ op: 'present', url: CONSUMER_URL });
+    if (reply.status === undefined) throw agentError(reply);
+    const body = reply.body ?? {};
+    const proof = reply.proof ?? null;
+    const decoded = proof ? decodeJws(proof) : null;
+    const proofJkt = decoded ? calculateJwkThumbprint(decoded.header.jwk) : null;
+    agentPresentedJti = decoded?.payload.jti ?? null;
+    $('agent-result-endpoint').textContent = CONSUMER_URL;
+    httpStatus($('agent-result-status'), reply);
+    const checks = [
+      [proofJkt === agentSession.jkt, 'the proof was signed in the Worker by the agent\'s key ', proofJkt ? jktChip(proofJkt) : code('(no proof)')],
+    ];
+    if (reply.ok) {
+      checks.push([body.cnf_jkt === agentSession.jkt, 'the consumer saw the agent\'s key: ', code('cnf_jkt'), ' = ', jktChip(String(body.cnf_jkt))]);
+      checks.push([body.sub === agentSession.sub, code('sub'), ` = ${body.sub}: the same user as this page, another key holder`]);
+    }
+    if (session) checks.push([body.cnf_jkt !== session.jkt, 'not this page\'s key ', jktChip(session.jkt)]);
+    renderChecks($('agent-result-checks'), checks);
+    const answer = renderAnswer($('agent-result'), $('agent-evidence-note'), JSON.stringify(body), new Set(['sub', 'cnf_jkt', 'code']));
+    if (proof) renderJws($('agent-proof'), proof);
+    else $('agent-proof').replaceChildren();
+    $('agent-result-out').hidden = false;
+    if (!reply.ok) {
+      agentNote = el('span', {}, 'The consumer refused the agent: ', code(answer?.code ?? String(reply.status)));
+      throw consumerError('the consumer refused the agent\'s presentation', answer);
+    }
+    agentNote = el('span', {}, 'Presented: the consumer accepted the agent\'s key ', jktChip(agentSession.jkt, el('span', { className: 'jkt-short' })));
+    state = 'agent-presented';
+  } catch (err) {
+    showError(err);
+  } finally {
+    agentPresenting = false;
+    await loadRecords();
+    updateButtons();
+    $('agent-result-out').scrollIntoView({ block: 'nearest' });
+    // Last: the state says the table and the buttons are up to date.
+    setState(state);
+  }
+});
 
 // ---------------------------------------------------------------- the key API by hand
 
@@ -977,12 +1413,14 @@ action(async () => {
     try {
       await finishFromCallback();
     } finally {
+      await restoreAgent();
       showStatus();
       await loadRecords();
     }
     return 'signed-in';
   }
   session = await client.session();
+  await restoreAgent();
   showStatus();
   await loadRecords();
   if (!session) return 'ready';

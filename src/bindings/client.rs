@@ -20,6 +20,12 @@ export interface KeyBoundClientOptions {
   scope?: string;
   /** `"required"` (default): an unbound ID Token is `ERR_ID_TOKEN_UNBOUND`. `"preferred"`: accepted, with `bound: false`. */
   binding?: "required" | "preferred";
+  /**
+   * Name of the stored session. Components of one origin that must keep their own session and
+   * key (a page and an agent worker) use different names; a worker that should use the page's
+   * session (split mode) leaves it out. Default: the origin-wide session for this issuer and client.
+   */
+  session?: string;
 }
 
 /** A signed-in session. The ID Token's claims were verified (signature, iss, aud, azp, exp, iat, nonce). */
@@ -141,6 +147,7 @@ impl JsClient {
                 redirect_uri: req_str(&options, "redirectUri")?,
                 scope: opt_str(&options, "scope")?.unwrap_or_default(),
                 binding: binding_policy(&options)?,
+                session_name: opt_str(&options, "session")?.unwrap_or_default(),
             };
             let client = Client::discover(config).await.map_err(to_js)?;
             Ok(JsClient { inner: Rc::new(client), devices: Rc::default() }.into())

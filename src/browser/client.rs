@@ -51,6 +51,9 @@ pub struct ClientConfig {
     pub scope: String,
     /// What to do with an unbound ID Token.
     pub binding: BindingPolicy,
+    /// Name of the stored session: components of one origin that must not share a session (a
+    /// page and an agent worker) use different names. Empty: the origin-wide session.
+    pub session_name: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -332,7 +335,11 @@ impl Client {
     }
 
     fn session_id(&self) -> String {
-        format!("{} {}", self.config.issuer, self.config.client_id)
+        if self.config.session_name.is_empty() {
+            format!("{} {}", self.config.issuer, self.config.client_id)
+        } else {
+            format!("{} {} {}", self.config.issuer, self.config.client_id, self.config.session_name)
+        }
     }
 
     /// The latest nonce for this endpoint: the one shared through IndexedDB by any tab or worker
@@ -466,7 +473,7 @@ impl Client {
         };
         record.set_id_token(id_token, validated);
         record.set_tokens(tokens);
-        // A new login replaces the previous session of this client: forget its key.
+        // A new login replaces the previous session of this name: forget its key.
         if let Some(old) = self.stored_session().await? {
             if old.key_id != record.key_id {
                 let _ = DpopKeyPair::delete(&old.key_id).await;
