@@ -146,6 +146,22 @@ error_codes! {
     DpopProofMissing = "ERR_DPOP_PROOF_MISSING",
     /// The consumer requires a nonce and the proof has none: challenge with a fresh nonce.
     DpopNonceRequired = "ERR_DPOP_NONCE_REQUIRED",
+    /// WebAuthn data is malformed (authenticatorData, DER signature).
+    WebAuthnInvalid = "ERR_WEBAUTHN_INVALID",
+    /// The clientDataJSON `type` is not `webauthn.get`.
+    WebAuthnType = "ERR_WEBAUTHN_TYPE",
+    /// The assertion answers another challenge.
+    WebAuthnChallenge = "ERR_WEBAUTHN_CHALLENGE",
+    /// The assertion was made for an origin that is not accepted.
+    WebAuthnOrigin = "ERR_WEBAUTHN_ORIGIN",
+    /// The authenticatorData rpIdHash is not SHA-256 of the RP ID.
+    WebAuthnRpId = "ERR_WEBAUTHN_RP_ID",
+    /// The user-present flag is not set.
+    WebAuthnUserPresence = "ERR_WEBAUTHN_USER_PRESENCE",
+    /// User verification was required and not performed.
+    WebAuthnUserVerification = "ERR_WEBAUTHN_USER_VERIFICATION",
+    /// The sign count did not grow: a possible cloned authenticator.
+    WebAuthnSignCount = "ERR_WEBAUTHN_SIGN_COUNT",
     /// The user denied the device authorization (RFC 8628 `access_denied`).
     DeviceAccessDenied = "ERR_DEVICE_ACCESS_DENIED",
     /// The device code expired before the user finished (RFC 8628 `expired_token`).
@@ -388,6 +404,33 @@ pub enum Error {
     DpopProofMissing,
     /// Nonce required but absent.
     DpopNonceRequired,
+    /// Malformed WebAuthn data.
+    WebAuthnInvalid {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Wrong clientDataJSON type.
+    WebAuthnType,
+    /// Wrong challenge.
+    WebAuthnChallenge,
+    /// Origin not accepted.
+    WebAuthnOrigin {
+        /// The origin in clientDataJSON.
+        origin: String,
+    },
+    /// Wrong rpIdHash.
+    WebAuthnRpId,
+    /// No user presence.
+    WebAuthnUserPresence,
+    /// No user verification.
+    WebAuthnUserVerification,
+    /// Sign count did not grow.
+    WebAuthnSignCount {
+        /// The count stored.
+        previous: u32,
+        /// The count received.
+        now: u32,
+    },
     /// Device authorization denied.
     DeviceAccessDenied,
     /// Device code expired.
@@ -504,6 +547,14 @@ impl Error {
             Error::ReplayStoreUnavailable { .. } => ErrorCode::ReplayStoreUnavailable,
             Error::DpopProofMissing => ErrorCode::DpopProofMissing,
             Error::DpopNonceRequired => ErrorCode::DpopNonceRequired,
+            Error::WebAuthnInvalid { .. } => ErrorCode::WebAuthnInvalid,
+            Error::WebAuthnType => ErrorCode::WebAuthnType,
+            Error::WebAuthnChallenge => ErrorCode::WebAuthnChallenge,
+            Error::WebAuthnOrigin { .. } => ErrorCode::WebAuthnOrigin,
+            Error::WebAuthnRpId => ErrorCode::WebAuthnRpId,
+            Error::WebAuthnUserPresence => ErrorCode::WebAuthnUserPresence,
+            Error::WebAuthnUserVerification => ErrorCode::WebAuthnUserVerification,
+            Error::WebAuthnSignCount { .. } => ErrorCode::WebAuthnSignCount,
             Error::DeviceAccessDenied => ErrorCode::DeviceAccessDenied,
             Error::DeviceCodeExpired => ErrorCode::DeviceCodeExpired,
             Error::Cancelled => ErrorCode::Cancelled,
@@ -621,6 +672,16 @@ impl fmt::Display for Error {
             }
             Error::DpopProofMissing => f.write_str("no DPoP proof: send the DPoP header"),
             Error::DpopNonceRequired => f.write_str("a DPoP nonce is required: retry with the nonce given"),
+            Error::WebAuthnInvalid { reason } => write!(f, "malformed WebAuthn data: {reason}"),
+            Error::WebAuthnType => f.write_str("clientDataJSON \"type\" is not webauthn.get"),
+            Error::WebAuthnChallenge => f.write_str("the WebAuthn assertion answers another challenge"),
+            Error::WebAuthnOrigin { origin } => write!(f, "the WebAuthn assertion was made for origin \"{origin}\", which is not accepted"),
+            Error::WebAuthnRpId => f.write_str("authenticatorData rpIdHash is not SHA-256 of the RP ID"),
+            Error::WebAuthnUserPresence => f.write_str("the authenticator did not report user presence"),
+            Error::WebAuthnUserVerification => f.write_str("user verification was required and not performed"),
+            Error::WebAuthnSignCount { previous, now } => {
+                write!(f, "the sign count did not grow ({previous} then {now}): possibly a cloned authenticator")
+            }
             Error::DeviceAccessDenied => f.write_str("the user denied the device authorization (access_denied)"),
             Error::DeviceCodeExpired => f.write_str("the device code expired before the user finished (expired_token)"),
             Error::Cancelled => f.write_str("cancelled"),

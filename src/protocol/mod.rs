@@ -14,5 +14,6 @@ pub mod jwa;
 pub mod jwk;
 pub mod jws;
 pub mod oauth;
+pub mod passkey;
 pub mod pkce;
 pub mod secret;

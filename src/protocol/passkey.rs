@@ -1,0 +1,231 @@
+//! Passkey-thumbprint nonce binding (spec.md §7), the protocol side: the OIDC `nonce` commits to
+//! a passkey's public key, so any OP binds the ID Token to the passkey; later the passkey signs a
+//! WebAuthn assertion over the ID Token to prove possession.
+//!
+//! - [`commitment`]: `plain` mode sends the JWK thumbprint itself; `salted` (the default) sends
+//!   `BASE64URL(SHA-256("keybound-passkey-nonce-v1" || 0x00 || thumbprint || 0x00 || salt))`
+//!   with 32 random bytes of salt, so the nonce reveals nothing about the key until the salt is
+//!   shown. The two modes are distinct by construction: a plain token never verifies as salted.
+//! - [`signing_challenge`]: the WebAuthn challenge for a passkey signature over an ID Token and a
+//!   message (and a consumer nonce): SHA-256 over a domain-separated, length-prefixed encoding.
+//! - [`verify_assertion`]: every WebAuthn assertion check (type, challenge, origin allow-list,
+//!   rpIdHash, user present / verified, signature over `authenticatorData || SHA-256(clientDataJSON)`
+//!   with the JWK, sign count).
+//!
+//! Does NOT check: the ID Token (use `id_token::validate` with `expected_jkt: None`, then compare
+//! its `nonce` with [`commitment`]), attestation (keybound reads the public key, it does not
+//! judge the authenticator).
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::protocol::b64;
+use crate::protocol::crypto::Verifier;
+use crate::protocol::jwa::Alg;
+use crate::protocol::jwk::{EcCurve, PublicJwk};
+
+const NONCE_DOMAIN: &[u8] = b"keybound-passkey-nonce-v1";
+const SIGN_DOMAIN: &[u8] = b"keybound-passkey-signature-v1";
+
+/// How the nonce commits to the passkey.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NonceMode {
+    /// `nonce` = the JWK thumbprint (compatible with the original proposal; links logins to the key).
+    Plain,
+    /// `nonce` = a salted hash of the thumbprint (default).
+    Salted,
+}
+
+/// The OIDC `nonce` for a passkey: its thumbprint (`plain`) or a salted commitment to it.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` when `salted` has no salt of at least 32 bytes, or `plain` has one.
+pub fn commitment(mode: NonceMode, thumbprint: &str, salt: Option<&[u8]>) -> Result<String> {
+    match (mode, salt) {
+        (NonceMode::Plain, None) => Ok(thumbprint.to_owned()),
+        (NonceMode::Plain, Some(_)) => Err(Error::arg("salt", "plain mode takes no salt")),
+        (NonceMode::Salted, Some(salt)) if salt.len() >= 32 => {
+            let mut h = Sha256::new();
+            h.update(NONCE_DOMAIN);
+            h.update([0]);
+            h.update(thumbprint.as_bytes());
+            h.update([0]);
+            h.update(salt);
+            Ok(b64::encode(h.finalize()))
+        }
+        (NonceMode::Salted, _) => Err(Error::arg("salt", "salted mode needs at least 32 bytes of salt")),
+    }
+}
+
+fn length_prefixed(h: &mut Sha256, part: &[u8]) {
+    h.update((part.len() as u64).to_be_bytes());
+    h.update(part);
+}
+
+/// The WebAuthn challenge for a passkey signature over `id_token` and `message` (and the
+/// consumer's `nonce`): SHA-256 over the domain string and the length-prefixed parts, so no
+/// two different inputs share a challenge.
+pub fn signing_challenge(id_token: &str, message: &[u8], consumer_nonce: Option<&str>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    length_prefixed(&mut h, SIGN_DOMAIN);
+    length_prefixed(&mut h, id_token.as_bytes());
+    length_prefixed(&mut h, message);
+    length_prefixed(&mut h, consumer_nonce.unwrap_or("").as_bytes());
+    h.finalize().into()
+}
+
+/// Converts an ASN.1 DER ECDSA signature (`SEQUENCE { r INTEGER, s INTEGER }`, as WebAuthn
+/// returns it) to the fixed-size `r || s` that JWS and WebCrypto use.
+///
+/// # Errors
+/// `ERR_WEBAUTHN_INVALID` for anything but a minimal, well-formed DER signature of that size.
+pub fn der_to_raw_ecdsa(der: &[u8], coordinate_len: usize) -> Result<Vec<u8>> {
+    let bad = || Error::WebAuthnInvalid { reason: "the ECDSA signature is not well-formed DER" };
+    let (&tag, rest) = der.split_first().ok_or_else(bad)?;
+    if tag != 0x30 {
+        return Err(bad());
+    }
+    let (&len, mut body) = rest.split_first().ok_or_else(bad)?;
+    // Short-form length only: an ECDSA signature up to P-521 is under 128 bytes... except P-521
+    // (up to 139), which uses the one-byte long form 0x81.
+    if len == 0x81 {
+        let (&l, b) = body.split_first().ok_or_else(bad)?;
+        if l < 0x80 || usize::from(l) != b.len() {
+            return Err(bad());
+        }
+        body = b;
+    } else if len >= 0x80 || usize::from(len) != body.len() {
+        return Err(bad());
+    }
+    let mut out = Vec::with_capacity(2 * coordinate_len);
+    for _ in 0..2 {
+        let (&t, b) = body.split_first().ok_or_else(bad)?;
+        let (&l, b) = b.split_first().ok_or_else(bad)?;
+        let l = usize::from(l);
+        if t != 0x02 || l == 0 || l > b.len() || l >= 0x80 {
+            return Err(bad());
+        }
+        let (int, b) = b.split_at(l);
+        // Minimal encoding: a leading zero only before a byte with the high bit set.
+        if int.len() > 1 && int[0] == 0 && int[1] & 0x80 == 0 {
+            return Err(bad());
+        }
+        if int[0] & 0x80 != 0 {
+            return Err(bad());
+        }
+        let int = if int[0] == 0 { &int[1..] } else { int };
+        if int.len() > coordinate_len {
+            return Err(bad());
+        }
+        out.extend(std::iter::repeat(0).take(coordinate_len - int.len()));
+        out.extend_from_slice(int);
+        body = b;
+    }
+    if !body.is_empty() {
+        return Err(bad());
+    }
+    Ok(out)
+}
+
+/// What the relying party expects of an assertion.
+#[derive(Clone, Debug)]
+pub struct AssertionCheck<'a> {
+    /// The challenge the assertion must answer (from [`signing_challenge`]).
+    pub challenge: &'a [u8],
+    /// Accepted origins (exact strings, for example `https://app.example.com`).
+    pub origins: &'a [&'a str],
+    /// The RP ID (a registrable domain, for example `app.example.com`).
+    pub rp_id: &'a str,
+    /// Require the user-verified flag.
+    pub require_user_verification: bool,
+    /// The last sign count seen for this credential (0 when the authenticator does not count).
+    pub previous_sign_count: u32,
+}
+
+/// A WebAuthn assertion as the browser returns it (`AuthenticatorAssertionResponse`).
+#[derive(Clone, Copy, Debug)]
+pub struct Assertion<'a> {
+    /// `authenticatorData`.
+    pub authenticator_data: &'a [u8],
+    /// `clientDataJSON`.
+    pub client_data_json: &'a [u8],
+    /// `signature` (DER for ECDSA, PKCS#1 v1.5 for RS256, raw for Ed25519).
+    pub signature: &'a [u8],
+}
+
+#[derive(Deserialize)]
+struct ClientData {
+    #[serde(rename = "type")]
+    typ: Option<String>,
+    challenge: Option<String>,
+    origin: Option<String>,
+    #[serde(rename = "crossOrigin")]
+    cross_origin: Option<bool>,
+}
+
+/// The algorithm a passkey key signs with, from its JWK.
+fn assertion_alg(key: &PublicJwk) -> Result<Alg> {
+    match key {
+        PublicJwk::Ec { crv: EcCurve::P256, .. } => Ok(Alg::Es256),
+        PublicJwk::Ec { crv: EcCurve::P384, .. } => Ok(Alg::Es384),
+        PublicJwk::Rsa { .. } => Ok(Alg::Rs256),
+        PublicJwk::Okp { .. } => Ok(Alg::EdDsa),
+        PublicJwk::Ec { .. } => Err(Error::JwkUnsupported { value: "P-521 passkey".into() }),
+    }
+}
+
+/// Verifies a WebAuthn assertion (WebAuthn Level 3 §7.2 steps 11–21, the ones that apply to a
+/// known credential). Returns the new sign count to store.
+///
+/// # Errors
+/// `ERR_WEBAUTHN_INVALID` (malformed data), `ERR_WEBAUTHN_TYPE`, `ERR_WEBAUTHN_CHALLENGE`,
+/// `ERR_WEBAUTHN_ORIGIN`, `ERR_WEBAUTHN_RP_ID`, `ERR_WEBAUTHN_USER_PRESENCE`,
+/// `ERR_WEBAUTHN_USER_VERIFICATION`, `ERR_WEBAUTHN_SIGN_COUNT`, `ERR_JWS_SIGNATURE_INVALID`.
+pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertion<'_>, check: &AssertionCheck<'_>, verifier: &V) -> Result<u32> {
+    // Step 11: parse clientDataJSON.
+    let client: ClientData = serde_json::from_slice(assertion.client_data_json).map_err(|e| Error::json("clientDataJSON", e))?;
+    // Step 13: the type is webauthn.get (a registration response is not a signature).
+    if client.typ.as_deref() != Some("webauthn.get") {
+        return Err(Error::WebAuthnType);
+    }
+    // Step 14: the challenge is ours.
+    if client.challenge.as_deref() != Some(b64::encode(check.challenge).as_str()) {
+        return Err(Error::WebAuthnChallenge);
+    }
+    // Step 15: the origin is one we expect; a cross-origin iframe is not accepted.
+    let origin = client.origin.unwrap_or_default();
+    if !check.origins.iter().any(|o| *o == origin) || client.cross_origin == Some(true) {
+        return Err(Error::WebAuthnOrigin { origin });
+    }
+    // Steps 17–19: authenticatorData = rpIdHash (32) || flags (1) || signCount (4) || ...
+    let data = assertion.authenticator_data;
+    if data.len() < 37 {
+        return Err(Error::WebAuthnInvalid { reason: "authenticatorData is shorter than 37 bytes" });
+    }
+    if data[..32] != Sha256::digest(check.rp_id.as_bytes())[..] {
+        return Err(Error::WebAuthnRpId);
+    }
+    let flags = data[32];
+    if flags & 0x01 == 0 {
+        return Err(Error::WebAuthnUserPresence);
+    }
+    if check.require_user_verification && flags & 0x04 == 0 {
+        return Err(Error::WebAuthnUserVerification);
+    }
+    // Step 20: the signature over authenticatorData || SHA-256(clientDataJSON), with the key.
+    let mut signed = data.to_vec();
+    signed.extend_from_slice(&Sha256::digest(assertion.client_data_json));
+    let alg = assertion_alg(key)?;
+    let signature = match key {
+        PublicJwk::Ec { crv, .. } => der_to_raw_ecdsa(assertion.signature, crv.coordinate_len())?,
+        _ => assertion.signature.to_vec(),
+    };
+    verifier.verify(alg, key, &signed, &signature).await?;
+    // Step 21: a sign count that does not grow (when either side counts) signals a clone.
+    let count = u32::from_be_bytes([data[33], data[34], data[35], data[36]]);
+    if (count != 0 || check.previous_sign_count != 0) && count <= check.previous_sign_count {
+        return Err(Error::WebAuthnSignCount { previous: check.previous_sign_count, now: count });
+    }
+    Ok(count)
+}

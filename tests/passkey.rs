@@ -1,0 +1,142 @@
+//! Passkey-nonce binding, protocol side: commitments, the signing challenge, DER conversion, and
+//! every WebAuthn assertion check with a negative test asserting its code. The authenticator is
+//! simulated in software (a P-256 key); vectors recorded from a browser's virtual authenticator
+//! come with the browser work.
+#![cfg(all(feature = "native", not(target_arch = "wasm32")))]
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use keybound::native::{Es256Signer, NativeVerifier};
+use keybound::protocol::b64;
+use keybound::protocol::crypto::Signer;
+use keybound::protocol::passkey::{self, Assertion, AssertionCheck, NonceMode};
+use keybound::ErrorCode;
+use sha2::{Digest, Sha256};
+
+fn block_on<F: Future>(f: F) -> F::Output {
+    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("suspended"),
+    }
+}
+
+/// DER `SEQUENCE { INTEGER r, INTEGER s }` from a raw `r || s` (test-side encoder).
+fn der(raw: &[u8]) -> Vec<u8> {
+    let int = |x: &[u8]| {
+        let mut x: Vec<u8> = x.iter().copied().skip_while(|b| *b == 0).collect();
+        if x.is_empty() || x[0] & 0x80 != 0 {
+            x.insert(0, 0);
+        }
+        let mut out = vec![0x02, x.len() as u8];
+        out.extend(x);
+        out
+    };
+    let (r, s) = raw.split_at(raw.len() / 2);
+    let body = [int(r), int(s)].concat();
+    let mut out = vec![0x30, body.len() as u8];
+    out.extend(body);
+    out
+}
+
+const ORIGIN: &str = "http://localhost:8080";
+const RP_ID: &str = "localhost";
+
+struct Authenticator {
+    key: Es256Signer,
+}
+
+impl Authenticator {
+    fn new(seed: u8) -> Self {
+        Authenticator { key: Es256Signer::from_scalar(&[seed; 32]).unwrap() }
+    }
+    fn assert(&self, challenge: &[u8], rp_id: &str, flags: u8, count: u32, typ: &str, origin: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let mut data = Sha256::digest(rp_id.as_bytes()).to_vec();
+        data.push(flags);
+        data.extend(count.to_be_bytes());
+        let cdj = format!(r#"{{"type":"{typ}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#, b64::encode(challenge)).into_bytes();
+        let mut signed = data.clone();
+        signed.extend(Sha256::digest(&cdj));
+        (data, cdj, der(&self.key.sign_sync(&signed)))
+    }
+}
+
+fn check(challenge: &[u8]) -> AssertionCheck<'_> {
+    AssertionCheck { challenge, origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 }
+}
+
+#[test]
+fn commitments_plain_and_salted_are_distinct() {
+    let jkt = "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0";
+    assert_eq!(passkey::commitment(NonceMode::Plain, jkt, None).unwrap(), jkt);
+    let salt = [7u8; 32];
+    let salted = passkey::commitment(NonceMode::Salted, jkt, Some(&salt)).unwrap();
+    assert_eq!(salted.len(), 43);
+    assert_ne!(salted, jkt, "a salted nonce does not reveal the thumbprint");
+    assert_eq!(salted, passkey::commitment(NonceMode::Salted, jkt, Some(&salt)).unwrap(), "deterministic");
+    assert_ne!(salted, passkey::commitment(NonceMode::Salted, jkt, Some(&[8u8; 32])).unwrap(), "the salt matters");
+    // Plain-vs-salted confusion: a plain nonce is never the salted commitment of the same key.
+    assert_ne!(passkey::commitment(NonceMode::Plain, jkt, None).unwrap(), salted);
+    assert_eq!(passkey::commitment(NonceMode::Salted, jkt, Some(&[1u8; 16])).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(passkey::commitment(NonceMode::Plain, jkt, Some(&salt)).unwrap_err().code(), ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn signing_challenges_are_unambiguous() {
+    let a = passkey::signing_challenge("t", b"message", None);
+    assert_eq!(a, passkey::signing_challenge("t", b"message", None));
+    assert_ne!(a, passkey::signing_challenge("t", b"message", Some("n")));
+    assert_ne!(passkey::signing_challenge("ab", b"c", None), passkey::signing_challenge("a", b"bc", None), "length-prefixed");
+}
+
+#[test]
+fn der_signatures_convert_to_raw_and_malformed_ones_are_refused() {
+    let raw: Vec<u8> = (1..=64).collect();
+    assert_eq!(passkey::der_to_raw_ecdsa(&der(&raw), 32).unwrap(), raw);
+    let mut high = raw.clone();
+    high[0] = 0xff; // r needs a leading zero in DER
+    high[32] = 0x00; // s has a leading zero byte in raw: shorter in DER
+    assert_eq!(passkey::der_to_raw_ecdsa(&der(&high), 32).unwrap(), high);
+    for bad in [vec![0x31, 0x00], vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01], vec![0x30, 0x08, 0x02, 0x02, 0x00, 0x01, 0x02, 0x02, 0x00, 0x01], vec![]] {
+        assert_eq!(passkey::der_to_raw_ecdsa(&bad, 32).unwrap_err().code(), ErrorCode::WebAuthnInvalid, "{bad:?}");
+    }
+}
+
+#[test]
+fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code() {
+    let auth = Authenticator::new(11);
+    let jwk = auth.key.public_jwk().clone();
+    let challenge = passkey::signing_challenge("id.token.here", b"transfer 10 EUR", Some("cn-1"));
+    let ok = |data: &[u8], cdj: &[u8], sig: &[u8], c: &AssertionCheck<'_>| {
+        block_on(passkey::verify_assertion(&jwk, &Assertion { authenticator_data: data, client_data_json: cdj, signature: sig }, c, &NativeVerifier))
+    };
+    let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN);
+    assert_eq!(ok(&data, &cdj, &sig, &check(&challenge)).unwrap(), 7, "returns the new sign count");
+
+    let refuse = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| ok(&data, &cdj, &sig, c).unwrap_err().code();
+    let other = passkey::signing_challenge("id.token.here", b"transfer 10000 EUR", Some("cn-1"));
+    let cases = [
+        ("registration response", ErrorCode::WebAuthnType, refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.create", ORIGIN), &check(&challenge))),
+        ("assertion for another challenge", ErrorCode::WebAuthnChallenge, refuse(auth.assert(&other, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("wrong origin", ErrorCode::WebAuthnOrigin, refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", "http://evil.localhost:8080"), &check(&challenge))),
+        ("wrong rpId", ErrorCode::WebAuthnRpId, refuse(auth.assert(&challenge, "evil.example", 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("missing UP flag", ErrorCode::WebAuthnUserPresence, refuse(auth.assert(&challenge, RP_ID, 0x04, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("UV required, not done", ErrorCode::WebAuthnUserVerification, refuse(auth.assert(&challenge, RP_ID, 0x01, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("signature by another key", ErrorCode::JwsSignatureInvalid, refuse(Authenticator::new(12).assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("tampered clientDataJSON", ErrorCode::JwsSignatureInvalid, {
+            let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN);
+            let tampered = String::from_utf8(cdj).unwrap().replace("\"crossOrigin\":false", "\"crossOrigin\":false ");
+            ok(&data, tampered.as_bytes(), &sig, &check(&challenge)).unwrap_err().code()
+        }),
+        ("sign count went back", ErrorCode::WebAuthnSignCount,
+            refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &AssertionCheck { previous_sign_count: 9, ..check(&challenge) })),
+        ("authenticatorData too short", ErrorCode::WebAuthnInvalid, ok(&data[..36], &cdj, &sig, &check(&challenge)).unwrap_err().code()),
+    ];
+    for (name, want, got) in cases {
+        assert_eq!(got, want, "{name}");
+    }
+    // Without required UV, UP alone is enough; a zero count is fine when nobody counts.
+    let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x01, 0, "webauthn.get", ORIGIN);
+    assert_eq!(ok(&data, &cdj, &sig, &AssertionCheck { require_user_verification: false, ..check(&challenge) }).unwrap(), 0);
+}
