@@ -140,3 +140,52 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
     let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x01, 0, "webauthn.get", ORIGIN);
     assert_eq!(ok(&data, &cdj, &sig, &AssertionCheck { require_user_verification: false, ..check(&challenge) }).unwrap(), 0);
 }
+
+fn cbor(v: &ciborium::Value) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(v, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn cose_keys_and_attestation_objects_give_the_public_jwk() {
+    use ciborium::Value as V;
+    let auth = Authenticator::new(11);
+    let jwk = auth.key.public_jwk();
+    let (x, y) = match serde_json::from_str::<serde_json::Value>(&jwk.canonical_json()).unwrap() {
+        v => (b64::decode(v["x"].as_str().unwrap(), "x").unwrap(), b64::decode(v["y"].as_str().unwrap(), "y").unwrap()),
+    };
+    let cose = V::Map(vec![
+        (V::Integer(1.into()), V::Integer(2.into())),
+        (V::Integer(3.into()), V::Integer((-7).into())),
+        (V::Integer((-1).into()), V::Integer(1.into())),
+        (V::Integer((-2).into()), V::Bytes(x)),
+        (V::Integer((-3).into()), V::Bytes(y)),
+    ]);
+    let cose_bytes = cbor(&cose);
+    assert_eq!(passkey::cose_key_to_jwk(&cose_bytes).unwrap().thumbprint(), jwk.thumbprint());
+    // An attestation object ("none" format) around it.
+    let mut auth_data = Sha256::digest(b"localhost").to_vec();
+    auth_data.push(0x45); // UP | UV | AT
+    auth_data.extend(0u32.to_be_bytes());
+    auth_data.extend([0u8; 16]); // aaguid
+    let cred_id = vec![9u8; 20];
+    auth_data.extend((cred_id.len() as u16).to_be_bytes());
+    auth_data.extend(&cred_id);
+    auth_data.extend(&cose_bytes);
+    let att = cbor(&V::Map(vec![
+        (V::Text("fmt".into()), V::Text("none".into())),
+        (V::Text("attStmt".into()), V::Map(vec![])),
+        (V::Text("authData".into()), V::Bytes(auth_data.clone())),
+    ]));
+    let (id, key) = passkey::attestation_public_key(&att).unwrap();
+    assert_eq!(id, cred_id);
+    assert_eq!(key.thumbprint(), jwk.thumbprint());
+    // Refusals.
+    assert_eq!(passkey::cose_key_to_jwk(b"\xff\xff").unwrap_err().code(), ErrorCode::WebAuthnInvalid);
+    let hmac_key = cbor(&V::Map(vec![(V::Integer(1.into()), V::Integer(4.into()))]));
+    assert_eq!(passkey::cose_key_to_jwk(&hmac_key).unwrap_err().code(), ErrorCode::JwkUnsupported);
+    auth_data[32] = 0x05; // no AT flag
+    let no_at = cbor(&V::Map(vec![(V::Text("authData".into()), V::Bytes(auth_data))]));
+    assert_eq!(passkey::attestation_public_key(&no_at).unwrap_err().code(), ErrorCode::WebAuthnInvalid);
+}

@@ -229,3 +229,70 @@ pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertio
     }
     Ok(count)
 }
+
+// ---- Public keys from registration --------------------------------------------------------------
+
+fn cbor_int(v: &ciborium::Value) -> Option<i128> {
+    v.as_integer().map(i128::from)
+}
+
+/// Converts a COSE_Key (RFC 9053, as in WebAuthn attested credential data) to a public JWK:
+/// EC2 P-256/P-384, RSA, and OKP Ed25519.
+///
+/// # Errors
+/// `ERR_WEBAUTHN_INVALID` for malformed CBOR; `ERR_JWK_UNSUPPORTED` for other key types; the JWK
+/// errors.
+pub fn cose_key_to_jwk(cose: &[u8]) -> Result<PublicJwk> {
+    let value: ciborium::Value = ciborium::from_reader(cose).map_err(|_| Error::WebAuthnInvalid { reason: "the COSE key is not CBOR" })?;
+    cose_value_to_jwk(&value)
+}
+
+fn cose_value_to_jwk(value: &ciborium::Value) -> Result<PublicJwk> {
+    let map = value.as_map().ok_or(Error::WebAuthnInvalid { reason: "the COSE key is not a map" })?;
+    let get = |label: i128| map.iter().find(|(k, _)| cbor_int(k) == Some(label)).map(|(_, v)| v);
+    let bytes = |label: i128| -> Result<String> {
+        get(label).and_then(|v| v.as_bytes()).map(b64::encode).ok_or(Error::WebAuthnInvalid { reason: "a COSE key member is missing" })
+    };
+    let json = match get(1).and_then(cbor_int) {
+        Some(2) => {
+            let crv = match get(-1).and_then(cbor_int) {
+                Some(1) => "P-256",
+                Some(2) => "P-384",
+                other => return Err(Error::JwkUnsupported { value: format!("COSE EC2 curve {other:?}") }),
+            };
+            format!(r#"{{"kty":"EC","crv":"{crv}","x":"{}","y":"{}"}}"#, bytes(-2)?, bytes(-3)?)
+        }
+        Some(3) => format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, bytes(-1)?, bytes(-2)?),
+        Some(1) => match get(-1).and_then(cbor_int) {
+            Some(6) => format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, bytes(-2)?),
+            other => return Err(Error::JwkUnsupported { value: format!("COSE OKP curve {other:?}") }),
+        },
+        other => return Err(Error::JwkUnsupported { value: format!("COSE kty {other:?}") }),
+    };
+    PublicJwk::from_json(&json)
+}
+
+/// Reads the credential id and public key from an attestation object (the fallback when the
+/// browser has no `getPublicKey()`): `authData` = rpIdHash (32) || flags (1) || signCount (4) ||
+/// aaguid (16) || credentialIdLength (2) || credentialId || credentialPublicKey (COSE).
+///
+/// # Errors
+/// `ERR_WEBAUTHN_INVALID`, and the COSE errors.
+pub fn attestation_public_key(attestation_object: &[u8]) -> Result<(Vec<u8>, PublicJwk)> {
+    let bad = |reason| Error::WebAuthnInvalid { reason };
+    let value: ciborium::Value = ciborium::from_reader(attestation_object).map_err(|_| bad("the attestation object is not CBOR"))?;
+    let map = value.as_map().ok_or(bad("the attestation object is not a map"))?;
+    let auth_data = map
+        .iter()
+        .find(|(k, _)| k.as_text() == Some("authData"))
+        .and_then(|(_, v)| v.as_bytes())
+        .ok_or(bad("the attestation object has no authData"))?;
+    if auth_data.len() < 55 || auth_data[32] & 0x40 == 0 {
+        return Err(bad("authData has no attested credential data"));
+    }
+    let id_len = usize::from(u16::from_be_bytes([auth_data[53], auth_data[54]]));
+    let id_end = 55 + id_len;
+    let credential_id = auth_data.get(55..id_end).ok_or(bad("authData is cut short"))?.to_vec();
+    let cose: ciborium::Value = ciborium::from_reader(&auth_data[id_end..]).map_err(|_| bad("the credential public key is not CBOR"))?;
+    Ok((credential_id, cose_value_to_jwk(&cose)?))
+}
