@@ -146,6 +146,8 @@ error_codes! {
     DpopProofMissing = "ERR_DPOP_PROOF_MISSING",
     /// The consumer requires a nonce and the proof has none: challenge with a fresh nonce.
     DpopNonceRequired = "ERR_DPOP_NONCE_REQUIRED",
+    /// The ID Token's `nonce` is not the commitment to this passkey (in the stated mode and salt).
+    PasskeyNonceMismatch = "ERR_PASSKEY_NONCE_MISMATCH",
     /// WebAuthn data is malformed (authenticatorData, DER signature).
     WebAuthnInvalid = "ERR_WEBAUTHN_INVALID",
     /// The clientDataJSON `type` is not `webauthn.get`.
@@ -404,6 +406,8 @@ pub enum Error {
     DpopProofMissing,
     /// Nonce required but absent.
     DpopNonceRequired,
+    /// Passkey commitment mismatch.
+    PasskeyNonceMismatch,
     /// Malformed WebAuthn data.
     WebAuthnInvalid {
         /// What is wrong.
@@ -547,6 +551,7 @@ impl Error {
             Error::ReplayStoreUnavailable { .. } => ErrorCode::ReplayStoreUnavailable,
             Error::DpopProofMissing => ErrorCode::DpopProofMissing,
             Error::DpopNonceRequired => ErrorCode::DpopNonceRequired,
+            Error::PasskeyNonceMismatch => ErrorCode::PasskeyNonceMismatch,
             Error::WebAuthnInvalid { .. } => ErrorCode::WebAuthnInvalid,
             Error::WebAuthnType => ErrorCode::WebAuthnType,
             Error::WebAuthnChallenge => ErrorCode::WebAuthnChallenge,
@@ -672,6 +677,9 @@ impl fmt::Display for Error {
             }
             Error::DpopProofMissing => f.write_str("no DPoP proof: send the DPoP header"),
             Error::DpopNonceRequired => f.write_str("a DPoP nonce is required: retry with the nonce given"),
+            Error::PasskeyNonceMismatch => {
+                f.write_str("the ID Token \"nonce\" is not the commitment to this passkey (mode or salt differ)")
+            }
             Error::WebAuthnInvalid { reason } => write!(f, "malformed WebAuthn data: {reason}"),
             Error::WebAuthnType => f.write_str("clientDataJSON \"type\" is not webauthn.get"),
             Error::WebAuthnChallenge => f.write_str("the WebAuthn assertion answers another challenge"),

@@ -189,3 +189,68 @@ fn cose_keys_and_attestation_objects_give_the_public_jwk() {
     let no_at = cbor(&V::Map(vec![(V::Text("authData".into()), V::Bytes(auth_data))]));
     assert_eq!(passkey::attestation_public_key(&no_at).unwrap_err().code(), ErrorCode::WebAuthnInvalid);
 }
+
+mod presentation {
+    use super::*;
+    use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy};
+    use keybound::protocol::id_token::Jwks;
+    use keybound::protocol::jwa::Alg;
+    use keybound::protocol::jws;
+    use keybound::protocol::passkey::{PasskeyCheck, PasskeyPresentation};
+
+    const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
+    const ISS: &str = "https://op.example.com";
+    const NOW: i64 = 1_800_000_000;
+
+    fn issuers() -> Vec<AcceptedIssuer> {
+        let op = Es256Signer::from_jwk_d(OP_D).unwrap();
+        let jwks = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, op.public_jwk().canonical_json().replacen('{', r#"{"kid":"k1","#, 1))).unwrap();
+        vec![AcceptedIssuer { issuer: ISS.into(), jwks, client_ids: vec!["app".into()] }]
+    }
+
+    /// Any OP: a plain OIDC ID Token whose nonce is the commitment (no Key Binding needed).
+    fn id_token(iss: &str, nonce: &str) -> String {
+        let op = Es256Signer::from_jwk_d(OP_D).unwrap();
+        let claims = format!(r#"{{"iss":"{iss}","sub":"u1","aud":"app","iat":{NOW},"exp":{},"nonce":"{nonce}"}}"#, NOW + 600);
+        let input = jws::signing_input(r#"{"alg":"ES256","kid":"k1"}"#, &claims);
+        jws::assemble(&input, &op.sign_sync(input.as_bytes()))
+    }
+
+    fn run(auth: &Authenticator, token: &str, mode: NonceMode, salt: Option<&[u8]>, signed_message: &[u8], presented_message: &[u8]) -> keybound::Result<passkey::PasskeyAccepted> {
+        let challenge = passkey::signing_challenge(token, signed_message, Some("cn-7"));
+        let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 3, "webauthn.get", ORIGIN);
+        let jwk = auth.key.public_jwk().clone();
+        let p = PasskeyPresentation {
+            id_token: token,
+            public_jwk: &jwk,
+            mode,
+            salt,
+            message: presented_message,
+            consumer_nonce: Some("cn-7"),
+            assertion: Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
+        };
+        let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
+        let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], ..ConsumerPolicy::default() };
+        block_on(passkey::verify_passkey_presentation(&issuers(), &policy, &p, &check, NOW, &NativeVerifier))
+    }
+
+    #[test]
+    fn salted_and_plain_presentations_verify_and_refusals_carry_codes() {
+        let auth = Authenticator::new(21);
+        let jkt = auth.key.public_jwk().thumbprint();
+        let salt = [3u8; 32];
+        let salted = id_token(ISS, &passkey::commitment(NonceMode::Salted, &jkt, Some(&salt)).unwrap());
+        let plain = id_token(ISS, &jkt);
+        let ok = run(&auth, &salted, NonceMode::Salted, Some(&salt), b"m", b"m").expect("salted");
+        assert_eq!((ok.sub.as_str(), ok.passkey_jkt.as_str(), ok.sign_count), ("u1", jkt.as_str(), 3));
+        run(&auth, &plain, NonceMode::Plain, None, b"m", b"m").expect("plain");
+        let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
+        assert_eq!(code(run(&auth, &salted, NonceMode::Salted, Some(&[4u8; 32]), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "wrong salt");
+        assert_eq!(code(run(&auth, &plain, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "plain token as salted");
+        assert_eq!(code(run(&auth, &salted, NonceMode::Plain, None, b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "salted token as plain");
+        assert_eq!(code(run(&Authenticator::new(22), &salted, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "another passkey");
+        let foreign = id_token("https://evil.example", &passkey::commitment(NonceMode::Salted, &jkt, Some(&salt)).unwrap());
+        assert_eq!(code(run(&auth, &foreign, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::IssuerNotAccepted, "ID Token from another issuer");
+        assert_eq!(code(run(&auth, &salted, NonceMode::Salted, Some(&salt), b"pay 10", b"pay 1000")), ErrorCode::WebAuthnChallenge, "assertion over another message");
+    }
+}

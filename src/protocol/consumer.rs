@@ -207,7 +207,58 @@ struct RawClaims {
     exp: Option<f64>,
     iat: Option<f64>,
     nbf: Option<f64>,
+    nonce: Option<String>,
     cnf: Option<RawCnf>,
+}
+
+/// An ID Token that passed the consumer's checks common to every binding mode.
+pub(crate) struct CheckedToken {
+    pub(crate) iss: String,
+    pub(crate) sub: String,
+    pub(crate) aud: Vec<String>,
+    pub(crate) azp: Option<String>,
+    pub(crate) nonce: Option<String>,
+    pub(crate) claims_json: String,
+    cnf: Option<RawCnf>,
+    typ: Option<String>,
+}
+
+/// The consumer's ID Token checks for any binding mode (spec.md §6.2): the issuer is accepted,
+/// the signature with its JWKS, `exp`/`iat`/`nbf`, `aud` among the accepted client_ids and
+/// nothing else, `azp`.
+pub(crate) async fn check_id_token<V: Verifier>(issuers: &[AcceptedIssuer], policy: &ConsumerPolicy, id_token: &str, now: i64, verifier: &V) -> Result<CheckedToken> {
+    let parsed = jws::parse(id_token, &policy.id_token_algs, jws::Limits::default())?;
+    let unverified: RawClaims = serde_json::from_slice(parsed.payload_unverified()).map_err(|e| Error::json("ID Token claims", e))?;
+    let iss = unverified.iss.clone().ok_or(Error::IdTokenClaimMissing { claim: "iss" })?;
+    let issuer = issuers.iter().find(|i| i.issuer == iss).ok_or(Error::IssuerNotAccepted { iss: iss.clone() })?;
+    // KB §9.3: verify the signature ourselves, with the issuer's JWKS only.
+    let key = issuer.jwks.select(&parsed.header)?;
+    let payload = jws::verify(&parsed, key, verifier).await?;
+    let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
+    let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
+    let missing = |claim| Error::IdTokenClaimMissing { claim };
+    let sub = raw.sub.ok_or(missing("sub"))?;
+    let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
+    let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
+    let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
+    if exp <= now.saturating_sub(policy.clock_skew) {
+        return Err(Error::IdTokenExpired { exp, now });
+    }
+    if iat > now.saturating_add(policy.clock_skew) {
+        return Err(Error::IdTokenIatInvalid { claim: "iat" });
+    }
+    if numeric_date(raw.nbf, "nbf")?.is_some_and(|nbf| nbf > now.saturating_add(policy.clock_skew)) {
+        return Err(Error::IdTokenIatInvalid { claim: "nbf" });
+    }
+    // KB §6, §9.4 (R35, R36): `aud` among our client_ids, and nothing we do not accept.
+    let accepted = |a: &String| issuer.client_ids.iter().any(|c| c == a);
+    if aud.is_empty() || !aud.iter().all(accepted) {
+        return Err(Error::IdTokenAudienceMismatch);
+    }
+    if raw.azp.as_ref().is_some_and(|azp| !accepted(azp)) {
+        return Err(Error::IdTokenAzpMismatch);
+    }
+    Ok(CheckedToken { iss, sub, aud, azp: raw.azp, nonce: raw.nonce, claims_json, cnf: raw.cnf, typ: parsed.header.typ })
 }
 
 /// A presentation that was accepted: the facts, kept apart (the user, the application, the key
@@ -289,46 +340,14 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     if presentation.proof.is_empty() {
         return Err(Error::DpopProofMissing);
     }
-    // The issuer is chosen from the unverified `iss` and must be one we accept; everything after
-    // uses only that issuer's keys and client_ids.
-    let parsed = jws::parse(presentation.id_token, &policy.id_token_algs, jws::Limits::default())?;
-    let unverified: RawClaims = serde_json::from_slice(parsed.payload_unverified()).map_err(|e| Error::json("ID Token claims", e))?;
-    let iss = unverified.iss.clone().ok_or(Error::IdTokenClaimMissing { claim: "iss" })?;
-    let issuer = issuers.iter().find(|i| i.issuer == iss).ok_or(Error::IssuerNotAccepted { iss: iss.clone() })?;
-    // KB §9.3: verify the signature ourselves, with the issuer's JWKS only.
-    let key = issuer.jwks.select(&parsed.header)?;
-    let payload = jws::verify(&parsed, key, verifier).await?;
-    let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
-    let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
+    let token = check_id_token(issuers, policy, presentation.id_token, now, verifier).await?;
     // KB §9.3, R37: only bound tokens; legacy draft-00 `typ` behind a switch.
-    let typ = parsed.header.typ.as_deref();
+    let typ = token.typ.as_deref();
     if !(jws::typ_matches(typ, TYP) || (policy.legacy_typ && jws::typ_matches(typ, LEGACY_TYP))) {
         return Err(Error::IdTokenTypInvalid);
     }
-    let missing = |claim| Error::IdTokenClaimMissing { claim };
-    let sub = raw.sub.ok_or(missing("sub"))?;
-    let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
-    let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
-    let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
-    if exp <= now.saturating_sub(policy.clock_skew) {
-        return Err(Error::IdTokenExpired { exp, now });
-    }
-    if iat > now.saturating_add(policy.clock_skew) {
-        return Err(Error::IdTokenIatInvalid { claim: "iat" });
-    }
-    if numeric_date(raw.nbf, "nbf")?.is_some_and(|nbf| nbf > now.saturating_add(policy.clock_skew)) {
-        return Err(Error::IdTokenIatInvalid { claim: "nbf" });
-    }
-    // KB §6, §9.4 (R35, R36): `aud` among our client_ids, and nothing we do not accept.
-    let accepted = |a: &String| issuer.client_ids.iter().any(|c| c == a);
-    if aud.is_empty() || !aud.iter().all(accepted) {
-        return Err(Error::IdTokenAudienceMismatch);
-    }
-    if raw.azp.as_ref().is_some_and(|azp| !accepted(azp)) {
-        return Err(Error::IdTokenAzpMismatch);
-    }
     // R38: `cnf.jwk` required and public; `cnf.jkt` alone does not conform.
-    let cnf = raw.cnf.ok_or(Error::CnfMissing)?;
+    let cnf = token.cnf.ok_or(Error::CnfMissing)?;
     let cnf_jwk = match (cnf.jwk, cnf.jkt) {
         (Some(jwk), _) => PublicJwk::from_raw(jwk)?,
         (None, Some(_)) => return Err(Error::CnfJktOnly),
@@ -369,7 +388,7 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     if !fresh {
         return Err(Error::DpopReplay);
     }
-    Ok(Accepted { iss, sub, aud, azp: raw.azp, cnf_jkt, jti: proof.claims.jti, proof_iat: proof.claims.iat, claims_json })
+    Ok(Accepted { iss: token.iss, sub: token.sub, aud: token.aud, azp: token.azp, cnf_jkt, jti: proof.claims.jti, proof_iat: proof.claims.iat, claims_json: token.claims_json })
 }
 
 /// One decision, accepted or refused, with the facts kept apart.

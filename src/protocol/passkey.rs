@@ -296,3 +296,89 @@ pub fn attestation_public_key(attestation_object: &[u8]) -> Result<(Vec<u8>, Pub
     let cose: ciborium::Value = ciborium::from_reader(&auth_data[id_end..]).map_err(|_| bad("the credential public key is not CBOR"))?;
     Ok((credential_id, cose_value_to_jwk(&cose)?))
 }
+
+// ---- Passkey presentations ----------------------------------------------------------------------
+
+/// What a passkey holder presents: the ID Token (whose `nonce` commits to the passkey), the
+/// passkey's public key, the mode and salt, and an assertion over the ID Token and a message.
+#[derive(Clone, Copy, Debug)]
+pub struct PasskeyPresentation<'a> {
+    /// The ID Token.
+    pub id_token: &'a str,
+    /// The passkey's public key.
+    pub public_jwk: &'a PublicJwk,
+    /// How the nonce commits to it.
+    pub mode: NonceMode,
+    /// The salt (salted mode).
+    pub salt: Option<&'a [u8]>,
+    /// What the passkey signed besides the ID Token.
+    pub message: &'a [u8],
+    /// The consumer's nonce, when it issued one.
+    pub consumer_nonce: Option<&'a str>,
+    /// The WebAuthn assertion.
+    pub assertion: Assertion<'a>,
+}
+
+/// The WebAuthn side of what a consumer expects.
+#[derive(Clone, Copy, Debug)]
+pub struct PasskeyCheck<'a> {
+    /// Accepted origins.
+    pub origins: &'a [&'a str],
+    /// The RP ID.
+    pub rp_id: &'a str,
+    /// Require user verification.
+    pub require_user_verification: bool,
+    /// The last sign count seen for this credential.
+    pub previous_sign_count: u32,
+}
+
+/// An accepted passkey presentation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PasskeyAccepted {
+    /// The issuer (with `sub`, the user).
+    pub iss: String,
+    /// The subject.
+    pub sub: String,
+    /// The audiences.
+    pub aud: Vec<String>,
+    /// Thumbprint of the passkey: the key holder.
+    pub passkey_jkt: String,
+    /// The new sign count to store.
+    pub sign_count: u32,
+    /// The verified ID Token payload.
+    pub claims_json: String,
+}
+
+/// Verifies a passkey presentation: the ID Token as a consumer must (issuer accepted, signature
+/// with its JWKS, times, `aud`, `azp`), its `nonce` equal to the commitment to this passkey in the
+/// stated mode, then the assertion over [`signing_challenge`] of this ID Token, message and nonce.
+///
+/// # Errors
+/// The consumer's ID Token codes, `ERR_PASSKEY_NONCE_MISMATCH`, the `ERR_WEBAUTHN_*` codes,
+/// `ERR_JWS_SIGNATURE_INVALID`.
+pub async fn verify_passkey_presentation<V: Verifier>(
+    issuers: &[crate::protocol::consumer::AcceptedIssuer],
+    policy: &crate::protocol::consumer::ConsumerPolicy,
+    presentation: &PasskeyPresentation<'_>,
+    check: &PasskeyCheck<'_>,
+    now: i64,
+    verifier: &V,
+) -> Result<PasskeyAccepted> {
+    let token = crate::protocol::consumer::check_id_token(issuers, policy, presentation.id_token, now, verifier).await?;
+    let passkey_jkt = presentation.public_jwk.thumbprint();
+    let expected = commitment(presentation.mode, &passkey_jkt, presentation.salt).map_err(|_| Error::PasskeyNonceMismatch)?;
+    if token.nonce.as_deref() != Some(expected.as_str()) {
+        return Err(Error::PasskeyNonceMismatch);
+    }
+    let challenge = signing_challenge(presentation.id_token, presentation.message, presentation.consumer_nonce);
+    let assertion_check = AssertionCheck {
+        challenge: &challenge,
+        origins: check.origins,
+        rp_id: check.rp_id,
+        require_user_verification: check.require_user_verification,
+        previous_sign_count: check.previous_sign_count,
+    };
+    let sign_count = verify_assertion(presentation.public_jwk, &presentation.assertion, &assertion_check, verifier).await?;
+    Ok(PasskeyAccepted { iss: token.iss, sub: token.sub, aud: token.aud, passkey_jkt, sign_count, claims_json: token.claims_json })
+}
