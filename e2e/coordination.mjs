@@ -113,7 +113,7 @@ try {
       return { same: key.jkt === jkt, extractable: key.keyPair.privateKey.extractable, ...after };
     });
     assert(r.same && r.extractable === false, JSON.stringify(r));
-    assert(r.version === 3 && ['keys', 'pending', 'sessions', 'nonces'].every((s) => r.stores.includes(s)), JSON.stringify(r));
+    assert(r.version === 4 && ['keys', 'pending', 'sessions', 'nonces', 'passkeys'].every((s) => r.stores.includes(s)), JSON.stringify(r));
     await ctx.close();
   });
 } finally {

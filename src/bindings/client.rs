@@ -20,6 +20,10 @@ export interface KeyBoundClientOptions {
   scope?: string;
   /** `"required"` (default): an unbound ID Token is `ERR_ID_TOKEN_UNBOUND`. `"preferred"`: accepted, with `bound: false`. */
   binding?: "required" | "preferred";
+  /** Bind the ID Token to a DPoP key (`bound_key` + `dpop_jkt`). Default true; false for passkey-only logins. */
+  keyBinding?: boolean;
+  /** Commit the OIDC `nonce` to a registered passkey (works with any OP). Default mode `"salted"`, name `"default"`. */
+  passkey?: { name?: string; mode?: "salted" | "plain" };
   /**
    * Name of the stored session. Components of one origin that must keep their own session and
    * key (a page and an agent worker) use different names; a worker that should use the page's
@@ -48,6 +52,23 @@ export interface KeyBoundSession {
   expiresAt?: number;
   /** Whether `refresh()` can be called. */
   hasRefreshToken: boolean;
+  /** The passkey binding, when the login's nonce committed to a passkey. */
+  passkey?: { name: string; jkt: string; mode: "salted" | "plain"; salt: string | null };
+}
+
+/** A passkey signature over the login ID Token and a message: what to send to a consumer. */
+export interface KeyBoundPasskeyPresentation {
+  idToken: string;
+  publicJwk: JWK;
+  mode: "salted" | "plain";
+  salt: string | null;
+  credentialId: string;
+  /** base64url */
+  message: string;
+  nonce: string | null;
+  authenticatorData: string;
+  clientDataJSON: string;
+  signature: string;
 }
 
 export interface KeyBoundDeviceLogin {
@@ -100,6 +121,14 @@ fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
         set("expiresAt", JsValue::from_f64(e as f64))?;
     }
     set("hasRefreshToken", JsValue::from_bool(s.has_refresh_token()))?;
+    if let Some(p) = &s.passkey {
+        let pk = js_sys::Object::new();
+        js_sys::Reflect::set(&pk, &"jkt".into(), &p.jkt.as_str().into())?;
+        js_sys::Reflect::set(&pk, &"mode".into(), &p.mode.as_str().into())?;
+        js_sys::Reflect::set(&pk, &"salt".into(), &p.salt.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
+        js_sys::Reflect::set(&pk, &"name".into(), &p.name.as_str().into())?;
+        set("passkey", pk.into())?;
+    }
     Ok(obj.into())
 }
 
@@ -148,6 +177,19 @@ impl JsClient {
                 scope: opt_str(&options, "scope")?.unwrap_or_default(),
                 binding: binding_policy(&options)?,
                 session_name: opt_str(&options, "session")?.unwrap_or_default(),
+                bind_key: get(&options, "keyBinding").as_bool().unwrap_or(true),
+                passkey: match get(&options, "passkey") {
+                    v if v.is_undefined() || v.is_null() => None,
+                    v => {
+                        object_arg(&v, "passkey")?;
+                        let mode = match opt_str(&v, "mode")?.as_deref() {
+                            None | Some("salted") => crate::protocol::passkey::NonceMode::Salted,
+                            Some("plain") => crate::protocol::passkey::NonceMode::Plain,
+                            Some(_) => return Err(core_to_js(Error::arg("mode", "must be \"salted\" or \"plain\""))),
+                        };
+                        Some((opt_str(&v, "name")?.unwrap_or_else(|| "default".into()), mode))
+                    }
+                },
             };
             let client = Client::discover(config).await.map_err(to_js)?;
             Ok(JsClient { inner: Rc::new(client), devices: Rc::default() }.into())
@@ -306,6 +348,36 @@ impl JsClient {
             }
             let res = inner.fetch(&method, &url, &headers, body.as_deref()).await.map_err(to_js)?;
             Ok(res.into())
+        }))
+    }
+
+    /// Signs `message` (a string) with the session's passkey: a WebAuthn assertion over the login
+    /// ID Token, the message and the consumer's `nonce`. Needs a session logged in with
+    /// `passkey` set.
+    #[wasm_bindgen(js_name = signWithPasskey, unchecked_return_type = "Promise<KeyBoundPasskeyPresentation>")]
+    pub fn sign_with_passkey(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ nonce?: string } | undefined")] options: JsValue,
+    ) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let message = string_arg(&message, "message")?;
+            let nonce = if options.is_object() { opt_str(&options, "nonce")? } else { None };
+            let sig = inner.sign_with_passkey(message.as_bytes(), nonce.as_deref()).await.map_err(to_js)?;
+            let obj = js_sys::Object::new();
+            let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
+            set("idToken", sig.id_token.as_str().into())?;
+            set("publicJwk", js_sys::JSON::parse(&sig.public_jwk)?)?;
+            set("mode", sig.binding.mode.as_str().into())?;
+            set("salt", sig.binding.salt.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
+            set("credentialId", sig.credential_id.as_str().into())?;
+            set("message", crate::protocol::b64::encode(message.as_bytes()).into())?;
+            set("nonce", nonce.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
+            set("authenticatorData", crate::protocol::b64::encode(&sig.assertion.authenticator_data).into())?;
+            set("clientDataJSON", crate::protocol::b64::encode(&sig.assertion.client_data_json).into())?;
+            set("signature", crate::protocol::b64::encode(&sig.assertion.signature).into())?;
+            Ok(obj.into())
         }))
     }
 

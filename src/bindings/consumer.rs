@@ -6,7 +6,7 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{get, object_arg, opt_str, promise, req_str, string_arg};
 use super::errors::{core_to_js, to_js};
-use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, Store, WebCryptoNonceKey};
+use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, PasskeySettings, Store, WebCryptoNonceKey};
 use crate::browser::subtle;
 use crate::error::{Error, ErrorCode};
 use crate::protocol::b64;
@@ -41,6 +41,8 @@ export interface KeyBoundConsumerOptions {
   clockTolerance?: number;
   /** How old a proof may be, in seconds. Default 60. */
   proofMaxAge?: number;
+  /** Accept passkey presentations (`verifyPasskey`): the origins and RP ID the assertions must name. */
+  passkey?: { origins: string[]; rpId: string; requireUserVerification?: boolean };
   /** A shared replay store; default in memory. */
   replayStore?: { checkAndStore(key: string, now: number, expiresAt: number): Promise<boolean> };
 }
@@ -145,7 +147,19 @@ impl JsConsumer {
                 v if v.is_undefined() || v.is_null() => Store::Memory(MemoryReplayStore::new()),
                 v => Store::Js(JsReplayStore::new(v).map_err(to_js)?),
             };
-            let consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store).await.map_err(to_js)?;
+            let mut consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store).await.map_err(to_js)?;
+            let pk = get(&options, "passkey");
+            if pk.is_object() {
+                let origins = get(&pk, "origins");
+                if !js_sys::Array::is_array(&origins) {
+                    return Err(core_to_js(Error::arg("origins", "must be an array of origins")));
+                }
+                consumer.passkey = Some(PasskeySettings {
+                    origins: js_sys::Array::from(&origins).iter().map(|o| string_arg(&o, "origins")).collect::<Result<_, _>>()?,
+                    rp_id: req_str(&pk, "rpId")?,
+                    require_user_verification: get(&pk, "requireUserVerification").as_bool().unwrap_or(true),
+                });
+            }
             Ok(JsConsumer { inner: Rc::new(consumer) }.into())
         }))
     }
@@ -184,6 +198,48 @@ impl JsConsumer {
                     Err(err)
                 }
             }
+        }))
+    }
+
+    /// Verifies a passkey presentation (from `client.signWithPasskey`): the ID Token as a consumer
+    /// must, its `nonce` against the commitment to this passkey (mode and salt), then the WebAuthn
+    /// assertion (type, challenge over the ID Token and message, origin, rpId, user presence and
+    /// verification, signature, sign count). Resolves to `{claims, passkeyJkt, signCount}`.
+    #[wasm_bindgen(js_name = verifyPasskey, unchecked_return_type = "Promise<{ claims: Record<string, unknown>; passkeyJkt: string; signCount: number }>")]
+    pub fn verify_passkey(&self, #[wasm_bindgen(unchecked_param_type = "KeyBoundPasskeyPresentation")] p: JsValue) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            object_arg(&p, "presentation")?;
+            let id_token = req_str(&p, "idToken")?;
+            let jwk_text = js_sys::JSON::stringify(&get(&p, "publicJwk"))?.as_string().unwrap_or_default();
+            let jwk = crate::protocol::jwk::PublicJwk::from_json(&jwk_text).map_err(core_to_js)?;
+            let mode = match req_str(&p, "mode")?.as_str() {
+                "salted" => crate::protocol::passkey::NonceMode::Salted,
+                "plain" => crate::protocol::passkey::NonceMode::Plain,
+                _ => return Err(core_to_js(Error::arg("mode", "must be \"salted\" or \"plain\""))),
+            };
+            let decode = |name: &'static str| -> Result<Vec<u8>, JsValue> { b64::decode(&req_str(&p, name)?, name).map_err(core_to_js) };
+            let salt = match opt_str(&p, "salt")? {
+                Some(s) => Some(b64::decode(&s, "salt").map_err(core_to_js)?),
+                None => None,
+            };
+            let (message, data, cdj, sig) = (decode("message")?, decode("authenticatorData")?, decode("clientDataJSON")?, decode("signature")?);
+            let nonce = opt_str(&p, "nonce")?;
+            let presentation = crate::protocol::passkey::PasskeyPresentation {
+                id_token: &id_token,
+                public_jwk: &jwk,
+                mode,
+                salt: salt.as_deref(),
+                message: &message,
+                consumer_nonce: nonce.as_deref(),
+                assertion: crate::protocol::passkey::Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
+            };
+            let a = inner.verify_passkey(&presentation).await.map_err(core_to_js)?;
+            let obj = js_sys::Object::new();
+            js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&a.claims_json)?)?;
+            js_sys::Reflect::set(&obj, &"passkeyJkt".into(), &a.passkey_jkt.into())?;
+            js_sys::Reflect::set(&obj, &"signCount".into(), &JsValue::from_f64(f64::from(a.sign_count)))?;
+            Ok(obj.into())
         }))
     }
 

@@ -7,3 +7,4 @@ pub mod client;
 pub mod consumer;
 pub mod errors;
 pub mod lowlevel;
+pub mod passkey;

@@ -54,6 +54,48 @@ pub struct ClientConfig {
     /// Name of the stored session: components of one origin that must not share a session (a
     /// page and an agent worker) use different names. Empty: the origin-wide session.
     pub session_name: String,
+    /// Bind the ID Token to a DPoP key (`bound_key` + `dpop_jkt`). Default true.
+    pub bind_key: bool,
+    /// Commit the OIDC `nonce` to the passkey stored under this name, in this mode.
+    pub passkey: Option<(String, crate::protocol::passkey::NonceMode)>,
+}
+
+/// The passkey binding of a login: which passkey, how the nonce commits to it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PasskeyBinding {
+    /// The passkey's name in IndexedDB.
+    pub name: String,
+    /// Its thumbprint.
+    pub jkt: String,
+    /// `"plain"` or `"salted"`.
+    pub mode: String,
+    /// The salt (salted mode), base64url: hand it to consumers with the presentation.
+    pub salt: Option<String>,
+    /// The login's ID Token: a refreshed ID Token loses the `nonce`, so passkey presentations
+    /// use this one.
+    pub id_token: String,
+}
+
+fn mode_name(mode: crate::protocol::passkey::NonceMode) -> &'static str {
+    match mode {
+        crate::protocol::passkey::NonceMode::Plain => "plain",
+        crate::protocol::passkey::NonceMode::Salted => "salted",
+    }
+}
+
+/// A passkey presentation made by [`Client::sign_with_passkey`].
+#[derive(Clone, Debug)]
+pub struct PasskeySignature {
+    /// The login ID Token (its `nonce` commits to the passkey).
+    pub id_token: String,
+    /// The passkey's public JWK (canonical JSON).
+    pub public_jwk: String,
+    /// The binding.
+    pub binding: PasskeyBinding,
+    /// The credential id, base64url.
+    pub credential_id: String,
+    /// The assertion.
+    pub assertion: super::passkey::BrowserAssertion,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -66,6 +108,14 @@ struct PendingRecord {
     nonce: String,
     verifier: String,
     created_at: i64,
+    #[serde(default = "yes")]
+    bind: bool,
+    #[serde(default)]
+    passkey: Option<PasskeyBinding>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A signed-in session as stored. Tokens are secrets; `Debug` is not derived.
@@ -101,6 +151,9 @@ pub struct SessionRecord {
     /// refresh lock see that another tab or worker refreshed meanwhile.
     #[serde(default)]
     updated_at: f64,
+    /// The passkey binding, when the login committed its nonce to a passkey.
+    #[serde(default)]
+    pub passkey: Option<PasskeyBinding>,
 }
 
 impl std::fmt::Debug for SessionRecord {
@@ -374,9 +427,28 @@ impl Client {
     /// `ERR_CRYPTO_*`, `ERR_KEY_STORE*`, `ERR_URL_INVALID`.
     pub async fn start_login(&self) -> Result<(String, String, String)> {
         let state = random(16)?;
-        let nonce = random(16)?;
         let verifier = random(32)?;
         let key = DpopKeyPair::generate(Some(format!("login:{state}")), true).await?;
+        // Passkey-nonce mode: the OIDC nonce commits to the passkey (plain: its thumbprint;
+        // salted: a salted hash of it), so any OP binds the ID Token to the passkey.
+        let (nonce, passkey) = match &self.config.passkey {
+            Some((name, mode)) => {
+                let stored = super::passkey::load(name).await?;
+                let jkt = stored.jwk()?.thumbprint();
+                let salt = match mode {
+                    crate::protocol::passkey::NonceMode::Salted => {
+                        let mut s = [0u8; 32];
+                        subtle::fill_random(&mut s)?;
+                        Some(s.to_vec())
+                    }
+                    crate::protocol::passkey::NonceMode::Plain => None,
+                };
+                let nonce = crate::protocol::passkey::commitment(*mode, &jkt, salt.as_deref())?;
+                let binding = PasskeyBinding { name: name.clone(), jkt, mode: mode_name(*mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
+                (nonce, Some(binding))
+            }
+            None => (random(16)?, None),
+        };
         let pending = PendingRecord {
             v: RECORD_VERSION,
             issuer: self.config.issuer.clone(),
@@ -386,6 +458,8 @@ impl Client {
             nonce: nonce.clone(),
             verifier: verifier.clone(),
             created_at: now_secs(),
+            bind: self.config.bind_key,
+            passkey,
         };
         let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
         key_store::put_text(PENDING_STORE, &state, &text).await?;
@@ -397,7 +471,7 @@ impl Client {
             state: &state,
             nonce: &nonce,
             code_challenge: &pkce::code_challenge(&verifier)?,
-            dpop_jkt: Some(key.jkt()),
+            dpop_jkt: self.config.bind_key.then(|| key.jkt()),
         })?;
         Ok((url, state, key.id().to_owned()))
     }
@@ -436,16 +510,23 @@ impl Client {
                 oauth::code_token_request(&self.meta.token_endpoint, code, &pending.redirect_uri, &pending.verifier, &self.config.client_id, proof)
             })
             .await?;
-        self.complete(&pending.key_id, key.jkt(), &tokens, Some(&pending.nonce), true).await
+        let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, Some(&pending.nonce), true, pending.bind).await?;
+        if let Some(mut binding) = pending.passkey.clone() {
+            // The nonce was checked against the commitment by the ID Token validation.
+            binding.id_token = record.id_token.clone();
+            record.passkey = Some(binding);
+            self.save(&record).await?;
+        }
+        Ok(record)
     }
 
     /// Validates the ID Token of a token response, stores the session, and forgets the previous
     /// session's key. `nonce_must_echo`: whether the OP must echo the nonce (code flow) or may
     /// leave it out (device flow, spec.md §2.9).
-    async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, nonce: Option<&str>, nonce_must_echo: bool) -> Result<SessionRecord> {
+    async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, nonce: Option<&str>, nonce_must_echo: bool, bind: bool) -> Result<SessionRecord> {
         let id_token = tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
         let expected_nonce = if nonce_must_echo { nonce } else { None };
-        let validated = self.validate(&id_token, expected_nonce, Some(jkt), self.config.binding).await?;
+        let validated = self.validate(&id_token, expected_nonce, bind.then_some(jkt), self.config.binding).await?;
         if !nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
             return Err(Error::IdTokenNonceMismatch.into());
         }
@@ -470,6 +551,7 @@ impl Client {
             expires_at: None,
             refresh_token: None,
             updated_at: 0.0,
+            passkey: None,
         };
         record.set_id_token(id_token, validated);
         record.set_tokens(tokens);
@@ -556,7 +638,7 @@ impl Client {
                 }
             };
             match poll {
-                oauth::DevicePoll::Tokens(tokens) => return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false).await,
+                oauth::DevicePoll::Tokens(tokens) => return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false, true).await,
                 oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
                 oauth::DevicePoll::SlowDown => {
                     interval += 5;
@@ -686,7 +768,8 @@ impl Client {
             .await?;
         if let Some(id_token) = tokens.id_token.clone() {
             let binding = if record.bound { BindingPolicy::Required } else { self.config.binding };
-            let v = self.validate(&id_token, None, Some(&record.jkt), binding).await?;
+            let expected = (record.bound || self.config.bind_key).then_some(record.jkt.as_str());
+            let v = self.validate(&id_token, None, expected, binding).await?;
             id_token::check_refreshed(&record.claims(), &v.claims)?;
             record.set_id_token(id_token, v);
         }
@@ -737,6 +820,28 @@ impl Client {
             }
             return Ok(res.into());
         }
+    }
+
+    /// Signs `message` with the session's passkey: a WebAuthn assertion whose challenge is
+    /// `signing_challenge(login ID Token, message, consumer nonce)`. The result carries what a
+    /// consumer needs: the ID Token, the public JWK, the mode and salt, and the assertion.
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`; `ERR_INVALID_ARGUMENT` when the session has no passkey binding;
+    /// `ERR_CRYPTO_OPERATION` when the user or browser refuses.
+    pub async fn sign_with_passkey(&self, message: &[u8], consumer_nonce: Option<&str>) -> Result<PasskeySignature> {
+        let record = self.session_or_err().await?;
+        let binding = record.passkey.clone().ok_or(Error::arg("passkey", "this session was not bound to a passkey at login"))?;
+        let stored = super::passkey::load(&binding.name).await?;
+        let challenge = crate::protocol::passkey::signing_challenge(&binding.id_token, message, consumer_nonce);
+        let assertion = super::passkey::assert(&stored, &challenge).await?;
+        Ok(PasskeySignature {
+            id_token: binding.id_token.clone(),
+            public_jwk: stored.public_jwk.clone(),
+            binding,
+            credential_id: stored.credential_id,
+            assertion,
+        })
     }
 
     /// A presentation for a consumer (keybound's profile, spec.md §5.7): the ID Token and a

@@ -129,6 +129,17 @@ struct IssuerState {
     fetched_at: Cell<i64>,
 }
 
+/// The WebAuthn side of passkey presentations.
+#[derive(Debug, Clone)]
+pub struct PasskeySettings {
+    /// Accepted origins of the assertions.
+    pub origins: Vec<String>,
+    /// The RP ID.
+    pub rp_id: String,
+    /// Require user verification.
+    pub require_user_verification: bool,
+}
+
 /// How many evidence records are kept.
 const RECORDS_KEPT: usize = 200;
 
@@ -142,6 +153,10 @@ pub struct BrowserConsumer {
     store: Store,
     records: RefCell<VecDeque<EvidenceRecord>>,
     counters: RefCell<Counters>,
+    /// Passkey settings, when passkey presentations are accepted.
+    pub passkey: Option<PasskeySettings>,
+    /// The last sign count per passkey thumbprint.
+    sign_counts: RefCell<std::collections::HashMap<String, u32>>,
 }
 
 async fn fetch_jwks(uri: &str) -> Result<Jwks> {
@@ -175,7 +190,17 @@ impl BrowserConsumer {
                 fetched_at: Cell::new(now_secs()),
             });
         }
-        Ok(BrowserConsumer { id, issuers: RefCell::new(states), policy, nonce_key, store, records: RefCell::new(VecDeque::new()), counters: RefCell::new(Counters::default()) })
+        Ok(BrowserConsumer {
+            id,
+            issuers: RefCell::new(states),
+            policy,
+            nonce_key,
+            store,
+            records: RefCell::new(VecDeque::new()),
+            counters: RefCell::new(Counters::default()),
+            passkey: None,
+            sign_counts: RefCell::new(std::collections::HashMap::new()),
+        })
     }
 
     /// A fresh consumer nonce (send it in `DPoP-Nonce` with a 401 `use_dpop_nonce`).
@@ -219,6 +244,20 @@ impl BrowserConsumer {
         }
         records.push_back(record.clone());
         (result, record)
+    }
+
+    /// Verifies a passkey presentation (spec.md §7): the ID Token, its nonce against the
+    /// commitment, the assertion; the sign count is tracked per passkey.
+    pub async fn verify_passkey(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
+        let settings = self.passkey.as_ref().ok_or(Error::arg("passkey", "this consumer was created without passkey settings"))?;
+        let origins: Vec<&str> = settings.origins.iter().map(String::as_str).collect();
+        let jkt = presentation.public_jwk.thumbprint();
+        let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
+        let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
+        let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
+        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &self.policy, presentation, &check, now_secs(), &subtle::WebCryptoVerifier).await?;
+        self.sign_counts.borrow_mut().insert(jkt, result.sign_count);
+        Ok(result)
     }
 
     /// The most recent evidence records, oldest first.

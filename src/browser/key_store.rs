@@ -17,8 +17,8 @@ use crate::error::Error;
 /// Database name.
 pub const DB_NAME: &str = "keybound";
 /// Database schema version. 1: `keys`. 2: adds `pending` and `sessions`. 3: adds `nonces`.
-/// Upgrades only add stores, so keys and sessions survive them.
-pub const DB_VERSION: u32 = 3;
+/// 4: adds `passkeys`. Upgrades only add stores, so keys and sessions survive them.
+pub const DB_VERSION: u32 = 4;
 /// Object store holding key records.
 pub const KEY_STORE: &str = "keys";
 /// Object store holding pending logins (JSON text) by `state`.
@@ -27,6 +27,8 @@ pub const PENDING_STORE: &str = "pending";
 pub const SESSION_STORE: &str = "sessions";
 /// Object store holding the latest DPoP nonce per server endpoint, shared by tabs and workers.
 pub const NONCE_STORE: &str = "nonces";
+/// Object store holding registered passkeys (public data only: credential id and public JWK).
+pub const PASSKEY_STORE: &str = "passkeys";
 /// Version of the key record format.
 pub const RECORD_VERSION: u32 = 1;
 
@@ -94,7 +96,7 @@ pub async fn open() -> Result<IdbDatabase> {
     let on_upgrade = Closure::<dyn FnMut(JsValue)>::new(move |_event: JsValue| {
         if let Ok(db) = upgrade_req.result() {
             let db: IdbDatabase = db.unchecked_into();
-            for store in [KEY_STORE, PENDING_STORE, SESSION_STORE, NONCE_STORE] {
+            for store in [KEY_STORE, PENDING_STORE, SESSION_STORE, NONCE_STORE, PASSKEY_STORE] {
                 if !db.object_store_names().contains(store) {
                     // A failure here aborts the upgrade, which rejects the open request below.
                     let _ = db.create_object_store(store);

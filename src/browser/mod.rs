@@ -8,6 +8,7 @@ pub mod consumer;
 pub mod http;
 pub mod js;
 pub mod key_store;
+pub mod passkey;
 pub mod subtle;
 
 pub use dpop_key::DpopKeyPair;
