@@ -2,7 +2,9 @@
 // reference OP (target/debug/keybound-op): a key-bound login through the demo (the OP's login form
 // filled in), refresh, UserInfo, a presentation to the OP's demo consumer and its replay, forget;
 // then the DPoP key API by hand and the error contract; then the agent panel: a Worker signs in
-// with the device flow (approved in a second tab), presents with its own key, and a cancel.
+// with the device flow (approved in a second tab), presents with its own key, and a cancel; then
+// key binding vs the passkey nonce (a CDP virtual authenticator): register, a salted passkey-nonce
+// login through the OP form, a passkey signature verified in the page, and the side-by-side figures.
 //
 //   node e2e/smoke.mjs
 //
@@ -129,6 +131,13 @@ async function run() {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
+  // Passkeys: a virtual platform authenticator (user verified, presence simulated), before the page loads.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable');
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+    protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
+    isUserVerified: true, automaticPresenceSimulation: true,
+  } });
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
@@ -746,6 +755,152 @@ async function run() {
     assertEqual((await json('#agent-session')).jkt, agentJkt, 'the agent\'s session after the cancel');
     await click('#agent-present', 'agent-presented');
     assertEqual((await json('#agent-result')).cnf_jkt, agentJkt, 'cnf_jkt of a presentation after the cancel');
+  });
+
+  // ------------------------------------------------------------ key binding vs passkey nonce
+
+  let pkJkt = null;
+  let pkLoginToken = null;
+  /** The salted commitment, computed in Node: BASE64URL(SHA-256(domain ‖ 0 ‖ thumbprint ‖ 0 ‖ salt)). */
+  const commitment = (thumbprint, salt) => createHash('sha256')
+    .update(Buffer.concat([Buffer.from('kb-nonce-v1.'), Buffer.from(thumbprint), Buffer.from('.'), Buffer.from(salt, 'base64url')]))
+    .digest('base64url');
+
+  await test('passkey: register with the virtual authenticator: its thumbprint shown', async () => {
+    assert(await page.locator('#pk-login').isDisabled(), '#pk-login is enabled without a passkey');
+    await click('#pk-register', 'pk-registered');
+    pkJkt = (await text('#pk-jkt')).trim();
+    assert(B64URL_43.test(pkJkt), `#pk-jkt: ${JSON.stringify(pkJkt)}`);
+    const stored = await page.evaluate(async () => {
+      const kb = await import('/pkg/keybound.js');
+      await kb.default();
+      return kb.loadPasskey('demo');
+    });
+    assertEqual(stored.jkt, pkJkt, 'loadPasskey(\'demo\').jkt');
+    assertEqual(ecThumbprint(stored.publicJwk), pkJkt, 'Node-computed thumbprint of the passkey JWK');
+    assertEqual(stored.alg, -7, 'COSE alg');
+    assertEqual(stored.rpId, 'localhost', 'rpId');
+    assert(pkJkt !== pageJkt && pkJkt !== agentJkt, 'the passkey has the page\'s or the agent\'s thumbprint');
+    const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
+    assert(credentials.some((c) => Buffer.from(c.credentialId, 'base64').toString('base64url') === stored.credentialId),
+      `credential ${stored.credentialId} is not in the virtual authenticator`);
+    assert(/\d ms/.test(await text('#pk-register-time')), `#pk-register-time: ${await text('#pk-register-time')}`);
+    assert(await page.locator('#pk-login').isEnabled(), '#pk-login is disabled after the registration');
+  });
+
+  await test('passkey: salted passkey-nonce login through the OP form: the binding shown, the key-bound session kept', async () => {
+    await page.click('#pk-login');
+    await page.waitForSelector('#username');
+    await page.fill('#username', 'alice');
+    await page.fill('#password', 'wonderland');
+    await page.click('#approve');
+    await waitState('pk-signed-in');
+    assertEqual(page.url(), `${origin}/`, 'URL after the callback');
+    assertEqual((await text('#pk-binding-jkt')).trim(), pkJkt, '#pk-binding-jkt');
+    assertEqual((await text('#pk-mode')).trim(), 'salted', '#pk-mode');
+    await assertAllPass('#pk-login-checks', 6);
+    const header = await json('#pk-id-token-header');
+    const payload = await json('#pk-id-token-payload');
+    assertEqual(header.typ, 'JWT', 'typ of the passkey-nonce ID Token');
+    assert(!('cnf' in payload), 'the passkey-nonce ID Token has a cnf');
+    assertEqual(payload.sub, 'alice-248289761', 'sub');
+    const salt = (await text('#pk-salt')).trim();
+    assert(Buffer.from(salt, 'base64url').length >= 32, `salt: ${salt}`);
+    assertEqual(payload.nonce, commitment(pkJkt, salt), 'nonce = the salted commitment (computed in Node)');
+    assert(payload.nonce !== pkJkt, 'the salted nonce is the bare thumbprint');
+    assertEqual((await text('#pk-nonce')).trim(), payload.nonce, 'the nonce sent = the ID Token\'s');
+    // The key-bound session of the page is still there, unchanged.
+    assertEqual(await storedSessionJkt(), pageJkt, 'the page\'s stored session');
+    assertEqual((await text('#flow-key-jkt')).trim(), pageJkt, '#flow-key-jkt');
+    assert(/Signed in as/.test(await text('#status')), `#status: ${await text('#status')}`);
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+  });
+
+  await test('passkey: sign, verified by the in-page consumer (and in Node)', async () => {
+    await click('#pk-sign', 'pk-signed');
+    await assertAllPass('#pk-sign-checks', 6);
+    const answer = await json('#pk-verify-result');
+    assertEqual(answer.outcome, 'accepted', 'consumer outcome');
+    assertEqual(answer.passkeyJkt, pkJkt, 'consumer passkeyJkt');
+    assertEqual(answer.sub, 'alice-248289761', 'consumer sub');
+    const p = await json('#pk-presentation');
+    assertEqual(ecThumbprint(p.publicJwk), pkJkt, 'thumbprint of the presentation JWK');
+    pkLoginToken = p.idToken;
+    const { payload } = decodeJws(p.idToken);
+    assertEqual(payload.nonce, commitment(pkJkt, p.salt), 'the signed ID Token\'s nonce = the commitment');
+    const clientData = JSON.parse(Buffer.from(p.clientDataJSON, 'base64url').toString('utf8'));
+    assertEqual(clientData.type, 'webauthn.get', 'clientData type');
+    assertEqual(clientData.origin, origin, 'clientData origin');
+    const authData = Buffer.from(p.authenticatorData, 'base64url');
+    assertEqual(authData.subarray(0, 32).toString('base64url'), createHash('sha256').update('localhost').digest('base64url'), 'rpIdHash');
+    assert((authData[32] & 0x05) === 0x05, `flags UP and UV: ${authData[32]}`);
+    const signed = Buffer.concat([authData, createHash('sha256').update(Buffer.from(p.clientDataJSON, 'base64url')).digest()]);
+    const key = createPublicKey({ key: p.publicJwk, format: 'jwk' });
+    assert(verify('sha256', signed, { key, dsaEncoding: 'der' }, Buffer.from(p.signature, 'base64url')), 'the assertion signature does not verify in Node');
+  });
+
+  const compareRows = ['cmp-bind', 'cmp-bind-gestures', 'cmp-proof', 'cmp-proof-gestures', 'cmp-login', 'cmp-size', 'cmp-checks'];
+  const compareFigures = () => page.locator('#compare-table tbody tr').evaluateAll((trs) => trs.map((tr) => ({
+    id: tr.id, kb: tr.querySelector('.kb')?.dataset.value, pk: tr.querySelector('.pk')?.dataset.value,
+  })));
+
+  await test('compare: a number in every row of #compare-table; refresh keeps cnf, the refreshed passkey token has no nonce', async () => {
+    await click('#compare-run', 'compared');
+    const rows = await compareFigures();
+    assertEqual(rows.map((r) => r.id).join(','), compareRows.join(','), 'row ids');
+    for (const r of rows) {
+      for (const side of ['kb', 'pk']) {
+        assert(r[side] !== undefined && r[side] !== '' && Number.isFinite(Number(r[side])), `${r.id} ${side}: ${JSON.stringify(r[side])}`);
+      }
+    }
+    const figure = (id, side) => Number(rows.find((r) => r.id === id)[side]);
+    assertEqual(figure('cmp-proof-gestures', 'kb'), 0, 'gestures per DPoP proof');
+    assertEqual(figure('cmp-proof-gestures', 'pk'), 1, 'gestures per passkey proof');
+    assertEqual(figure('cmp-bind-gestures', 'kb'), 0, 'gestures to make a DPoP key');
+    assertEqual(figure('cmp-bind-gestures', 'pk'), 1, 'gestures to register a passkey');
+    for (const id of ['prop-refresh', 'prop-replay']) {
+      for (const side of ['kb', 'pk']) {
+        const ok = await page.getAttribute(`#${id} td.${side}`, 'data-ok');
+        assertEqual(ok, 'true', `#${id} ${side} (${(await text(`#${id} td.${side}`)).trim()})`);
+      }
+    }
+    assert(/no nonce/.test(await text('#prop-refresh td.pk')), `#prop-refresh pk: ${await text('#prop-refresh td.pk')}`);
+    assert(/ERR_PASSKEY_NONCE_MISMATCH/.test(await text('#prop-refresh td.pk')), 'the refreshed token in place of the login token was not refused');
+    assert(/ERR_DPOP_REPLAY/.test(await text('#prop-replay td.kb')), `#prop-replay kb: ${await text('#prop-replay td.kb')}`);
+    // The page's session was refreshed for it: a new ID Token, the same cnf.
+    assertEqual((await text('#id-token-label')).trim(), 'refreshed', '#id-token-label');
+    const refreshed = decodeJws((await text('#id-token')).trim()).payload;
+    assertEqual(ecThumbprint(refreshed.cnf.jwk), pageJkt, 'cnf of the refreshed page token');
+    await assertAllPass('#refresh-checks', 4);
+    // The passkey session was refreshed too: its ID Token has no nonce, the login token is kept for signing.
+    const pk = await page.evaluate(async (o) => {
+      const kb = await import('/pkg/keybound.js');
+      await kb.default();
+      const c = await kb.KeyBoundClient.discover(o, { clientId: 'keybound-demo', redirectUri: `${o}/`, session: 'passkey', keyBinding: false });
+      const s = await c.session();
+      return { idToken: s.idToken, passkey: s.passkey };
+    }, origin);
+    assert(pk.idToken !== pkLoginToken, 'the passkey session was not refreshed');
+    assert(!('nonce' in decodeJws(pk.idToken).payload), 'the refreshed passkey ID Token has a nonce');
+    assertEqual(pk.passkey?.jkt, pkJkt, 'the passkey binding of the refreshed session');
+    assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+  });
+
+  await test('screenshot of the comparison: e2e/out/demo-compare.png', async () => {
+    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+    const box = await page.locator('#card-compare').boundingBox();
+    const clip = { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 12), width: box.width + 24, height: box.height + 24 };
+    await page.screenshot({ path: path.join(OUT, 'demo-compare.png'), fullPage: true, clip });
+  });
+
+  await test('compare: after a reload the comparison comes back from sessionStorage', async () => {
+    const before = await compareFigures();
+    await page.reload();
+    await waitState('signed-in');
+    assertEqual(JSON.stringify(await compareFigures()), JSON.stringify(before), '#compare-table after the reload');
+    assertEqual((await text('#pk-binding-jkt')).trim(), pkJkt, '#pk-binding-jkt after the reload');
+    assertEqual((await json('#pk-verify-result')).outcome, 'accepted', '#pk-verify-result after the reload');
+    assert(await page.locator('#pk-sign').isEnabled(), '#pk-sign is disabled after the reload');
   });
 
   await test('no console errors', async () => {

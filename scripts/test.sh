@@ -32,6 +32,7 @@ run node e2e/interop.mjs
 run node e2e/node-consumer.mjs
 run node e2e/agent.mjs
 run node e2e/coordination.mjs
+run node e2e/passkey.mjs
 step "benchmarks (figures only)"
 node e2e/bench.mjs
 node e2e/bench-consumer.mjs 300

@@ -704,6 +704,9 @@ impl fmt::Display for Error {
             Error::CryptoUnavailable => f.write_str(
                 "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",
             ),
+            Error::CryptoOperation { operation, message } if operation.starts_with("credentials.") => {
+                write!(f, "WebAuthn {operation} failed: {message}")
+            }
             Error::CryptoOperation { operation, message } => {
                 write!(f, "WebCrypto {operation} failed: {message}")
             }

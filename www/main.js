@@ -1,9 +1,12 @@
 // keybound demo page: a key-bound login against the OP that serves this page, each step shown as
 // it happens, then the session presented to the OP's demo consumer (and replayed); an agent in a
-// Worker that signs in with the device flow and presents with its own key; below it, the DPoP key
-// API by hand. Plain ES module, no build step.
+// Worker that signs in with the device flow and presents with its own key; key binding and the
+// passkey-nonce mode side by side; below it, the DPoP key API by hand. Plain ES module, no build step.
 import init, {
   KeyBoundClient,
+  KeyBoundConsumer,
+  registerPasskey,
+  loadPasskey,
   generateDPoPKeyPair,
   loadDPoPKeyPair,
   deleteDPoPKeyPair,
@@ -29,10 +32,19 @@ const STORAGE_KEY = 'keybound-demo:key-id';
 const AGENT_RECORD = 'keybound-demo:agent';
 /** How many of the agent's poll events the list shows (newest first). */
 const AGENT_POLLS_SHOWN = 6;
+/**
+ * sessionStorage: the comparison ({ passkey, pending, login, signed, compared }), so that it
+ * comes back after the passkey login's redirect and after a reload.
+ */
+const COMPARE_RECORD = 'keybound-demo:compare';
+/** The name the demo's passkey is stored under (IndexedDB), and the passkey login's session name. */
+const PASSKEY_NAME = 'demo';
+const PASSKEY_SESSION = 'passkey';
 
 const LOGIN_BUTTONS = ['login', 'refresh', 'userinfo', 'forget'];
 const KEY_BUTTONS = ['generate', 'sign', 'run-worker', 'forget-key'];
 const CONSUMER_BUTTONS = ['present', 'replay'];
+const COMPARE_BUTTONS = ['pk-register', 'pk-login', 'pk-sign', 'compare-run'];
 const STEPS = ['key', 'auth', 'proof', 'idtoken', 'verdict'];
 
 const $ = (id) => document.getElementById(id);
@@ -213,7 +225,7 @@ function clearError() {
 async function action(fn) {
   setState('busy');
   clearError();
-  for (const id of [...LOGIN_BUTTONS, ...KEY_BUTTONS, ...CONSUMER_BUTTONS]) $(id).disabled = true;
+  for (const id of [...LOGIN_BUTTONS, ...KEY_BUTTONS, ...CONSUMER_BUTTONS, ...COMPARE_BUTTONS]) $(id).disabled = true;
   try {
     setState(await fn());
   } catch (err) {
@@ -239,6 +251,7 @@ function updateButtons() {
     : session.bound ? 'Presents this session\'s ID Token with a proof by its key.'
       : 'The session\'s ID Token is not bound: there is nothing to present.');
   updateAgent();
+  updateCompare();
 }
 
 function showStatus() {
@@ -493,7 +506,9 @@ async function finishFromCallback() {
     await renderKey(null, s.jkt);
   }
   if (proof) renderProof(proof, s.jkt, cS256);
-  writeRecord(ours ? { url: record.url, state: record.state, keyId: record.keyId, jkt: s.jkt, proof, cS256 } : null);
+  // The login round trip: from the click (startLogin) to the validated session, the OP's form included.
+  const loginMs = ours && record.startedAt ? Date.now() - record.startedAt : null;
+  writeRecord(ours ? { url: record.url, state: record.state, keyId: record.keyId, jkt: s.jkt, proof, cS256, loginMs } : null);
   renderIdToken(s.idToken, 'from login');
   renderVerdict(s, sent.nonce);
 }
@@ -501,15 +516,17 @@ async function finishFromCallback() {
 // ---------------------------------------------------------------- buttons of the login flow
 
 $('login').addEventListener('click', () => action(async () => {
+  const startedAt = Date.now();
   const { url, state, keyId } = await client.startLogin();
-  writeRecord({ url, state, keyId });
+  writeRecord({ url, state, keyId, startedAt });
   leaving = true;
   $('status').textContent = 'Going to the OP to sign in…';
   location.assign(url);
   return 'busy';
 }));
 
-$('refresh').addEventListener('click', () => action(async () => {
+/** Refreshes the page's session and shows it (steps 4 and 5, and the refresh checks). */
+async function refreshPageSession() {
   const before = session;
   const beforeToken = decodeJws(before.idToken).payload;
   const beforeCnf = beforeToken.cnf?.jwk ? calculateJwkThumbprint(beforeToken.cnf.jwk) : null;
@@ -535,8 +552,13 @@ $('refresh').addEventListener('click', () => action(async () => {
   $('refresh-out').hidden = false;
   $('forget-out').hidden = true;
   showSessionEmpty();
-  $('refresh-out').scrollIntoView({ block: 'nearest' });
   showStatus();
+  return { before: before.idToken, after: session.idToken, beforeCnf, afterCnf };
+}
+
+$('refresh').addEventListener('click', () => action(async () => {
+  await refreshPageSession();
+  $('refresh-out').scrollIntoView({ block: 'nearest' });
   return 'refreshed';
 }));
 
@@ -1226,6 +1248,532 @@ $('agent-present').addEventListener('click', async () => {
   }
 });
 
+// ---------------------------------------------------------------- key binding vs passkey nonce
+
+/** The passkey-nonce login's client: its own session, and no DPoP key binding asked of the OP. */
+let pkClient = null;
+/** The passkey session (a KeyBoundSession with `passkey`), or null. */
+let pkSession = null;
+/** The registered passkey (KeyBoundPasskey: public data only), or null. */
+let passkey = null;
+/** A consumer inside this page (KeyBoundConsumer), for both kinds of proof; made on first use. */
+let compareConsumer = null;
+/** What #compare-status says for a moment (while leaving for the OP), or null. */
+let compareNote = null;
+
+const NONCE_DOMAIN = 'kb-nonce-v1.';
+const SIGN_DOMAIN = 'keybound-passkey-signature-v1';
+const COSE_ALGS = { '-7': 'ES256', '-8': 'EdDSA', '-257': 'RS256' };
+
+/** What a consumer checks before it believes each kind of proof (keybound's consumer does all of these). */
+const KB_CHECKS = [
+  ['the ID Token: the OP\'s signature (issuer\'s JWKS), ', code('iss'), ', ', code('exp'), '/', code('iat'), ', ', code('aud'), ' among its client_ids'],
+  ['header ', code('typ: dpop+id_token'), ' and a public ', code('cnf.jwk')],
+  ['the DPoP proof: ', code('typ'), ', ', code('alg'), ', its public ', code('jwk'), ', the signature'],
+  ['thumbprint(proof ', code('jwk'), ') = thumbprint(', code('cnf.jwk'), ')'],
+  [code('htm'), ' and ', code('htu'), ' = this request'],
+  [code('ath'), ' = SHA-256 of this ID Token'],
+  [code('iat'), ' window, ', code('jti'), ' never seen (a replay store)'],
+  ['its own DPoP nonce, when it asks for one'],
+];
+const PK_CHECKS = [
+  ['the ID Token: the OP\'s signature (issuer\'s JWKS), ', code('iss'), ', ', code('exp'), '/', code('iat'), ', ', code('aud'), ' among its client_ids'],
+  [code('nonce'), ' = commitment(thumbprint(', code('jwk'), '), salt), in the mode the presenter names'],
+  ['clientDataJSON: ', code('type: webauthn.get'), ', an allowed ', code('origin'), ', not cross-origin'],
+  [code('challenge'), ' = SHA-256 over the ID Token, the message and its nonce'],
+  [code('rpIdHash'), ' = SHA-256(rpId); user present (and verified) flags'],
+  ['the signature (DER ECDSA) over authenticatorData ‖ SHA-256(clientDataJSON), with the ', code('jwk')],
+  [code('signCount'), ' grows (when the authenticator counts)'],
+  ['its nonce: one it issued, still fresh, and the assertion used once (an assertion has no timestamp)'],
+];
+
+/** WebAuthn needs a secure context and a host name: an IP address is not a valid RP ID. */
+const webAuthnAvailable = () => typeof window.PublicKeyCredential === 'function' && Boolean(navigator.credentials)
+  && !/^(\d+\.){3}\d+$|^\[/.test(location.hostname);
+
+function readCompare() {
+  try {
+    return JSON.parse(sessionStorage.getItem(COMPARE_RECORD) || 'null') ?? {};
+  } catch {
+    return {};
+  }
+}
+
+function updateCompareRecord(patch) {
+  const record = { ...readCompare(), ...patch };
+  sessionStorage.setItem(COMPARE_RECORD, JSON.stringify(record));
+  return record;
+}
+
+async function getCompareConsumer() {
+  compareConsumer ??= await KeyBoundConsumer.create({
+    consumerId: 'demo-compare',
+    issuers: [{ issuer: ISSUER, clientIds: [CLIENT_ID] }],
+    passkey: { origins: [location.origin], rpId: location.hostname },
+  });
+  return compareConsumer;
+}
+
+/**
+ * Runs `fn`, timing it and counting the WebAuthn calls it makes: each `create` or `get` asks the
+ * user, so each is one user gesture. The calls pass through unchanged.
+ */
+async function measured(fn) {
+  const container = navigator.credentials;
+  const counts = { create: 0, get: 0 };
+  if (container) {
+    for (const name of ['create', 'get']) {
+      const original = container[name];
+      container[name] = function counted(...args) {
+        counts[name] += 1;
+        return original.apply(this, args);
+      };
+    }
+  }
+  const started = performance.now();
+  try {
+    const result = await fn();
+    return { result, ms: performance.now() - started, gestures: counts.create + counts.get, ...counts };
+  } finally {
+    if (container) {
+      delete container.create;
+      delete container.get;
+    }
+  }
+}
+
+/** 'accepted', or the code of the refusal. */
+async function outcome(fn) {
+  try {
+    await fn();
+    return 'accepted';
+  } catch (err) {
+    return err?.code ?? err?.name ?? 'Error';
+  }
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+function concatBytes(...parts) {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** The salted commitment, recomputed here: BASE64URL(SHA-256(domain ‖ 0 ‖ thumbprint ‖ 0 ‖ salt)). */
+async function passkeyCommitment(jkt, salt) {
+  const enc = new TextEncoder();
+  const bytes = concatBytes(enc.encode(NONCE_DOMAIN), enc.encode(jkt), enc.encode('.'), base64urlDecode(salt));
+  return base64urlEncode(await crypto.subtle.digest('SHA-256', bytes));
+}
+
+/** The WebAuthn challenge of a passkey signature, recomputed here: SHA-256 of length-prefixed parts. */
+async function passkeyChallenge(idToken, message, nonce) {
+  const enc = new TextEncoder();
+  const parts = [enc.encode(SIGN_DOMAIN), enc.encode(idToken), message, enc.encode(nonce ?? '')].flatMap((p) => {
+    const len = new Uint8Array(8);
+    new DataView(len.buffer).setBigUint64(0, BigInt(p.length));
+    return [len, p];
+  });
+  return base64urlEncode(await crypto.subtle.digest('SHA-256', concatBytes(...parts)));
+}
+
+function fmtMs(ms) {
+  return ms < 10 ? ms.toFixed(2) : ms < 100 ? ms.toFixed(1) : String(Math.round(ms));
+}
+
+const msText = (ms) => el('span', {}, el('b', { textContent: fmtMs(ms) }), ' ms');
+
+function setCompareStatus(...content) {
+  $('compare-status').replaceChildren(...content);
+}
+
+function updateCompare() {
+  const ready = Boolean(pkClient) && !leaving;
+  const webauthn = webAuthnAvailable();
+  const current = Boolean(pkSession?.passkey && passkey && pkSession.passkey.jkt === passkey.jkt);
+  $('pk-register').disabled = !ready || !webauthn;
+  $('pk-register').textContent = passkey ? 'Register a new passkey' : 'Register a passkey';
+  $('pk-login').disabled = !ready || !passkey;
+  $('pk-login').textContent = pkSession ? 'Log in again with the passkey nonce' : 'Log in with the passkey nonce';
+  $('pk-sign').disabled = !ready || !current;
+  $('compare-run').disabled = !ready || !current;
+  if (compareNote) {
+    setCompareStatus(compareNote);
+  } else if (!webauthn) {
+    setCompareStatus('WebAuthn is not available here: it needs a secure context on a host name (http://localhost works, an IP address does not).');
+  } else if (!passkey) {
+    setCompareStatus('Register a passkey first.');
+  } else if (!pkSession?.passkey) {
+    setCompareStatus('Now log in with it: the OP only sees an opaque nonce.');
+  } else if (!current) {
+    setCompareStatus('The passkey session is bound to an earlier passkey: log in again with the new one.');
+  } else {
+    setCompareStatus('Signed in with the passkey nonce as ', el('strong', { textContent: String(pkSession.claims.sub) }), '. ',
+      session?.bound ? 'Sign, or measure both.' : 'Sign, or measure (log in with key binding above to fill the key-binding column).');
+  }
+}
+
+function renderPasskey(pk, registration) {
+  jktChip(pk.jkt, $('pk-jkt'));
+  $('pk-name').textContent = pk.name;
+  $('pk-rpid').textContent = pk.rpId;
+  $('pk-alg').textContent = `${pk.alg} (${COSE_ALGS[pk.alg] ?? 'unknown'})`;
+  $('pk-credential').textContent = pk.credentialId;
+  $('pk-jwk').textContent = JSON.stringify(pk.publicJwk);
+  $('pk-register-time').replaceChildren(registration
+    ? el('span', {}, msText(registration.registerMs), ` · ${registration.creates} WebAuthn create = ${registration.creates} user gesture${registration.creates === 1 ? '' : 's'}`)
+    : el('span', { className: 'muted', textContent: 'registered earlier, not timed in this tab' }));
+  $('pk-out').hidden = false;
+}
+
+async function renderPkLogin(login, s) {
+  const { header, payload } = decodeJws(login.idToken);
+  const sent = new URL(login.url).searchParams;
+  const binding = s.passkey;
+  const scope = (sent.get('scope') ?? '').split(' ');
+  const expected = binding.mode === 'salted' && binding.salt ? await passkeyCommitment(binding.jkt, binding.salt) : binding.jkt;
+  $('pk-sub').textContent = String(payload.sub);
+  jktChip(binding.jkt, $('pk-binding-jkt'));
+  $('pk-mode').textContent = binding.mode;
+  $('pk-salt').textContent = binding.salt ?? '(none: plain mode)';
+  $('pk-nonce').textContent = sent.get('nonce') ?? '';
+  $('pk-login-time').replaceChildren(login.loginMs != null
+    ? el('span', {}, msText(login.loginMs), el('span', { className: 'muted', textContent: ' from the click to the validated session, the OP\'s form included' }))
+    : el('span', { className: 'muted', textContent: 'not timed' }));
+  renderJson($('pk-id-token-header'), header, new Set(['typ']));
+  renderJson($('pk-id-token-payload'), payload, new Set(['nonce']));
+  renderChecks($('pk-login-checks'), [
+    [!scope.includes('bound_key') && !sent.has('dpop_jkt'), 'the request asked for no key binding: no ', code('bound_key'), ', no ', code('dpop_jkt')],
+    [header.typ !== 'dpop+id_token' && !payload.cnf, 'an ordinary ID Token: ', code(`typ: ${header.typ}`), ', no ', code('cnf')],
+    [payload.nonce === sent.get('nonce'), code('nonce'), ' in the ID Token = the nonce sent'],
+    [payload.nonce === expected, code('nonce'), ` = BASE64URL(SHA-256("${NONCE_DOMAIN}" ‖ thumbprint ‖ "." ‖ salt)), recomputed here`],
+    [Boolean(passkey) && binding.jkt === passkey.jkt, 'the committed thumbprint is the registered passkey\'s ', jktChip(binding.jkt)],
+    [binding.mode === 'salted' && payload.nonce !== binding.jkt, 'salted: the nonce is not the bare thumbprint, so the OP cannot link this passkey\'s logins'],
+  ]);
+  $('pk-login-out').hidden = false;
+}
+
+async function renderPkSigned({ message, p, ms, gets, accepted, error }) {
+  const clientData = JSON.parse(new TextDecoder().decode(base64urlDecode(p.clientDataJSON)));
+  const data = base64urlDecode(p.authenticatorData);
+  const flags = data[32];
+  const [up, uv] = [Boolean(flags & 0x01), Boolean(flags & 0x04)];
+  const signCount = new DataView(data.buffer, data.byteOffset + 33, 4).getUint32(0);
+  const challenge = await passkeyChallenge(p.idToken, base64urlDecode(p.message), p.nonce);
+  const rpIdHashOk = base64urlEncode(data.slice(0, 32)) === await sha256b64url(location.hostname);
+  const loginToken = readCompare().login?.idToken;
+  const flag = (on, name) => el('span', { className: `badge ${on ? 'good' : 'bad'}`, textContent: `${name} ${on ? '1' : '0'}` });
+  $('pk-message').textContent = message;
+  $('pk-consumer-nonce').textContent = p.nonce ?? '(none)';
+  $('pk-auth-data').replaceChildren(flag(up, 'UP'), ' ', flag(uv, 'UV'), ' signCount ', code(String(signCount)));
+  renderJson($('pk-client-data'), clientData, new Set(['type', 'challenge', 'origin']));
+  if (accepted) renderJson($('pk-verify-result'), { outcome: 'accepted', ...accepted }, new Set(['passkeyJkt']));
+  else renderJson($('pk-verify-result'), { outcome: 'refused', code: error }, new Set(['code']));
+  renderChecks($('pk-sign-checks'), [
+    [Boolean(accepted) && accepted.passkeyJkt === passkey?.jkt, 'the consumer verified the assertion with the passkey the ID Token commits to ', jktChip(accepted?.passkeyJkt ?? calculateJwkThumbprint(p.publicJwk))],
+    [Boolean(loginToken) && p.idToken === loginToken, 'signed over the login ID Token, whose ', code('nonce'), ' carries the commitment'],
+    [clientData.type === 'webauthn.get' && clientData.origin === location.origin, code('type: webauthn.get'), ', ', code(`origin: ${clientData.origin}`)],
+    [clientData.challenge === challenge, code('challenge'), ' = SHA-256 over the ID Token, the message and the consumer nonce, recomputed here'],
+    [rpIdHashOk, code('rpIdHash'), ' = SHA-256(', code(location.hostname), ')'],
+    [up && uv, 'user present and user verified'],
+    [null, `${gets} WebAuthn get = ${gets} user gesture${gets === 1 ? '' : 's'}, ${fmtMs(ms)} ms`],
+  ]);
+  $('pk-presentation').textContent = JSON.stringify(p, null, 2);
+  $('pk-sign-out').hidden = false;
+}
+
+/** A passkey signature over `message` with a fresh consumer nonce, timed, its gestures counted. */
+async function passkeyProof(message) {
+  const consumer = await getCompareConsumer();
+  const nonce = await consumer.issueNonce();
+  const m = await measured(() => pkClient.signWithPasskey(message, { nonce }));
+  return { p: m.result, ms: m.ms, gestures: m.gestures, gets: m.get };
+}
+
+const signMessage = (what) => JSON.stringify({ action: what, at: new Date().toISOString() });
+
+/** One cell of #compare-table: a number (kept in data-value) and its unit, or n/a. */
+function figure(td, value, unit, format = (v) => String(v)) {
+  if (value == null) {
+    td.dataset.value = '';
+    td.replaceChildren(el('span', { className: 'na', textContent: 'n/a' }));
+    return;
+  }
+  td.dataset.value = String(value);
+  td.replaceChildren(el('span', { className: 'num', textContent: format(value) }), unit ? el('span', { className: 'unit', textContent: ` ${unit}` }) : '');
+}
+
+function checkCell(td, checks) {
+  const ul = el('ul', { className: 'checks' });
+  renderChecks(ul, checks);
+  td.dataset.ok = String(checks.every(([ok]) => ok !== false));
+  td.replaceChildren(ul);
+}
+
+function renderCompare(r) {
+  const row = (id) => {
+    const tr = $(id);
+    return [tr.querySelector('.kb'), tr.querySelector('.pk'), tr.querySelector('.how')];
+  };
+  const bytes = (v) => v.toLocaleString('en');
+  let [kb, pk, how] = row('cmp-bind');
+  figure(kb, r.kb.bindMs, 'ms', fmtMs);
+  figure(pk, r.pk.bindMs, 'ms', fmtMs);
+  how.replaceChildren(code('generateDPoPKeyPair({persist: false})'), ', median of 5 · ', code('registerPasskey'), ', timed when you registered (again would make another credential)');
+  [kb, pk, how] = row('cmp-bind-gestures');
+  figure(kb, r.kb.bindGestures);
+  figure(pk, r.pk.bindGestures);
+  how.replaceChildren('WebAuthn ', code('create'), '/', code('get'), ' calls counted during each');
+  [kb, pk, how] = row('cmp-proof');
+  figure(kb, r.kb.proofMs, 'ms', fmtMs);
+  figure(pk, r.pk.proofMs, 'ms', fmtMs);
+  how.replaceChildren(code(r.kb.proofHow), r.kb.proofHow === 'client.present' ? ' (a DPoP proof, ath over the ID Token)' : ' (not signed in with key binding)',
+    ', median of 5 · one ', code('signWithPasskey'), ' (an assertion over the login ID Token); both read the session from IndexedDB');
+  [kb, pk, how] = row('cmp-proof-gestures');
+  figure(kb, r.kb.proofGestures);
+  figure(pk, r.pk.proofGestures);
+  how.replaceChildren('WebAuthn calls counted (per proof): each one asks the user');
+  [kb, pk, how] = row('cmp-login');
+  figure(kb, r.kb.loginMs, 'ms', fmtMs);
+  figure(pk, r.pk.loginMs, 'ms', fmtMs);
+  how.replaceChildren('click → validated session, the OP\'s form included (the last login of each in this tab)');
+  [kb, pk, how] = row('cmp-size');
+  figure(kb, r.kb.bytes, 'bytes', bytes);
+  figure(pk, r.pk.bytes, 'bytes', bytes);
+  how.replaceChildren('ID Token + DPoP header · the presentation as JSON (ID Token, JWK, salt, assertion)');
+  [kb, pk, how] = row('cmp-checks');
+  figure(kb, r.kb.checks);
+  figure(pk, r.pk.checks);
+  how.replaceChildren('the lists below');
+
+  [kb, pk] = row('prop-verify');
+  kb.replaceChildren(el('ol', { className: 'verify-list' }, ...KB_CHECKS.map((c) => el('li', {}, ...c.map((x) => (typeof x === 'string' ? x : x.cloneNode(true)))))));
+  pk.replaceChildren(el('ol', { className: 'verify-list' }, ...PK_CHECKS.map((c) => el('li', {}, ...c.map((x) => (typeof x === 'string' ? x : x.cloneNode(true)))))));
+
+  [kb, pk] = row('prop-refresh');
+  if (r.kb.refresh) {
+    const { beforeCnf, afterCnf, typ } = r.kb.refresh;
+    checkCell(kb, [
+      [Boolean(afterCnf) && afterCnf === beforeCnf, code('cnf'), ' kept: ', beforeCnf ? jktChip(beforeCnf, el('span', { className: 'jkt-short' })) : code('(none)'),
+        ' → ', afterCnf ? jktChip(afterCnf, el('span', { className: 'jkt-short' })) : code('(none)')],
+      [typ === 'dpop+id_token', 'the refreshed token is still ', code(`typ: ${typ}`), ': it can be presented as it is'],
+    ]);
+  } else {
+    kb.replaceChildren(el('span', { className: 'na', textContent: 'n/a: log in with key binding above' }));
+    delete kb.dataset.ok;
+  }
+  const pr = r.pk.refresh;
+  checkCell(pk, [
+    [!pr.nonceInRefreshed, 'the refreshed ID Token has ', pr.nonceInRefreshed ? code('nonce') : el('b', { textContent: 'no nonce' }), ': the commitment is not in it'],
+    [pr.verifiedAfter && pr.signedLogin, 'the passkey still proves: ', code('signWithPasskey'), ' signs over the login ID Token the session keeps (until its ', code('exp'), ')'],
+    [pr.substituted !== 'accepted', 'the refreshed token in its place: ', pr.substituted === 'accepted' ? el('b', { textContent: 'accepted' }) : code(pr.substituted)],
+  ]);
+
+  [kb, pk] = row('prop-replay');
+  if (r.kb.replay) {
+    checkCell(kb, [[r.kb.replay !== 'accepted', r.kb.replay === 'accepted' ? 'accepted again' : 'refused: ', code(r.kb.replay), ' (its ', code('jti'), ' was used)']]);
+  } else {
+    kb.replaceChildren(el('span', { className: 'na', textContent: 'n/a: log in with key binding above' }));
+    delete kb.dataset.ok;
+  }
+  checkCell(pk, [[r.pk.replay !== 'accepted', r.pk.replay === 'accepted' ? 'accepted again' : 'refused: ', code(r.pk.replay),
+    r.pk.replay === 'ERR_WEBAUTHN_SIGN_COUNT' ? el('span', {}, ' (caught by the sign count, which did not grow; an authenticator that always reports 0 would not catch it: only the nonce would)') : '']]);
+
+  [kb, pk] = row('prop-op');
+  checkCell(kb, [
+    [null, 'yes: ', code('bound_key'), ' + ', code('dpop_jkt'), ', a DPoP proof with ', code('c_s256'), ' at the token endpoint, ', code('cnf'), ' in the ID Token'],
+    [null, 'this OP advertises ', code('bound_key'), ': ', code(String(r.kb.advertised))],
+  ]);
+  checkCell(pk, [[null, 'no: any OP that echoes the ', code('nonce'), ' (OIDC Core requires it); this login asked for no binding']]);
+
+  $('compare-when').textContent = `(${new Date(r.at).toLocaleTimeString([], { hour12: false })})`;
+  $('compare-out').hidden = false;
+}
+
+$('pk-register').addEventListener('click', () => action(async () => {
+  const m = await measured(() => registerPasskey({ userName: 'alice', name: PASSKEY_NAME }));
+  passkey = m.result;
+  distinctHue(passkey.jkt, [session?.jkt, ...pageJkts, ...agentJkts]);
+  const record = updateCompareRecord({ passkey: { jkt: passkey.jkt, registerMs: m.ms, creates: m.create }, signed: null, compared: null });
+  renderPasskey(passkey, record.passkey);
+  $('pk-sign-out').hidden = true;
+  $('compare-out').hidden = true;
+  return 'pk-registered';
+}));
+
+$('pk-login').addEventListener('click', () => action(async () => {
+  const startedAt = Date.now();
+  const { url, state } = await pkClient.startLogin();
+  updateCompareRecord({ pending: { url, state, startedAt } });
+  leaving = true;
+  compareNote = 'Going to the OP to sign in with the passkey nonce…';
+  location.assign(url);
+  return 'busy';
+}));
+
+/** Is this callback the passkey login's (its `state` is the one this tab started)? */
+function isPasskeyCallback(params) {
+  const pending = readCompare().pending;
+  return Boolean(pending?.state) && pending.state === params.get('state');
+}
+
+/** Back from the OP with the passkey login's `state`: finish it with its own client (and session). */
+async function finishPasskeyLogin() {
+  const { pending } = readCompare();
+  let s;
+  try {
+    s = await pkClient.finishLogin(location.href);
+  } finally {
+    history.replaceState(null, '', '/');
+    updateCompareRecord({ pending: null });
+  }
+  pkSession = s;
+  const login = { url: pending.url, salt: s.passkey?.salt ?? null, loginMs: Date.now() - pending.startedAt, idToken: s.idToken };
+  updateCompareRecord({ login, signed: null, compared: null });
+  $('pk-sign-out').hidden = true;
+  $('compare-out').hidden = true;
+  await renderPkLogin(login, s);
+  $('pk-login-out').scrollIntoView({ block: 'nearest' });
+}
+
+$('pk-sign').addEventListener('click', () => action(async () => {
+  const message = signMessage('demo-sign');
+  const proof = await passkeyProof(message);
+  const signed = { message, p: proof.p, ms: proof.ms, gets: proof.gets, accepted: null, error: null };
+  try {
+    const accepted = await (await getCompareConsumer()).verifyPasskey(proof.p);
+    signed.accepted = { sub: accepted.claims.sub, passkeyJkt: accepted.passkeyJkt, signCount: accepted.signCount };
+  } catch (err) {
+    signed.error = err?.code ?? err?.name ?? 'Error';
+    throw err;
+  } finally {
+    updateCompareRecord({ signed });
+    await renderPkSigned(signed);
+    $('pk-sign-out').scrollIntoView({ block: 'nearest' });
+  }
+  return 'pk-signed';
+}));
+
+$('compare-run').addEventListener('click', () => action(async () => {
+  const consumer = await getCompareConsumer();
+  const record = readCompare();
+  const r = { at: Date.now(), kb: {}, pk: {} };
+
+  // Binding a key: a DPoP key pair (not stored) against the passkey's registration.
+  const bind = await measured(async () => {
+    const times = [];
+    for (let i = 0; i < 5; i++) {
+      const started = performance.now();
+      await generateDPoPKeyPair({ persist: false });
+      times.push(performance.now() - started);
+    }
+    return times;
+  });
+  r.kb.bindMs = median(bind.result);
+  r.kb.bindGestures = bind.gestures;
+  r.pk.bindMs = record.passkey?.jkt === passkey?.jkt ? record.passkey.registerMs : null;
+  r.pk.bindGestures = record.passkey?.jkt === passkey?.jkt ? record.passkey.creates : null;
+
+  // Key binding: one proof (verified by the consumer, then replayed), then a refresh of the page's session.
+  const htu = `${location.origin}/compare/key-binding`;
+  if (session?.bound) {
+    // No gesture, so it costs the user nothing to time five (the first call of a page is slower).
+    const proofs = await measured(async () => {
+      const runs = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        const result = await client.present({ htm: 'POST', htu });
+        runs.push({ ms: performance.now() - started, result });
+      }
+      return runs;
+    });
+    r.kb.proofMs = median(proofs.result.map((x) => x.ms));
+    r.kb.proofGestures = proofs.gestures / proofs.result.length;
+    r.kb.proofHow = 'client.present';
+    const last = proofs.result.at(-1).result;
+    const presentation = { idToken: last.idToken, dpop: last.dpop, method: 'POST', url: htu, action: 'compare' };
+    r.kb.bytes = presentation.idToken.length + presentation.dpop.length;
+    await consumer.verify(presentation);
+    r.kb.replay = await outcome(() => consumer.verify(presentation));
+    const loginRecord = readRecord();
+    r.kb.loginMs = loginRecord?.jkt === session.jkt ? loginRecord.loginMs ?? null : null;
+    const refreshed = await refreshPageSession();
+    r.kb.refresh = { beforeCnf: refreshed.beforeCnf, afterCnf: refreshed.afterCnf, typ: decodeJws(refreshed.after).header.typ };
+  } else {
+    const key = await generateDPoPKeyPair({ persist: false });
+    const proofs = await measured(async () => {
+      const times = [];
+      for (let i = 0; i < 5; i++) {
+        const started = performance.now();
+        await createDPoPProof(key, { htm: 'POST', htu });
+        times.push(performance.now() - started);
+      }
+      return times;
+    });
+    r.kb.proofMs = median(proofs.result);
+    r.kb.proofGestures = proofs.gestures / proofs.result.length;
+    r.kb.proofHow = 'createDPoPProof';
+    r.kb.bytes = null;
+    r.kb.loginMs = null;
+  }
+  r.kb.advertised = client.advertisesKeyBinding;
+
+  // The passkey: refresh first (the refreshed ID Token loses the nonce), then one proof, which
+  // still verifies because it signs over the login ID Token; then the refreshed token in its
+  // place, and the same proof again.
+  const loginToken = record.login?.idToken ?? null;
+  pkSession = await pkClient.refresh();
+  const refreshedPayload = decodeJws(pkSession.idToken).payload;
+  const proof = await passkeyProof(signMessage('demo-measure'));
+  r.pk.proofMs = proof.ms;
+  r.pk.proofGestures = proof.gestures;
+  r.pk.bytes = JSON.stringify(proof.p).length;
+  const accepted = await outcome(() => consumer.verifyPasskey(proof.p));
+  r.pk.refresh = {
+    nonceInRefreshed: 'nonce' in refreshedPayload,
+    signedLogin: Boolean(loginToken) && proof.p.idToken === loginToken && proof.p.idToken !== pkSession.idToken,
+    verifiedAfter: accepted === 'accepted',
+    substituted: await outcome(() => consumer.verifyPasskey({ ...proof.p, idToken: pkSession.idToken })),
+  };
+  r.pk.replay = await outcome(() => consumer.verifyPasskey(proof.p));
+  r.pk.loginMs = record.login?.loginMs ?? null;
+  r.kb.checks = KB_CHECKS.length;
+  r.pk.checks = PK_CHECKS.length;
+
+  updateCompareRecord({ compared: r });
+  renderCompare(r);
+  $('compare-out').scrollIntoView({ block: 'nearest' });
+  if (accepted !== 'accepted') {
+    throw Object.assign(new Error(`the consumer refused the passkey proof after the refresh (${accepted})`), { name: 'PasskeyRefused', code: accepted });
+  }
+  return 'compared';
+}));
+
+/** After a reload or the redirect: the passkey, its session and what this tab showed of them. */
+async function restoreCompare() {
+  const record = readCompare();
+  passkey = null;
+  try {
+    passkey = await loadPasskey(PASSKEY_NAME);
+  } catch (err) {
+    if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
+  }
+  if (passkey) {
+    distinctHue(passkey.jkt, [session?.jkt, ...pageJkts, ...agentJkts]);
+    renderPasskey(passkey, record.passkey?.jkt === passkey.jkt ? record.passkey : null);
+  }
+  pkSession = await pkClient.session().catch(() => null);
+  const login = pkSession?.passkey && record.login?.salt === pkSession.passkey.salt ? record.login : null;
+  if (login) await renderPkLogin(login, pkSession);
+  if (login && record.signed) await renderPkSigned(record.signed);
+  if (login && record.compared) renderCompare(record.compared);
+}
+
 // ---------------------------------------------------------------- the key API by hand
 
 async function showKey(source) {
@@ -1392,6 +1940,7 @@ async function loadPlaygroundKey() {
 window.addEventListener('pageshow', (event) => {
   if (!event.persisted || !leaving) return;
   leaving = false;
+  compareNote = null;
   showStatus();
   updateButtons();
   setState(session ? 'signed-in' : 'ready');
@@ -1408,12 +1957,33 @@ action(async () => {
   await init();
   await loadPlaygroundKey();
   client = await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, binding: 'required' });
+  // The passkey-nonce login: its own stored session, no key binding asked (it works with any OP).
+  pkClient = await KeyBoundClient.discover(ISSUER, {
+    clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE,
+    keyBinding: false, passkey: { name: PASSKEY_NAME, mode: 'salted' }, session: PASSKEY_SESSION,
+  });
   const params = new URLSearchParams(location.search);
+  if ((params.has('code') || params.has('error')) && isPasskeyCallback(params)) {
+    // Both logins come back to this page: the passkey login's `state` says it is that one, and
+    // its own client finishes it, so the key-bound session is left alone.
+    session = await client.session();
+    try {
+      await restoreCompare();
+      await finishPasskeyLogin();
+    } finally {
+      await restoreAgent();
+      showStatus();
+      await loadRecords();
+      if (session) await renderStoredSession();
+    }
+    return 'pk-signed-in';
+  }
   if (params.has('code') || params.has('error')) {
     try {
       await finishFromCallback();
     } finally {
       await restoreAgent();
+      await restoreCompare();
       showStatus();
       await loadRecords();
     }
@@ -1421,6 +1991,7 @@ action(async () => {
   }
   session = await client.session();
   await restoreAgent();
+  await restoreCompare();
   showStatus();
   await loadRecords();
   if (!session) return 'ready';

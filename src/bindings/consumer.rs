@@ -42,7 +42,17 @@ export interface KeyBoundConsumerOptions {
   /** How old a proof may be, in seconds. Default 60. */
   proofMaxAge?: number;
   /** Accept passkey presentations (`verifyPasskey`): the origins and RP ID the assertions must name. */
-  passkey?: { origins: string[]; rpId: string; requireUserVerification?: boolean };
+  passkey?: {
+    origins: string[];
+    rpId: string;
+    /** Default true. */
+    requireUserVerification?: boolean;
+    /**
+     * Require a nonce from `issueNonce()` in the signed challenge. Default true: an assertion has
+     * no timestamp, so without a nonce only the sign count stops a later replay.
+     */
+    requireNonce?: boolean;
+  };
   /** A shared replay store; default in memory. */
   replayStore?: { checkAndStore(key: string, now: number, expiresAt: number): Promise<boolean> };
 }
@@ -158,6 +168,7 @@ impl JsConsumer {
                     origins: js_sys::Array::from(&origins).iter().map(|o| string_arg(&o, "origins")).collect::<Result<_, _>>()?,
                     rp_id: req_str(&pk, "rpId")?,
                     require_user_verification: get(&pk, "requireUserVerification").as_bool().unwrap_or(true),
+                    require_nonce: get(&pk, "requireNonce").as_bool().unwrap_or(true),
                 });
             }
             Ok(JsConsumer { inner: Rc::new(consumer) }.into())
@@ -204,8 +215,10 @@ impl JsConsumer {
     /// Verifies a passkey presentation (from `client.signWithPasskey`): the ID Token as a consumer
     /// must, its `nonce` against the commitment to this passkey (mode and salt), then the WebAuthn
     /// assertion (type, challenge over the ID Token and message, origin, rpId, user presence and
-    /// verification, signature, sign count). Resolves to `{claims, passkeyJkt, signCount}`.
-    #[wasm_bindgen(js_name = verifyPasskey, unchecked_return_type = "Promise<{ claims: Record<string, unknown>; passkeyJkt: string; signCount: number }>")]
+    /// verification, signature, sign count), with the consumer nonce required by default and the
+    /// assertion single use. Resolves to `{claims, passkeyJkt, signCount, evidence}`; refusals
+    /// carry `evidence` too.
+    #[wasm_bindgen(js_name = verifyPasskey, unchecked_return_type = "Promise<{ claims: Record<string, unknown>; passkeyJkt: string; signCount: number; evidence: KeyBoundEvidence }>")]
     pub fn verify_passkey(&self, #[wasm_bindgen(unchecked_param_type = "KeyBoundPasskeyPresentation")] p: JsValue) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
@@ -234,8 +247,18 @@ impl JsConsumer {
                 consumer_nonce: nonce.as_deref(),
                 assertion: crate::protocol::passkey::Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
             };
-            let a = inner.verify_passkey(&presentation).await.map_err(core_to_js)?;
+            let action = opt_str(&p, "action")?.unwrap_or_default();
+            let (result, record) = inner.verify_passkey(&presentation, &action).await;
+            let a = match result {
+                Ok(a) => a,
+                Err(e) => {
+                    let err = core_to_js(e);
+                    js_sys::Reflect::set(&err, &"evidence".into(), &evidence(&record))?;
+                    return Err(err);
+                }
+            };
             let obj = js_sys::Object::new();
+            js_sys::Reflect::set(&obj, &"evidence".into(), &evidence(&record))?;
             js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&a.claims_json)?)?;
             js_sys::Reflect::set(&obj, &"passkeyJkt".into(), &a.passkey_jkt.into())?;
             js_sys::Reflect::set(&obj, &"signCount".into(), &JsValue::from_f64(f64::from(a.sign_count)))?;

@@ -112,6 +112,9 @@ struct PendingRecord {
     bind: bool,
     #[serde(default)]
     passkey: Option<PasskeyBinding>,
+    /// The named session that started the login: only that session may finish it.
+    #[serde(default)]
+    session_name: String,
 }
 
 fn yes() -> bool {
@@ -460,6 +463,7 @@ impl Client {
             created_at: now_secs(),
             bind: self.config.bind_key,
             passkey,
+            session_name: self.config.session_name.clone(),
         };
         let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
         key_store::put_text(PENDING_STORE, &state, &text).await?;
@@ -486,6 +490,17 @@ impl Client {
     pub async fn finish_login(&self, callback_url: &str) -> Result<SessionRecord> {
         let params = oauth::parse_callback(callback_url);
         let state = params.state.clone().filter(|s| !s.is_empty() && s.len() <= 256).ok_or(Error::StateMismatch)?;
+        // A login started by another named session is that session's to finish: refuse without
+        // consuming it, so the right client can still finish it.
+        let peek = key_store::get_text(PENDING_STORE, &state, false).await?.ok_or(Error::StateMismatch)?;
+        #[derive(Deserialize)]
+        struct Owner {
+            #[serde(default)]
+            session_name: String,
+        }
+        if serde_json::from_str::<Owner>(&peek).map(|o| o.session_name != self.config.session_name).unwrap_or(false) {
+            return Err(Error::StateMismatch.into());
+        }
         let text = key_store::get_text(PENDING_STORE, &state, true).await?.ok_or(Error::StateMismatch)?;
         let pending: PendingRecord = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
         if pending.v != RECORD_VERSION {
@@ -833,6 +848,11 @@ impl Client {
         let record = self.session_or_err().await?;
         let binding = record.passkey.clone().ok_or(Error::arg("passkey", "this session was not bound to a passkey at login"))?;
         let stored = super::passkey::load(&binding.name).await?;
+        if stored.jwk()?.thumbprint() != binding.jkt {
+            // Re-registered under the same name: the login committed to the old passkey, so the
+            // new one's assertion would be refused. Say so before asking the user for a gesture.
+            return Err(Error::PasskeyNonceMismatch.into());
+        }
         let challenge = crate::protocol::passkey::signing_challenge(&binding.id_token, message, consumer_nonce);
         let assertion = super::passkey::assert(&stored, &challenge).await?;
         Ok(PasskeySignature {

@@ -17,6 +17,7 @@ use crate::error::Error;
 use crate::protocol::consumer::{self, Accepted, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NonceKey, Presentation, ReplayStore};
 use crate::protocol::id_token::Jwks;
 use crate::protocol::oauth::{self, HttpRequest};
+use sha2::Digest;
 
 /// HMAC-SHA-256 through WebCrypto, for stateless consumer nonces.
 #[derive(Debug, Clone)]
@@ -138,6 +139,10 @@ pub struct PasskeySettings {
     pub rp_id: String,
     /// Require user verification.
     pub require_user_verification: bool,
+    /// Require a consumer nonce in the signed challenge (default true): a WebAuthn assertion has
+    /// no timestamp, so without a nonce only the sign count (and the replay window) stops a
+    /// presentation from being replayed later.
+    pub require_nonce: bool,
 }
 
 /// How many evidence records are kept.
@@ -246,16 +251,49 @@ impl BrowserConsumer {
         (result, record)
     }
 
-    /// Verifies a passkey presentation (spec.md §7): the ID Token, its nonce against the
-    /// commitment, the assertion; the sign count is tracked per passkey.
-    pub async fn verify_passkey(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
+    /// Verifies a passkey presentation (spec.md §7) and records the decision: the consumer nonce
+    /// (required by default; one this consumer issued, still fresh), the ID Token, its nonce
+    /// against the commitment, the assertion; then the assertion is single use (replay store,
+    /// failing closed) and the sign count must grow.
+    pub async fn verify_passkey(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>, action: &str) -> (crate::Result<crate::protocol::passkey::PasskeyAccepted>, EvidenceRecord) {
+        let now = now_secs();
+        let result = self.verify_passkey_once(presentation, now).await;
+        let record = EvidenceRecord::passkey(&self.id, action, presentation, now, &result);
+        self.counters.borrow_mut().count(&record);
+        let mut records = self.records.borrow_mut();
+        if records.len() == RECORDS_KEPT {
+            records.pop_front();
+        }
+        records.push_back(record.clone());
+        (result, record)
+    }
+
+    async fn verify_passkey_once(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
         let settings = self.passkey.as_ref().ok_or(Error::arg("passkey", "this consumer was created without passkey settings"))?;
+        // With the requirement on, the nonce must be one this consumer issued and still fresh.
+        // Off, a nonce is only bound into the signed challenge (the caller's own freshness).
+        if settings.require_nonce {
+            let nonce = presentation.consumer_nonce.ok_or(Error::DpopNonceRequired)?;
+            let key = self.nonce_key.as_ref().ok_or(Error::DpopNonceMismatch)?;
+            if !consumer::check_nonce(key, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
+                return Err(Error::DpopNonceMismatch);
+            }
+        }
         let origins: Vec<&str> = settings.origins.iter().map(String::as_str).collect();
         let jkt = presentation.public_jwk.thumbprint();
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
         let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
         let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
-        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &self.policy, presentation, &check, now_secs(), &subtle::WebCryptoVerifier).await?;
+        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
+        // Single use within the window, scoped to this passkey (fail closed).
+        let key = format!("passkey {} {}", jkt, crate::protocol::b64::encode(sha2::Sha256::digest(presentation.assertion.signature)));
+        let fresh = self.store.check_and_store(&key, now, now + self.policy.proof_max_age + self.policy.clock_skew).await.map_err(|e| match e {
+            e @ Error::ReplayStoreUnavailable { .. } => e,
+            other => Error::ReplayStoreUnavailable { message: other.to_string() },
+        })?;
+        if !fresh {
+            return Err(Error::DpopReplay);
+        }
         self.sign_counts.borrow_mut().insert(jkt, result.sign_count);
         Ok(result)
     }

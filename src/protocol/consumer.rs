@@ -476,6 +476,37 @@ impl EvidenceRecord {
         }
     }
 
+    /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
+    /// is the passkey).
+    pub fn passkey(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
+        let jkt = Some(p.public_jwk.thumbprint());
+        let base = EvidenceRecord {
+            time: now,
+            consumer: consumer.to_owned(),
+            action: action.to_owned(),
+            outcome: "refused",
+            error: None,
+            issuer: None,
+            subject: None,
+            audience: Vec::new(),
+            azp: None,
+            cnf_jkt: jkt.clone(),
+            proof_jkt: jkt,
+            jti: None,
+            htm: "PASSKEY".into(),
+            htu: String::new(),
+            proof_iat: None,
+            verified: false,
+        };
+        match result {
+            Ok(a) => EvidenceRecord { outcome: "accepted", issuer: Some(a.iss.clone()), subject: Some(a.sub.clone()), audience: a.aud.clone(), verified: true, ..base },
+            Err(e) => {
+                let c = claimed(&Presentation { id_token: p.id_token, proof: "", htm: "", htu: "" });
+                EvidenceRecord { error: Some(e.code().as_str()), issuer: c.iss, subject: c.sub, ..base }
+            }
+        }
+    }
+
     /// As JSON text.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()

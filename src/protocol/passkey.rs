@@ -3,9 +3,9 @@
 //! WebAuthn assertion over the ID Token to prove possession.
 //!
 //! - [`commitment`]: `plain` mode sends the JWK thumbprint itself; `salted` (the default) sends
-//!   `BASE64URL(SHA-256("keybound-passkey-nonce-v1" || 0x00 || thumbprint || 0x00 || salt))`
-//!   with 32 random bytes of salt, so the nonce reveals nothing about the key until the salt is
-//!   shown. The two modes are distinct by construction: a plain token never verifies as salted.
+//!   `BASE64URL(SHA-256("kb-nonce-v1." || thumbprint || "." || salt))` with 32 random bytes of
+//!   salt (spec.md §7.3), so the nonce reveals nothing about the key until the salt is shown. The
+//!   two modes are distinct by construction: a plain token never verifies as salted.
 //! - [`signing_challenge`]: the WebAuthn challenge for a passkey signature over an ID Token and a
 //!   message (and a consumer nonce): SHA-256 over a domain-separated, length-prefixed encoding.
 //! - [`verify_assertion`]: every WebAuthn assertion check (type, challenge, origin allow-list,
@@ -25,7 +25,7 @@ use crate::protocol::crypto::Verifier;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
 
-const NONCE_DOMAIN: &[u8] = b"keybound-passkey-nonce-v1";
+const NONCE_DOMAIN: &[u8] = b"kb-nonce-v1.";
 const SIGN_DOMAIN: &[u8] = b"keybound-passkey-signature-v1";
 
 /// How the nonce commits to the passkey.
@@ -46,11 +46,11 @@ pub fn commitment(mode: NonceMode, thumbprint: &str, salt: Option<&[u8]>) -> Res
         (NonceMode::Plain, None) => Ok(thumbprint.to_owned()),
         (NonceMode::Plain, Some(_)) => Err(Error::arg("salt", "plain mode takes no salt")),
         (NonceMode::Salted, Some(salt)) if salt.len() >= 32 => {
+            // spec.md §7.3: SHA-256("kb-nonce-v1." || JKT || "." || rz).
             let mut h = Sha256::new();
             h.update(NONCE_DOMAIN);
-            h.update([0]);
             h.update(thumbprint.as_bytes());
-            h.update([0]);
+            h.update(b".");
             h.update(salt);
             Ok(b64::encode(h.finalize()))
         }
