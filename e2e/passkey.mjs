@@ -454,7 +454,7 @@ try {
 
   assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
 
-  await test('panva oidc-provider (plain mode, no key binding): salted passkey login on the app origin, sign + verify accepted', async () => {
+  await test('panva oidc-provider (its plain mode, no key binding): salted and plain passkey logins on the app origin, sign + verify accepted', async () => {
     const app = await startServer(0);
     closers.push(() => app.close());
     const appOrigin = `http://localhost:${app.port}`;
@@ -465,20 +465,33 @@ try {
     try {
       const pk = unwrap(await p2.evaluate(() => window.kbTry(() => window.kb.registerPasskey({ userName: 'alice' }))), 'registerPasskey on the app origin');
       assert(pk.rpId === 'localhost' && pk.jkt === thumbprint(pk.publicJwk), 'passkey');
-      const opts = { clientId: INTEROP_CLIENT_ID, redirectUri: `${appOrigin}/flow.html`, scope: 'profile', keyBinding: false, passkey: { mode: 'salted' } };
-      const start = await withClient(p2, pop.issuer, opts, 'return client.startLogin();');
-      const auth = new URL(start.url).searchParams;
-      assert(!auth.has('dpop_jkt'), 'no dpop_jkt');
-      await p2.goto(start.url);
-      await p2.waitForSelector('input[name="login"]', { timeout: 20000 });
-      await p2.fill('input[name="login"]', 'alice');
-      await p2.fill('input[name="password"]', 'any password');
-      await p2.click('button[type="submit"]');
-      await p2.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 20000 });
-      await p2.click('button[type="submit"]');
-      await p2.waitForURL((u) => u.origin === appOrigin && u.pathname === '/flow.html', { timeout: 20000 });
-      await ready(p2);
-      const session = await withClient(p2, pop.issuer, opts, 'return client.finishLogin(arg);', p2.url());
+      const loginWith = async (mode) => {
+        const o = { clientId: INTEROP_CLIENT_ID, redirectUri: `${appOrigin}/flow.html`, scope: 'profile', keyBinding: false, passkey: { mode } };
+        const st = await withClient(p2, pop.issuer, o, 'return client.startLogin();');
+        const a = new URL(st.url).searchParams;
+        assert(!a.has('dpop_jkt'), 'no dpop_jkt');
+        await p2.goto(st.url);
+        const back = (u) => u.origin === appOrigin && u.pathname === '/flow.html';
+        // The first login shows the login form; a later one may go straight to consent or back
+        // to the app (oidc-provider remembers the session).
+        const next = () => Promise.race([
+          p2.waitForSelector('input[name="login"]', { timeout: 20000 }).then(() => 'login'),
+          p2.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 20000 }).then(() => 'consent'),
+          p2.waitForURL(back, { timeout: 20000 }).then(() => 'back'),
+        ]);
+        let step = await next();
+        if (step === 'login') {
+          await p2.fill('input[name="login"]', 'alice');
+          await p2.fill('input[name="password"]', 'any password');
+          await p2.click('button[type="submit"]');
+          step = await next();
+        }
+        if (step === 'consent') await p2.click('button[type="submit"]');
+        await p2.waitForURL(back, { timeout: 20000 });
+        await ready(p2);
+        return { opts: o, auth: a, session: await withClient(p2, pop.issuer, o, 'return client.finishLogin(arg);', p2.url()) };
+      };
+      const { opts, auth, session } = await loginWith('salted');
       assert(session.claims.iss === pop.issuer && session.claims.sub === 'alice', `claims ${JSON.stringify(session.claims)}`);
       assert(session.bound === false && !session.claims.cnf && headerOf(session.idToken).typ === undefined, 'a plain ID Token');
       assert(session.claims.nonce === auth.get('nonce') && auth.get('nonce') === saltedNonce(pk.jkt, session.passkey.salt), 'oidc-provider echoed the salted commitment');
@@ -491,6 +504,13 @@ try {
       assert(n.passkeyJkt === pk.jkt, 'Node accepted');
       // The reference OP's consumer does not accept this issuer.
       expectCode(await verifyInPage(p2, { ...consumer, issuers: [{ issuer: O, clientIds: ['keybound-demo'], jwks: refJwks }] }, p), 'ERR_ISSUER_NOT_ACCEPTED', 'oidc-provider token at a reference-OP consumer');
+      // Plain mode at the same OP: the nonce is the thumbprint itself, echoed unchanged.
+      const plain = await loginWith('plain');
+      assert(plain.session.claims.nonce === pk.jkt && plain.auth.get('nonce') === pk.jkt, 'oidc-provider echoed the plain thumbprint');
+      const pp = await withClient(p2, pop.issuer, plain.opts, 'return client.signWithPasskey("pay 6", { nonce: "n-interop-plain" });');
+      assert(pp.mode === 'plain' && pp.salt === null, 'a plain presentation');
+      const rp = unwrap(await verifyInPage(p2, consumer, pp), 'verifyPasskey (interop, plain)');
+      assert(rp.passkeyJkt === pk.jkt, 'plain accepted');
       assert(errors2.length === 0, `page errors: ${errors2.join('; ')}`);
     } finally {
       await context.close();
