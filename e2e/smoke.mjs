@@ -884,6 +884,9 @@ async function run() {
     assert(!('nonce' in decodeJws(pk.idToken).payload), 'the refreshed passkey ID Token has a nonce');
     assertEqual(pk.passkey?.jkt, pkJkt, 'the passkey binding of the refreshed session');
     assert(await page.locator('#error').isHidden(), `error box: ${await text('#error')}`);
+    const figures = await page.evaluate(() => [...document.querySelectorAll('#compare-table tbody tr')].map((tr) =>
+      `${tr.id}: ${[...tr.querySelectorAll('[data-value]')].map((c) => String(Math.round(Number(c.dataset.value) * 100) / 100)).join(" vs ")}`));
+    console.log(`# comparison (key binding vs passkey nonce): ${figures.join('; ')}`);
   });
 
   await test('screenshot of the comparison: e2e/out/demo-compare.png', async () => {
