@@ -242,12 +242,7 @@ impl BrowserConsumer {
             }
         }
         let record = EvidenceRecord::new(&self.id, action, presentation, now, &result);
-        self.counters.borrow_mut().count(&record);
-        let mut records = self.records.borrow_mut();
-        if records.len() == RECORDS_KEPT {
-            records.pop_front();
-        }
-        records.push_back(record.clone());
+        self.keep(&record);
         (result, record)
     }
 
@@ -259,12 +254,7 @@ impl BrowserConsumer {
         let now = now_secs();
         let result = self.verify_passkey_once(presentation, now).await;
         let record = EvidenceRecord::passkey(&self.id, action, presentation, now, &result);
-        self.counters.borrow_mut().count(&record);
-        let mut records = self.records.borrow_mut();
-        if records.len() == RECORDS_KEPT {
-            records.pop_front();
-        }
-        records.push_back(record.clone());
+        self.keep(&record);
         (result, record)
     }
 
@@ -296,6 +286,16 @@ impl BrowserConsumer {
         }
         self.sign_counts.borrow_mut().insert(jkt, result.sign_count);
         Ok(result)
+    }
+
+    /// Counts a decision and keeps its record (the last [`RECORDS_KEPT`]).
+    fn keep(&self, record: &EvidenceRecord) {
+        self.counters.borrow_mut().count(record);
+        let mut records = self.records.borrow_mut();
+        if records.len() == RECORDS_KEPT {
+            records.pop_front();
+        }
+        records.push_back(record.clone());
     }
 
     /// The most recent evidence records, oldest first.

@@ -429,9 +429,9 @@ pub struct EvidenceRecord {
 }
 
 impl EvidenceRecord {
-    /// The record of one decision.
-    pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
-        let base = EvidenceRecord {
+    /// A refusal with nothing known yet: the base every record starts from.
+    fn refused(consumer: &str, action: &str, now: i64, htm: &str, htu: &str) -> Self {
+        EvidenceRecord {
             time: now,
             consumer: consumer.to_owned(),
             action: action.to_owned(),
@@ -444,11 +444,16 @@ impl EvidenceRecord {
             cnf_jkt: None,
             proof_jkt: None,
             jti: None,
-            htm: presentation.htm.to_owned(),
-            htu: presentation.htu.to_owned(),
+            htm: htm.to_owned(),
+            htu: htu.to_owned(),
             proof_iat: None,
             verified: false,
-        };
+        }
+    }
+
+    /// The record of one decision.
+    pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
+        let base = EvidenceRecord::refused(consumer, action, now, presentation.htm, presentation.htu);
         let claimed = claimed(presentation);
         match result {
             Ok(a) => EvidenceRecord {
@@ -480,24 +485,7 @@ impl EvidenceRecord {
     /// is the passkey).
     pub fn passkey(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
-        let base = EvidenceRecord {
-            time: now,
-            consumer: consumer.to_owned(),
-            action: action.to_owned(),
-            outcome: "refused",
-            error: None,
-            issuer: None,
-            subject: None,
-            audience: Vec::new(),
-            azp: None,
-            cnf_jkt: jkt.clone(),
-            proof_jkt: jkt,
-            jti: None,
-            htm: "PASSKEY".into(),
-            htu: String::new(),
-            proof_iat: None,
-            verified: false,
-        };
+        let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
         match result {
             Ok(a) => EvidenceRecord { outcome: "accepted", issuer: Some(a.iss.clone()), subject: Some(a.sub.clone()), audience: a.aud.clone(), verified: true, ..base },
             Err(e) => {
