@@ -16,6 +16,18 @@ const refreshIn = (page, n) => page.evaluate(async (count) => {
   const out = await Promise.allSettled(Array.from({ length: count }, () => c.refresh()));
   return out.map((r) => (r.status === 'fulfilled' ? { ok: true, idToken: r.value.idToken } : { ok: false, code: r.reason.code }));
 }, n);
+// Concurrent callers: every tab discovers first, then all fire at one agreed instant (the tabs
+// share this machine's clock), so no caller starts after another tab's refresh has finished.
+const prepare = (page) => page.evaluate(async () => {
+  const { KeyBoundClient } = await import('/pkg/keybound.js');
+  window.__kbClient = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+});
+const refreshAt = (page, n, at) => page.evaluate(async ({ count, at }) => {
+  const c = window.__kbClient;
+  await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
+  const out = await Promise.allSettled(Array.from({ length: count }, () => c.refresh()));
+  return out.map((r) => (r.status === 'fulfilled' ? { ok: true, idToken: r.value.idToken } : { ok: false, code: r.reason.code }));
+}, { count: n, at });
 
 try {
   const context = await browser.newContext();
@@ -27,7 +39,9 @@ try {
 
   await test('ten concurrent refresh calls from three tabs make exactly one refresh request', async () => {
     const before = (await stats()).refresh_grants;
-    const all = (await Promise.all([refreshIn(tab1, 3), refreshIn(tab2, 3), refreshIn(tab3, 4)])).flat();
+    await Promise.all([tab1, tab2, tab3].map(prepare));
+    const at = Date.now() + 400;
+    const all = (await Promise.all([refreshAt(tab1, 3, at), refreshAt(tab2, 3, at), refreshAt(tab3, 4, at)])).flat();
     const after = (await stats()).refresh_grants;
     assert(all.length === 10 && all.every((r) => r.ok), JSON.stringify(all));
     assert(after - before === 1, `refresh requests at the OP: ${after - before}`);
