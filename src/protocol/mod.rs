@@ -1,5 +1,5 @@
-//! The protocol core: pure Rust, sans-IO. No wasm-bindgen, web-sys, js-sys or gloo here (a test
-//! and CI check enforce it), so everything below is testable natively with `cargo test`.
+//! The protocol core: pure Rust, sans-IO. Nothing here depends on the browser or on JS bindings
+//! (`tests/layering.rs` enforces it), so everything below is testable natively with `cargo test`.
 //!
 //! Randomness, time and signatures come from the caller: randomness and time as arguments,
 //! signing and verification through the [`crypto::Signer`] and [`crypto::Verifier`] traits.
