@@ -772,6 +772,21 @@ fn token(st: &mut State, req: &Incoming) -> Reply {
     }
 }
 
+/// The DPoP proof at a code or device-code grant: required when the grant was bound or carried
+/// `dpop_jkt`, and then from that key; a bound grant's proof carries `c_s256` over `code` (the
+/// authorization code or the `device_code`). Returns the proof key's thumbprint and JWK, if any.
+fn grant_proof(st: &mut State, req: &Incoming, bind_jkt: Option<&str>, dpop_jkt: Option<&str>, code: &str) -> Result<(Option<String>, Option<String>), Reply> {
+    let htu = format!("{}/token", st.issuer);
+    let expected = bind_jkt.or(dpop_jkt);
+    let code_for_proof = bind_jkt.map(|_| code);
+    match check_proof(st, req, "POST", &htu, code_for_proof, None, expected, 400) {
+        ProofOutcome::Reply(r) => Err(r),
+        ProofOutcome::None if expected.is_some() => Err(Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required")),
+        ProofOutcome::None => Ok((None, None)),
+        ProofOutcome::Valid { jkt, jwk_json } => Ok((Some(jkt), Some(jwk_json))),
+    }
+}
+
 fn code_grant(st: &mut State, req: &Incoming) -> Reply {
     st.stats.code_grants += 1;
     let code = req.form.get("code").cloned().unwrap_or_default();
@@ -789,15 +804,10 @@ fn code_grant(st: &mut State, req: &Incoming) -> Reply {
     if pkce::code_challenge(verifier).ok().as_deref() != Some(code_challenge.as_str()) {
         return Reply::oauth_error(400, "invalid_grant", "PKCE verification failed");
     }
-    let htu = format!("{}/token", st.issuer);
-    let expected = bind_jkt.as_deref().or(dpop_jkt.as_deref());
     // KB §2.3: with binding, the proof must carry c_s256 over this code.
-    let code_for_proof = bind_jkt.as_ref().map(|_| code.as_str());
-    let (proof_jkt, proof_jwk) = match check_proof(st, req, "POST", &htu, code_for_proof, None, expected, 400) {
-        ProofOutcome::Reply(r) => return r,
-        ProofOutcome::None if expected.is_some() => return Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required"),
-        ProofOutcome::None => (None, None),
-        ProofOutcome::Valid { jkt, jwk_json } => (Some(jkt), Some(jwk_json)),
+    let (proof_jkt, proof_jwk) = match grant_proof(st, req, bind_jkt.as_deref(), dpop_jkt.as_deref(), &code) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let Some(grant) = st.codes.get_mut(&code) else {
         return Reply::oauth_error(400, "invalid_grant", "unknown code");
@@ -1015,14 +1025,9 @@ fn device_grant(st: &mut State, req: &Incoming) -> Reply {
     };
     let (bind_jkt, dpop_jkt) = (grant.bind_jkt.clone(), grant.dpop_jkt.clone());
     // KB §3.3: every poll carries a new proof with c_s256 over the device_code.
-    let htu = format!("{}/token", st.issuer);
-    let expected = bind_jkt.as_deref().or(dpop_jkt.as_deref());
-    let code_for_proof = bind_jkt.as_ref().map(|_| device_code.as_str());
-    let (proof_jkt, proof_jwk) = match check_proof(st, req, "POST", &htu, code_for_proof, None, expected, 400) {
-        ProofOutcome::Reply(r) => return r,
-        ProofOutcome::None if expected.is_some() => return Reply::oauth_error(400, "invalid_dpop_proof", "a DPoP proof is required"),
-        ProofOutcome::None => (None, None),
-        ProofOutcome::Valid { jkt, jwk_json } => (Some(jkt), Some(jwk_json)),
+    let (proof_jkt, proof_jwk) = match grant_proof(st, req, bind_jkt.as_deref(), dpop_jkt.as_deref(), &device_code) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
     let slow_fault = st.fault == Some(Fault::DeviceSlowDown);
     let Some(grant) = st.devices.get_mut(&device_code) else {

@@ -26,7 +26,7 @@ use crate::protocol::b64;
 use crate::protocol::dpop::ProofParams;
 use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, IdTokenClaims, Jwks, ValidatedIdToken};
 use crate::protocol::jwa::Alg;
-use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, ProviderMetadata, TokenResponse, TokenType};
+use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, HttpResponse, ProviderMetadata, TokenResponse, TokenType};
 use crate::protocol::pkce;
 
 /// ID Token algorithms keybound verifies with WebCrypto (intersected with what the OP advertises).
@@ -633,25 +633,9 @@ impl Client {
             if now_secs() > deadline {
                 return Err(Error::DeviceCodeExpired.into());
             }
-            let htu = self.meta.token_endpoint.as_str();
-            let mut retried = false;
-            let poll = loop {
-                let nonce = self.nonce_for(htu).await;
-                let proof = key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code: Some(device_code) }, self.now()).await?;
-                let (res, date) = http::send_with_date(&oauth::device_token_request(htu, device_code, &self.config.client_id, &proof)).await?;
-                self.learn_clock(date.as_deref());
-                *self.last_token_proof.borrow_mut() = Some(proof);
-                if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
-                    self.remember_nonce(htu, n).await;
-                }
-                match oauth::process_device_poll_response(&res) {
-                    Err(Error::UseDpopNonce { nonce }) if !retried => {
-                        self.remember_nonce(htu, &nonce).await;
-                        retried = true;
-                    }
-                    other => break other?,
-                }
-            };
+            let poll = self
+                .token_call_as(&key, Some(device_code), |proof| oauth::device_token_request(&self.meta.token_endpoint, device_code, &self.config.client_id, proof), oauth::process_device_poll_response)
+                .await?;
             match poll {
                 oauth::DevicePoll::Tokens(tokens) => return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false, true).await,
                 oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
@@ -700,6 +684,18 @@ impl Client {
     /// A token-endpoint call with a fresh DPoP proof, retried once with a new proof when the
     /// server answers `use_dpop_nonce`.
     async fn token_call(&self, key: &DpopKeyPair, code: Option<&str>, build: impl Fn(&str) -> HttpRequest) -> Result<TokenResponse> {
+        self.token_call_as(key, code, build, oauth::process_token_response).await
+    }
+
+    /// [`Self::token_call`] with the response read by `process` (a token response, or a device
+    /// poll that may still be pending).
+    async fn token_call_as<T>(
+        &self,
+        key: &DpopKeyPair,
+        code: Option<&str>,
+        build: impl Fn(&str) -> HttpRequest,
+        process: fn(&HttpResponse) -> std::result::Result<T, Error>,
+    ) -> Result<T> {
         let htu = self.meta.token_endpoint.as_str();
         let mut retried = false;
         loop {
@@ -711,7 +707,7 @@ impl Client {
             if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
                 self.remember_nonce(htu, n).await;
             }
-            match oauth::process_token_response(&res) {
+            match process(&res) {
                 Err(Error::UseDpopNonce { nonce }) if !retried => {
                     self.remember_nonce(htu, &nonce).await;
                     retried = true;
