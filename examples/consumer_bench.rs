@@ -4,9 +4,6 @@
 //!
 //!     cargo run --release --features native --example consumer_bench [N]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 use std::time::Instant;
 
 use keybound::native::{Es256Signer, NativeVerifier};
@@ -15,13 +12,7 @@ use keybound::protocol::crypto::Signer;
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::{jws, pkce};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => unreachable!("the native verifier never suspends"),
-    }
-}
+use keybound::native::block_on;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);

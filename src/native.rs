@@ -14,6 +14,22 @@ use crate::protocol::crypto::{Signer, Verifier};
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
 
+/// Runs a protocol-core future to completion on the calling thread, without an executor. With
+/// the native signers and verifiers (and an in-memory replay store) nothing ever waits, so one
+/// poll finishes it: this is how Rust backends, the reference OP and the tests call the async
+/// verification API.
+///
+/// # Panics
+/// If the future is not ready after one poll, i.e. something in it really waits (a networked
+/// replay store, a timer): that future needs an executor instead.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    match std::pin::pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("keybound::native::block_on: the future waited; run it on an executor"),
+    }
+}
+
 /// Verifies JWS signatures with RustCrypto.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NativeVerifier;

@@ -4,9 +4,6 @@
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
 use std::collections::{BTreeMap, HashSet};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier};
 use keybound::protocol::consumer::{
@@ -17,13 +14,7 @@ use keybound::protocol::jwa::Alg;
 use keybound::protocol::{b64, jws, pkce};
 use keybound::{Error, ErrorCode, Result};
 use serde_json::{json, Value};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("suspended"),
-    }
-}
+use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";

@@ -2,9 +2,6 @@
 //! token validates and is bound; each validation step has a negative test asserting its code.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks};
@@ -12,13 +9,7 @@ use keybound::protocol::jwa::Alg;
 use keybound::protocol::{b64, jws};
 use keybound::ErrorCode;
 use serde_json::{json, Value};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("native future suspended"),
-    }
-}
+use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const OTHER_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";

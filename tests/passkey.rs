@@ -4,9 +4,6 @@
 //! come with the browser work.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::b64;
@@ -14,13 +11,7 @@ use keybound::protocol::crypto::Signer;
 use keybound::protocol::passkey::{self, Assertion, AssertionCheck, NonceMode};
 use keybound::ErrorCode;
 use sha2::{Digest, Sha256};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("suspended"),
-    }
-}
+use keybound::native::block_on;
 
 /// DER `SEQUENCE { INTEGER r, INTEGER s }` from a raw `r || s` (test-side encoder).
 fn der(raw: &[u8]) -> Vec<u8> {

@@ -5,9 +5,6 @@
 //! `verify_passkey_presentation` with the RustCrypto verifier. Plus refusals on the same data.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::NativeVerifier;
 use keybound::protocol::b64;
@@ -18,13 +15,7 @@ use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::passkey::{self, Assertion, NonceMode, PasskeyAccepted, PasskeyCheck, PasskeyPresentation};
 use keybound::ErrorCode;
 use serde_json::Value;
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("suspended"),
-    }
-}
+use keybound::native::block_on;
 
 /// The recorded presentation, decoded.
 struct Vector {

@@ -4,9 +4,6 @@
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
 use std::collections::{BTreeMap, HashSet};
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::dpop::{self, DpopClaims, DpopHeader, ProofCheck, ProofParams};
@@ -14,15 +11,7 @@ use keybound::protocol::jwa::Alg;
 use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::{b64, jws, pkce};
 use keybound::{Error, ErrorCode};
-
-/// The native backend never suspends, so polling once is enough.
-fn block_on<F: Future>(f: F) -> F::Output {
-    let mut f = pin!(f);
-    match f.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("native future suspended"),
-    }
-}
+use keybound::native::block_on;
 
 fn vectors() -> BTreeMap<String, String> {
     serde_json::from_str(include_str!("vectors/worked_example.json")).expect("vector file")

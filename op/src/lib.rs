@@ -9,12 +9,9 @@
 #![forbid(unsafe_code)]
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::io::Read;
 use std::path::PathBuf;
-use std::pin::pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
 use std::thread;
 
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier, Rs256Signer};
@@ -26,6 +23,7 @@ use keybound::protocol::{b64, jws, pkce};
 use keybound::Error;
 use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, Server};
+use keybound::native::block_on;
 
 /// Test-only RSA key for RS256 ID Tokens. Never use it for anything real.
 const TEST_RSA_PEM: &str = include_str!("../keys/test-rs256.pem");
@@ -297,14 +295,6 @@ fn now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
-}
-
-/// Polls a future once: the native verifier never suspends.
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => unreachable!("the native verifier never suspends"),
-    }
 }
 
 /// Starts the OP on 127.0.0.1.

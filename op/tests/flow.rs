@@ -3,11 +3,8 @@
 //! proof carrying `c_s256`, ID Token validation (bound), UserInfo with `ath`, refresh with
 //! rotation; then the OP's refusals, and each fault switch refused by the client with its code.
 
-use std::future::Future;
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::crypto::Signer;
@@ -18,13 +15,7 @@ use keybound::protocol::oauth::{self, AuthorizationRequest, HttpResponse, TokenT
 use keybound::protocol::pkce;
 use keybound::{Error, ErrorCode};
 use keybound_op::{start, Config, RunningOp};
-
-fn block_on<F: Future>(f: F) -> F::Output {
-    match pin!(f).as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(v) => v,
-        Poll::Pending => panic!("suspended"),
-    }
-}
+use keybound::native::block_on;
 
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
 const OTHER_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
