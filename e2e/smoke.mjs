@@ -138,6 +138,25 @@ async function run() {
     protocol: 'ctap2', transport: 'internal', hasResidentKey: true, hasUserVerification: true,
     isUserVerified: true, automaticPresenceSimulation: true,
   } });
+  // Screenshots for people (e2e/out/*.png) are artifacts, not tests: they are not counted, and a
+  // failed one is reported without failing the run. With `selector`, the shot is clipped to that
+  // element (from the top of `top`, when given).
+  const snapshot = async (file, selector, top) => {
+    try {
+      await mkdir(OUT, { recursive: true });
+      await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
+      let clip;
+      if (selector) {
+        const box = await page.locator(selector).boundingBox();
+        const y = top ? (await page.locator(top).boundingBox()).y : box.y;
+        clip = { x: Math.max(0, box.x - 12), y: Math.max(0, y - 12), width: box.width + 24, height: box.y + box.height - y + 24 };
+      }
+      await page.screenshot({ path: path.join(OUT, file), fullPage: true, clip });
+      console.log(`# screenshot: e2e/out/${file}`);
+    } catch (e) {
+      console.log(`# screenshot e2e/out/${file} not taken: ${e.message}`);
+    }
+  };
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
     if (msg.type() !== 'error') return;
@@ -317,11 +336,7 @@ async function run() {
     assert(await page.locator('#refresh').isEnabled(), '#refresh is disabled');
   });
 
-  await test('screenshot after login: e2e/out/demo.png', async () => {
-    await mkdir(OUT, { recursive: true });
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
-    await page.screenshot({ path: path.join(OUT, 'demo.png'), fullPage: true });
-  });
+  await snapshot('demo.png');
 
   await test('reload: the session and the recorded steps come back', async () => {
     await page.reload();
@@ -351,10 +366,7 @@ async function run() {
     idToken = refreshed;
   });
 
-  await test('screenshot after refresh: e2e/out/demo-refreshed.png', async () => {
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
-    await page.screenshot({ path: path.join(OUT, 'demo-refreshed.png'), fullPage: true });
-  });
+  await snapshot('demo-refreshed.png');
 
   await test('UserInfo through client.fetch: 200 with the user', async () => {
     await click('#userinfo', 'userinfo');
@@ -452,12 +464,7 @@ async function run() {
     assertEqual(await counter('replays'), counters.replays, 'replays counter vs /consumer/records');
   });
 
-  await test('screenshot of the consumer section: e2e/out/demo-consumer.png', async () => {
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
-    const box = await page.locator('#card-consumer').boundingBox();
-    const clip = { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 12), width: box.width + 24, height: box.height + 24 };
-    await page.screenshot({ path: path.join(OUT, 'demo-consumer.png'), fullPage: true, clip });
-  });
+  await snapshot('demo-consumer.png', '#card-consumer');
 
   await test('a second presentation: accepted, a fresh jti, the replay output cleared', async () => {
     await click('#present', 'presented');
@@ -734,13 +741,7 @@ async function run() {
     assert(rows.some((r) => r.outcome === 'accepted' && r.chip === pageJkt && r.holder === 'page'), 'no accepted row of the page\'s key in the table');
   });
 
-  await test('screenshot of the agent: e2e/out/demo-agent.png', async () => {
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
-    const table = await page.locator('#consumer-evidence').boundingBox();
-    const card = await page.locator('#card-agent').boundingBox();
-    const clip = { x: Math.max(0, card.x - 12), y: Math.max(0, table.y - 12), width: card.width + 24, height: card.y + card.height - table.y + 24 };
-    await page.screenshot({ path: path.join(OUT, 'demo-agent.png'), fullPage: true, clip });
-  });
+  await snapshot('demo-agent.png', '#card-agent', '#consumer-evidence');
 
   await test('agent: cancel a waiting device login: agent-cancelled, the earlier session kept', async () => {
     await click('#agent-start', 'agent-code');
@@ -889,12 +890,7 @@ async function run() {
     console.log(`# comparison (key binding vs passkey nonce): ${figures.join('; ')}`);
   });
 
-  await test('screenshot of the comparison: e2e/out/demo-compare.png', async () => {
-    await page.evaluate(() => window.scrollTo(0, 0)); // the sticky button bar stays on top
-    const box = await page.locator('#card-compare').boundingBox();
-    const clip = { x: Math.max(0, box.x - 12), y: Math.max(0, box.y - 12), width: box.width + 24, height: box.height + 24 };
-    await page.screenshot({ path: path.join(OUT, 'demo-compare.png'), fullPage: true, clip });
-  });
+  await snapshot('demo-compare.png', '#card-compare');
 
   await test('compare: after a reload the comparison comes back from sessionStorage', async () => {
     const before = await compareFigures();
