@@ -2,13 +2,13 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::args::{get, opt_str, promise, req_str, string_arg};
+use super::args::{get, opt_str, promise, string_arg};
 use super::errors::{core_to_js, to_js};
-use crate::browser::dpop_key::sign_proof;
+use crate::browser::dpop_key::template_input;
 use crate::browser::js::now_secs;
 use crate::browser::{subtle, DpopKeyPair};
 use crate::error::{Error, ErrorCode};
-use crate::protocol::dpop::ProofParams;
+use crate::protocol::dpop::{ProofParams, ProofTemplate};
 use crate::protocol::jwk::PublicJwk;
 use crate::protocol::{b64, pkce};
 
@@ -80,8 +80,37 @@ extern "C" {
 /// its encoded proof header, computed once when the key was generated or loaded.
 const HEADER_SYMBOL: &str = "keybound.dpopHeader";
 
+/// Property keys read on every proof, made once: reading them then costs no string transfer.
+struct Keys {
+    header: JsValue,
+    key_pair: JsValue,
+    private_key: JsValue,
+    htm: JsValue,
+    htu: JsValue,
+    nonce: JsValue,
+    access_token: JsValue,
+    code: JsValue,
+}
+
+thread_local! {
+    /// The last `DPoPKeyPair` object a proof was made with, and its parts. Key objects are
+    /// frozen, so the same object always has the same parts: a proof with the same key reads
+    /// nothing back from it.
+    static LAST_KEY: std::cell::RefCell<Option<(JsValue, web_sys::CryptoKey, String)>> = const { std::cell::RefCell::new(None) };
+    static KEYS: Keys = Keys {
+        header: js_sys::Symbol::for_(HEADER_SYMBOL).into(),
+        key_pair: "keyPair".into(),
+        private_key: "privateKey".into(),
+        htm: "htm".into(),
+        htu: "htu".into(),
+        nonce: "nonce".into(),
+        access_token: "accessToken".into(),
+        code: "code".into(),
+    };
+}
+
 fn header_symbol() -> JsValue {
-    js_sys::Symbol::for_(HEADER_SYMBOL).into()
+    KEYS.with(|k| k.header.clone())
 }
 
 /// Builds the frozen JavaScript `DPoPKeyPair` object for a key.
@@ -109,13 +138,18 @@ fn bad_key() -> JsValue {
     core_to_js(Error::arg("key", "must be a DPoPKeyPair from generateDPoPKeyPair or loadDPoPKeyPair"))
 }
 
+/// `obj[key]` for a cached key, or `undefined`.
+fn get_key(obj: &JsValue, key: &JsValue) -> JsValue {
+    js_sys::Reflect::get(obj, key).unwrap_or(JsValue::UNDEFINED)
+}
+
 /// Reads the private key and cached header back from a `DPoPKeyPair` object.
-fn key_parts(key: &JsValue) -> Result<(web_sys::CryptoKey, String), JsValue> {
+fn key_parts(key: &JsValue, keys: &Keys) -> Result<(web_sys::CryptoKey, String), JsValue> {
     if !key.is_object() {
         return Err(bad_key());
     }
-    let header = js_sys::Reflect::get(key, &header_symbol()).ok().and_then(|h| h.as_string()).ok_or_else(bad_key)?;
-    let private_key = get(&get(key, "keyPair"), "privateKey");
+    let header = get_key(key, &keys.header).as_string().ok_or_else(bad_key)?;
+    let private_key = get_key(&get_key(key, &keys.key_pair), &keys.private_key);
     let private_key = private_key.dyn_into::<web_sys::CryptoKey>().map_err(|_| bad_key())?;
     Ok((private_key, header))
 }
@@ -177,31 +211,82 @@ pub fn delete_dpop_key_pair(#[wasm_bindgen(unchecked_param_type = "string")] id:
 /// Creates a DPoP proof (RFC 9449 §4.2) signed by `key`: `typ` `dpop+jwt`, the public `jwk`, a
 /// fresh `jti`, `htm`, normalized `htu`, integer `iat`, and `nonce`, `ath`, `c_s256` when asked.
 /// Every failure, including a wrong `key`, is a rejection with a code.
+///
+/// The claims are built synchronously and the promise returned is WebCrypto's `sign`, chained
+/// once: no Rust future runs, so a proof costs little more than the signature.
 #[wasm_bindgen(js_name = createDPoPProof, unchecked_return_type = "Promise<string>")]
 pub fn create_dpop_proof(
     #[wasm_bindgen(unchecked_param_type = "DPoPKeyPair")] key: JsValue,
     #[wasm_bindgen(unchecked_param_type = "DPoPProofOptions")] options: JsValue,
 ) -> js_sys::Promise {
-    promise(Box::pin(async move {
-        let (private_key, header) = key_parts(&key)?;
-        if !options.is_object() {
-            return Err(core_to_js(Error::arg("options", "must be an object with htm and htu")));
+    match KEYS.with(|keys| start_proof(&key, &options, keys)) {
+        Ok(promise) => promise,
+        Err(err) => js_sys::Promise::reject(&err),
+    }
+}
+
+/// The option values of the last proof and the template made from them. Callers usually make
+/// many proofs for the same few requests: when a value is `===` to the last one, nothing is read
+/// or recomputed (no string transfer, no URL normalization, no hashing).
+struct LastOptions {
+    values: [JsValue; 5],
+    template: ProofTemplate,
+}
+
+thread_local! {
+    static LAST_OPTIONS: std::cell::RefCell<Option<LastOptions>> = const { std::cell::RefCell::new(None) };
+}
+
+fn start_proof(key: &JsValue, options: &JsValue, keys: &Keys) -> Result<js_sys::Promise, JsValue> {
+    let cached = LAST_KEY.with(|last| last.borrow().as_ref().filter(|(k, _, _)| k == key).map(|(_, pk, h)| (pk.clone(), h.clone())));
+    let (private_key, header) = match cached {
+        Some(parts) => parts,
+        None => {
+            let parts = key_parts(key, keys)?;
+            LAST_KEY.with(|last| *last.borrow_mut() = Some((key.clone(), parts.0.clone(), parts.1.clone())));
+            parts
         }
-        let htm = req_str(&options, "htm")?;
-        let htu = req_str(&options, "htu")?;
-        let nonce = opt_str(&options, "nonce")?;
-        let access_token = opt_str(&options, "accessToken")?;
-        let code = opt_str(&options, "code")?;
-        let params = ProofParams {
-            htm: &htm,
-            htu: &htu,
-            nonce: nonce.as_deref(),
-            access_token: access_token.as_deref(),
-            code: code.as_deref(),
+    };
+    if !options.is_object() {
+        return Err(core_to_js(Error::arg("options", "must be an object with htm and htu")));
+    }
+    let values = [&keys.htm, &keys.htu, &keys.nonce, &keys.access_token, &keys.code].map(|k| get_key(options, k));
+    let input = LAST_OPTIONS.with(|last| -> Result<String, JsValue> {
+        let mut last = last.borrow_mut();
+        let template = match last.as_mut() {
+            Some(l) if l.values == values => &l.template,
+            _ => {
+                let template = template_from(&values)?;
+                &last.insert(LastOptions { values, template }).template
+            }
         };
-        let proof = sign_proof(&private_key, &header, &params, now_secs()).await.map_err(to_js)?;
-        Ok(proof.into())
-    }))
+        template_input(&header, template, now_secs()).map_err(to_js)
+    })?;
+    subtle::sign_es256_jws(&private_key, input).map_err(to_js)
+}
+
+/// Checks the option values `[htm, htu, nonce, accessToken, code]` and prepares their template.
+fn template_from(values: &[JsValue; 5]) -> Result<ProofTemplate, JsValue> {
+    let opt = |v: &JsValue, name: &'static str| -> Result<Option<String>, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(None);
+        }
+        string_arg(v, name).map(Some)
+    };
+    let required = |v: Option<String>, name: &'static str| v.ok_or_else(|| core_to_js(Error::arg(name, "is required")));
+    let htm = required(opt(&values[0], "htm")?, "htm")?;
+    let htu = required(opt(&values[1], "htu")?, "htu")?;
+    let nonce = opt(&values[2], "nonce")?;
+    let access_token = opt(&values[3], "accessToken")?;
+    let code = opt(&values[4], "code")?;
+    ProofTemplate::new(&ProofParams {
+        htm: &htm,
+        htu: &htu,
+        nonce: nonce.as_deref(),
+        access_token: access_token.as_deref(),
+        code: code.as_deref(),
+    })
+    .map_err(core_to_js)
 }
 
 /// The RFC 7638 SHA-256 thumbprint of a public JWK, base64url (43 characters).
@@ -240,3 +325,4 @@ pub fn generate_random_code_verifier() -> Result<String, JsValue> {
 pub fn error_codes() -> js_sys::Array {
     ErrorCode::ALL.iter().map(|c| JsValue::from_str(c.as_str())).collect()
 }
+

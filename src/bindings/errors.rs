@@ -2,7 +2,6 @@
 //! traces work) named `KeyboundError`, with a stable `code`, the browser's exception as `cause`
 //! when there was one, and `argument` for `ERR_INVALID_ARGUMENT`.
 
-use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 
 use crate::browser::BrowserError;
@@ -29,17 +28,7 @@ export interface KeyboundError extends Error {
 
 /// Converts a browser-layer error into a JavaScript `Error`.
 pub fn to_js(err: BrowserError) -> JsValue {
-    let js = js_sys::Error::new(&err.error.to_string());
-    js.set_name("KeyboundError");
-    // Setting own properties on a fresh Error cannot throw.
-    let _ = Reflect::set(&js, &"code".into(), &err.error.code().as_str().into());
-    if let Some(cause) = err.cause {
-        let _ = Reflect::set(&js, &"cause".into(), &cause);
-    }
-    if let Error::InvalidArgument { name, .. } = &err.error {
-        let _ = Reflect::set(&js, &"argument".into(), &(*name).into());
-    }
-    js.into()
+    err.into_js()
 }
 
 /// Converts a core error into a JavaScript `Error`.

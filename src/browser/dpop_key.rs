@@ -8,7 +8,7 @@ use super::js::{now_secs, Result};
 use super::{key_store, subtle};
 use crate::error::Error;
 use crate::protocol::crypto::Signer;
-use crate::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams};
+use crate::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams, ProofTemplate};
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::PublicJwk;
 use crate::protocol::b64;
@@ -111,21 +111,38 @@ impl DpopKeyPair {
     }
 }
 
+/// The signing input of a new proof for `params`: the cached encoded header, and claims with a
+/// fresh 128-bit `jti` and `iat`.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT`, `ERR_URL_INVALID`, `ERR_CRYPTO_*` (randomness).
+pub fn proof_input(header_encoded: &str, params: &ProofParams<'_>, iat: i64) -> Result<String> {
+    let mut jti = [0u8; 16];
+    subtle::fill_random_pooled(&mut jti)?;
+    let claims = DpopClaims::new(params, b64::encode(jti), iat)?;
+    Ok(dpop::signing_input(header_encoded, &claims)?)
+}
+
+/// The signing input of a new proof from a prepared template: a fresh 128-bit `jti` and `iat`.
+///
+/// # Errors
+/// `ERR_CRYPTO_*` (randomness).
+pub fn template_input(header_encoded: &str, template: &ProofTemplate, iat: i64) -> Result<String> {
+    let mut jti = [0u8; 16];
+    subtle::fill_random_pooled(&mut jti)?;
+    let claims = template.claims(b64::encode(jti), iat)?;
+    Ok(dpop::signing_input(header_encoded, &claims)?)
+}
+
 /// Makes a DPoP proof with `private_key` and the cached encoded header of its public key: a fresh
 /// 128-bit `jti`, the claims, one `crypto.subtle.sign`.
 ///
 /// # Errors
 /// `ERR_INVALID_ARGUMENT`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
 pub async fn sign_proof(private_key: &CryptoKey, header_encoded: &str, params: &ProofParams<'_>, iat: i64) -> Result<String> {
-    let mut jti = [0u8; 16];
-    subtle::fill_random(&mut jti)?;
-    let claims = DpopClaims::new(params, b64::encode(jti), iat)?;
-    let input = dpop::signing_input(header_encoded, &claims)?;
+    let input = proof_input(header_encoded, params, iat)?;
     let signature = subtle::sign_es256(private_key, input.as_bytes()).await?;
     Ok(crate::protocol::jws::assemble(&input, &signature))
-}
-
-impl DpopKeyPair {
 }
 
 impl Signer for DpopKeyPair {

@@ -22,6 +22,24 @@ impl From<Error> for BrowserError {
     }
 }
 
+impl BrowserError {
+    /// This error as a JavaScript `Error` named `KeyboundError`, with `code`, `cause` (the
+    /// browser's exception, when there was one) and `argument` (for `ERR_INVALID_ARGUMENT`).
+    pub fn into_js(self) -> JsValue {
+        let js = js_sys::Error::new(&self.error.to_string());
+        js.set_name("KeyboundError");
+        // Setting own properties on a fresh Error cannot throw.
+        let _ = Reflect::set(&js, &"code".into(), &self.error.code().as_str().into());
+        if let Some(cause) = self.cause {
+            let _ = Reflect::set(&js, &"cause".into(), &cause);
+        }
+        if let Error::InvalidArgument { name, .. } = &self.error {
+            let _ = Reflect::set(&js, &"argument".into(), &(*name).into());
+        }
+        js.into()
+    }
+}
+
 /// Result type of the browser layer.
 pub type Result<T, E = BrowserError> = std::result::Result<T, E>;
 

@@ -114,23 +114,131 @@ impl DpopClaims {
     /// `ERR_INVALID_ARGUMENT` for an empty or non-token `htm`, a `jti` that is empty or over 256
     /// characters, or an empty nonce, access token or code; `ERR_URL_INVALID` for `htu`.
     pub fn new(params: &ProofParams<'_>, jti: String, iat: i64) -> Result<Self> {
-        if params.htm.is_empty() || params.htm.len() > 32 || !params.htm.bytes().all(is_tchar) {
-            return Err(Error::arg("htm", "must be an HTTP method token such as \"POST\""));
-        }
-        if jti.is_empty() || jti.len() > MAX_JTI_LEN {
-            return Err(Error::arg("jti", "must be 1 to 256 characters"));
-        }
-        if params.nonce == Some("") {
-            return Err(Error::arg("nonce", "must not be empty"));
-        }
-        Ok(DpopClaims {
-            jti,
-            htm: params.htm.to_owned(),
+        // The checks run in the order they always have, so the same bad input gives the same code.
+        ProofTemplate::check_htm(params.htm)?;
+        check_jti(&jti)?;
+        ProofTemplate::new(params)?.claims(jti, iat)
+    }
+}
+
+fn check_jti(jti: &str) -> Result<()> {
+    if jti.is_empty() || jti.len() > MAX_JTI_LEN {
+        return Err(Error::arg("jti", "must be 1 to 256 characters"));
+    }
+    Ok(())
+}
+
+/// Everything in a proof's claims that does not change from one proof to the next for the same
+/// request: `htm` checked, `htu` normalized, `nonce`, and the `ath` and `c_s256` hashes. A
+/// client that sends several proofs for the same request prepares it once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProofTemplate {
+    htm: String,
+    htu: String,
+    nonce: Option<String>,
+    ath: Option<String>,
+    c_s256: Option<String>,
+}
+
+impl ProofTemplate {
+    /// Checks and prepares `params`.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for an empty or non-token `htm`, or an empty nonce, access token or
+    /// code; `ERR_URL_INVALID` for `htu`.
+    pub fn new(params: &ProofParams<'_>) -> Result<Self> {
+        let htm = Self::check_htm(params.htm)?.to_owned();
+        let nonce = Self::check_nonce(params.nonce)?.map(str::to_owned);
+        Ok(ProofTemplate {
+            htm,
             htu: normalize_htu(params.htu)?,
-            iat,
-            nonce: params.nonce.map(str::to_owned),
+            nonce,
             ath: params.access_token.map(pkce::ath).transpose()?,
             c_s256: params.code.map(pkce::c_s256).transpose()?,
+        })
+    }
+
+    /// `htm` if it is an HTTP method token.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT`.
+    pub fn check_htm(htm: &str) -> Result<&str> {
+        if htm.is_empty() || htm.len() > 32 || !htm.bytes().all(is_tchar) {
+            return Err(Error::arg("htm", "must be an HTTP method token such as \"POST\""));
+        }
+        Ok(htm)
+    }
+
+    /// `nonce` unless it is empty.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT`.
+    pub fn check_nonce(nonce: Option<&str>) -> Result<Option<&str>> {
+        if nonce == Some("") {
+            return Err(Error::arg("nonce", "must not be empty"));
+        }
+        Ok(nonce)
+    }
+
+    /// Replaces `htm`.
+    ///
+    /// # Errors
+    /// As [`ProofTemplate::check_htm`].
+    pub fn set_htm(&mut self, htm: &str) -> Result<()> {
+        self.htm = Self::check_htm(htm)?.to_owned();
+        Ok(())
+    }
+
+    /// Replaces `htu` (normalized).
+    ///
+    /// # Errors
+    /// `ERR_URL_INVALID`.
+    pub fn set_htu(&mut self, htu: &str) -> Result<()> {
+        self.htu = normalize_htu(htu)?;
+        Ok(())
+    }
+
+    /// Replaces `nonce`.
+    ///
+    /// # Errors
+    /// As [`ProofTemplate::check_nonce`].
+    pub fn set_nonce(&mut self, nonce: Option<&str>) -> Result<()> {
+        self.nonce = Self::check_nonce(nonce)?.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Replaces the access token (`ath`).
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for an empty token.
+    pub fn set_access_token(&mut self, access_token: Option<&str>) -> Result<()> {
+        self.ath = access_token.map(pkce::ath).transpose()?;
+        Ok(())
+    }
+
+    /// Replaces the code (`c_s256`).
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for an empty code.
+    pub fn set_code(&mut self, code: Option<&str>) -> Result<()> {
+        self.c_s256 = code.map(pkce::c_s256).transpose()?;
+        Ok(())
+    }
+
+    /// The claims of one proof, with its fresh `jti` and `iat`.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for a `jti` that is empty or over 256 characters.
+    pub fn claims(&self, jti: String, iat: i64) -> Result<DpopClaims> {
+        check_jti(&jti)?;
+        Ok(DpopClaims {
+            jti,
+            htm: self.htm.clone(),
+            htu: self.htu.clone(),
+            iat,
+            nonce: self.nonce.clone(),
+            ath: self.ath.clone(),
+            c_s256: self.c_s256.clone(),
         })
     }
 }
