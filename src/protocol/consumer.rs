@@ -195,7 +195,7 @@ pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i
 #[derive(Deserialize)]
 struct RawCnf {
     jwk: Option<RawJwk>,
-    jkt: Option<serde::de::IgnoredAny>,
+    jkt: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +238,10 @@ pub(crate) async fn check_id_token<V: Verifier>(issuers: &[AcceptedIssuer], poli
     let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
     let sub = raw.sub.ok_or(missing("sub"))?;
+    // As the client (`id_token::validate`): OIDC Core §2, a non-empty `sub` of at most 255.
+    if sub.is_empty() || sub.len() > 255 {
+        return Err(missing("sub"));
+    }
     let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
     let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
     let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
@@ -348,12 +352,16 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     }
     // R38: `cnf.jwk` required and public; `cnf.jkt` alone does not conform.
     let cnf = token.cnf.ok_or(Error::CnfMissing)?;
-    let cnf_jwk = match (cnf.jwk, cnf.jkt) {
-        (Some(jwk), _) => PublicJwk::from_raw(jwk)?,
+    let (cnf_jwk, claimed_jkt) = match (cnf.jwk, cnf.jkt) {
+        (Some(jwk), jkt) => (PublicJwk::from_raw(jwk)?, jkt),
         (None, Some(_)) => return Err(Error::CnfJktOnly),
         (None, None) => return Err(Error::CnfMissing),
     };
     let cnf_jkt = cnf_jwk.thumbprint();
+    // `jwk` and `jkt` both present must name the same key.
+    if claimed_jkt.is_some_and(|jkt| jkt.as_str() != Some(cnf_jkt.as_str())) {
+        return Err(Error::IdTokenCnfMismatch);
+    }
     // KB §9.2, R33, R40: a fresh proof of possession of that key, for this request and this token.
     let check = ProofCheck {
         htm: presentation.htm,
