@@ -18,6 +18,7 @@ use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
+const CONSUMER: &str = "api.app.example.com";
 const OTHER_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 const ISS: &str = "https://op.example.com";
 const HTU: &str = "https://api.app.example.com/v1/session";
@@ -200,16 +201,16 @@ fn every_check_refuses_with_its_code() {
 #[test]
 fn consumer_nonces_are_stateless_and_time_bounded() {
     let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
-    let nonce = block_on(consumer::issue_nonce(&key, NOW - 10)).unwrap();
-    assert!(block_on(consumer::check_nonce(&key, &nonce, NOW, 60, 5)).unwrap());
-    assert!(!block_on(consumer::check_nonce(&key, &nonce, NOW + 120, 60, 5)).unwrap(), "expired");
+    let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 10)).unwrap();
+    assert!(block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW + 120, 60, 5)).unwrap(), "expired");
     let other = HmacNonceKey::new(&[8u8; 32]).unwrap();
-    assert!(!block_on(consumer::check_nonce(&other, &nonce, NOW, 60, 5)).unwrap(), "another key's nonce");
-    assert!(!block_on(consumer::check_nonce(&key, "not-a-nonce", NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&other, CONSUMER, &nonce, NOW, 60, 5)).unwrap(), "another key's nonce");
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, "not-a-nonce", NOW, 60, 5)).unwrap());
     assert_eq!(HmacNonceKey::new(&[1u8; 16]).unwrap_err().code(), ErrorCode::InvalidArgument);
 
     let good = good_id_token();
-    let policy = ConsumerPolicy { require_nonce: true, ..policy() };
+    let policy = ConsumerPolicy { require_nonce: true, consumer_id: CONSUMER.into(), ..policy() };
     let run = |proof: &str| {
         let p = Presentation { id_token: &good, proof, htm: "POST", htu: HTU };
         block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
@@ -217,9 +218,32 @@ fn consumer_nonces_are_stateless_and_time_bounded() {
     let with_nonce = |n: &str| proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(n)); }, |_| {});
     run(&with_nonce(&nonce)).expect("accepted with our nonce");
     assert_eq!(run(&with_nonce("cn-9f2Kq1x7")).unwrap_err().code(), ErrorCode::DpopNonceMismatch);
-    let old = block_on(consumer::issue_nonce(&key, NOW - 3600)).unwrap();
+    let old = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 3600)).unwrap();
     assert_eq!(run(&with_nonce(&old)).unwrap_err().code(), ErrorCode::DpopNonceMismatch, "a pre-generated proof with an old nonce");
     assert_eq!(run(&good_proof(&good)).unwrap_err().code(), ErrorCode::DpopNonceRequired);
+}
+
+/// A nonce is bound to the consumer that issued it: consumer B refuses consumer A's nonce even
+/// when both share the nonce secret (one leaked proof cannot be replayed across consumers).
+#[test]
+fn consumer_nonces_are_bound_to_the_consumer() {
+    let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
+    let from_a = block_on(consumer::issue_nonce(&key, "consumer-a", NOW)).unwrap();
+    assert!(block_on(consumer::check_nonce(&key, "consumer-a", &from_a, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, "consumer-b", &from_a, NOW, 60, 5)).unwrap(), "A's nonce at B");
+    // Same format as before: 8 bytes of time, then the 32-byte HMAC-SHA-256 tag.
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap().len(), 8 + 32);
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap()[..8], NOW.to_be_bytes());
+
+    let good = good_id_token();
+    let proof = proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(from_a)); }, |_| {});
+    let run = |consumer_id: &str| {
+        let policy = ConsumerPolicy { require_nonce: true, consumer_id: consumer_id.into(), ..policy() };
+        let p = Presentation { id_token: &good, proof: &proof, htm: "POST", htu: HTU };
+        block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
+    };
+    assert_eq!(run("consumer-b").unwrap_err().code(), ErrorCode::DpopNonceMismatch);
+    run("consumer-a").expect("accepted by the consumer that issued the nonce");
 }
 
 #[test]

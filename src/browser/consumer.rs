@@ -196,9 +196,9 @@ impl BrowserConsumer {
             });
         }
         Ok(BrowserConsumer {
+            policy: ConsumerPolicy { consumer_id: id.clone(), ..policy },
             id,
             issuers: RefCell::new(states),
-            policy,
             nonce_key,
             store,
             records: RefCell::new(VecDeque::new()),
@@ -214,7 +214,7 @@ impl BrowserConsumer {
     /// `ERR_INVALID_ARGUMENT` without a nonce key; `ERR_CRYPTO_*`.
     pub async fn issue_nonce(&self) -> Result<String> {
         let key = self.nonce_key.as_ref().ok_or(Error::arg("nonceSecret", "this consumer issues no nonces"))?;
-        Ok(consumer::issue_nonce(key, now_secs()).await?)
+        Ok(consumer::issue_nonce(key, &self.id, now_secs()).await?)
     }
 
     async fn verify_once(&self, presentation: &Presentation<'_>, now: i64) -> crate::Result<Accepted> {
@@ -265,7 +265,7 @@ impl BrowserConsumer {
         if settings.require_nonce {
             let nonce = presentation.consumer_nonce.ok_or(Error::DpopNonceRequired)?;
             let key = self.nonce_key.as_ref().ok_or(Error::DpopNonceMismatch)?;
-            if !consumer::check_nonce(key, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
+            if !consumer::check_nonce(key, &self.id, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
                 return Err(Error::DpopNonceMismatch);
             }
         }

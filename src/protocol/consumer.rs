@@ -64,6 +64,10 @@ pub struct ConsumerPolicy {
     pub require_nonce: bool,
     /// Also accept draft-00 `typ: id_token+cnf`. Off by default.
     pub legacy_typ: bool,
+    /// This consumer's id, bound into its nonces ([`issue_nonce`], [`check_nonce`]): a nonce
+    /// issued by another consumer is refused even when both share the nonce secret. Set it to
+    /// the id the nonces are issued with (empty by default).
+    pub consumer_id: String,
 }
 
 impl Default for ConsumerPolicy {
@@ -75,6 +79,7 @@ impl Default for ConsumerPolicy {
             proof_max_age: 60,
             require_nonce: false,
             legacy_typ: false,
+            consumer_id: String::new(),
         }
     }
 }
@@ -168,18 +173,33 @@ impl NonceKey for NoNonces {
     }
 }
 
-/// Issues a nonce valid for a while: `BASE64URL(issued_at (8 bytes BE) || MAC(issued_at))`.
-/// Stateless, so any instance sharing the key can check it.
-pub async fn issue_nonce<K: NonceKey>(key: &K, now: i64) -> Result<String> {
+const NONCE_DOMAIN: &[u8] = b"keybound-consumer-nonce-v1";
+
+/// The MAC input of a consumer nonce: the domain string, the consumer id (length-prefixed) and
+/// the issue time, so that a nonce is only good at the consumer that issued it.
+fn nonce_mac_input(consumer_id: &str, ts: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(NONCE_DOMAIN.len() + 8 + consumer_id.len() + ts.len());
+    data.extend_from_slice(NONCE_DOMAIN);
+    data.extend_from_slice(&(consumer_id.len() as u64).to_be_bytes());
+    data.extend_from_slice(consumer_id.as_bytes());
+    data.extend_from_slice(ts);
+    data
+}
+
+/// Issues a nonce valid for a while at consumer `consumer_id`:
+/// `BASE64URL(issued_at (8 bytes BE) || MAC("keybound-consumer-nonce-v1" || len(consumer_id)
+/// (8 bytes BE) || consumer_id || issued_at))`. Stateless, so any instance of that consumer
+/// sharing the key can check it; another consumer cannot, even with the same key.
+pub async fn issue_nonce<K: NonceKey>(key: &K, consumer_id: &str, now: i64) -> Result<String> {
     let ts = now.to_be_bytes();
     let mut out = ts.to_vec();
-    out.extend(key.tag(&ts).await?);
+    out.extend(key.tag(&nonce_mac_input(consumer_id, &ts)).await?);
     Ok(b64::encode(out))
 }
 
-/// Checks a nonce from [`issue_nonce`]: authentic and issued within `max_age` seconds (and not
-/// in the future beyond `skew`).
-pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i64, skew: i64) -> Result<bool> {
+/// Checks a nonce from [`issue_nonce`]: authentic for this `consumer_id` and issued within
+/// `max_age` seconds (and not in the future beyond `skew`).
+pub async fn check_nonce<K: NonceKey>(key: &K, consumer_id: &str, nonce: &str, now: i64, max_age: i64, skew: i64) -> Result<bool> {
     let Ok(bytes) = b64::decode(nonce, "nonce") else { return Ok(false) };
     if bytes.len() < 8 + 16 {
         return Ok(false);
@@ -189,7 +209,7 @@ pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i
     if issued < now.saturating_sub(max_age) || issued > now.saturating_add(skew) {
         return Ok(false);
     }
-    key.check(ts, tag).await
+    key.check(&nonce_mac_input(consumer_id, ts), tag).await
 }
 
 #[derive(Deserialize)]
@@ -380,7 +400,7 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     match (proof.claims.nonce.as_deref(), nonces) {
         (None, _) if policy.require_nonce => return Err(Error::DpopNonceRequired),
         (Some(n), Some(key)) => {
-            if !check_nonce(key, n, now, policy.proof_max_age, policy.clock_skew).await? {
+            if !check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew).await? {
                 return Err(Error::DpopNonceMismatch);
             }
         }
