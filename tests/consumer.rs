@@ -246,6 +246,34 @@ fn consumer_nonces_are_bound_to_the_consumer() {
     run("consumer-a").expect("accepted by the consumer that issued the nonce");
 }
 
+/// A refused presentation's claimed strings go into the evidence record capped, with an
+/// ellipsis: a hostile token cannot write megabytes into the logs per request.
+#[test]
+fn evidence_records_cap_claimed_strings() {
+    let max = keybound::error::MAX_ECHO_CHARS;
+    let long = "x".repeat(8_000);
+    let t = id_token_with(|m| { m.insert("iss".into(), json!(format!("https://{long}"))); m.insert("sub".into(), json!(long)); }, |_| {});
+    let pr = proof_with(&t, &signer(CLIENT_D), |m| { m.insert("jti".into(), json!(long)); }, |_| {});
+    let htu = format!("{HTU}?q={long}");
+    let pres = Presentation { id_token: &t, proof: &pr, htm: "POST", htu: &htu };
+    let result = verify(&t, &pr, &policy(), &MemoryReplayStore::new());
+    assert_eq!(result.as_ref().unwrap_err().code(), ErrorCode::IssuerNotAccepted);
+    assert!(result.as_ref().unwrap_err().to_string().chars().count() < max + 100);
+    let record = EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &result);
+    for field in [record.issuer.as_deref().unwrap(), record.subject.as_deref().unwrap(), record.jti.as_deref().unwrap(), &record.htu] {
+        assert_eq!(field.chars().count(), max + 1, "{} chars", field.chars().count());
+        assert!(field.ends_with('…'));
+    }
+    assert!(record.to_json().len() < 4 * max + 1000, "{} bytes", record.to_json().len());
+    // Short values are kept whole.
+    let good = good_id_token();
+    let pr = good_proof(&good);
+    let pres = Presentation { id_token: &good, proof: &pr, htm: "POST", htu: HTU };
+    let record = EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &verify(&good, &pr, &policy(), &MemoryReplayStore::new()));
+    assert_eq!(record.htu, HTU);
+    assert_eq!(record.outcome, "accepted");
+}
+
 #[test]
 fn evidence_records_keep_the_facts_apart_and_counters_count() {
     let good = good_id_token();

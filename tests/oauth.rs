@@ -347,3 +347,66 @@ fn device_poll_outcomes() {
     let ok = oauth::process_device_poll_response(&json_response(200, r#"{"access_token":"a","token_type":"DPoP","id_token":"x.y.z"}"#)).unwrap();
     assert!(matches!(ok, DevicePoll::Tokens(t) if t.token_type == TokenType::Dpop));
 }
+
+/// `Debug` of requests and responses never prints codes, PKCE verifiers, refresh tokens, device
+/// codes, DPoP proofs or access tokens.
+#[test]
+fn debug_of_requests_and_responses_redacts_secrets() {
+    let secrets = ["Q3JkYXV0aGNvZGU", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "8xLOxBtZp8-rt-1", "GmRhmhcxhwAzkoEqiMEg", "eyJwcm9vZi", "SlAV32hkKG", "eyJ.id.token"];
+    let proof = "eyJwcm9vZi.payload.signature";
+    let requests = [
+        oauth::code_token_request("https://op.example.com/token", "Q3JkYXV0aGNvZGU", "https://app.example.com/cb", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "s6BhdRkqt3", proof),
+        oauth::refresh_token_request("https://op.example.com/token", "8xLOxBtZp8-rt-1", "s6BhdRkqt3", proof),
+        oauth::device_token_request("https://op.example.com/token", "GmRhmhcxhwAzkoEqiMEg", "s6BhdRkqt3", proof),
+    ];
+    for req in &requests {
+        let printed = format!("{req:?} {req:#?}");
+        for secret in secrets {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("[redacted]"), "{printed}");
+        assert!(printed.contains("client_id=s6BhdRkqt3"), "non-secret parameters stay readable: {printed}");
+        assert!(printed.contains("https://op.example.com/token"));
+    }
+    let body = r#"{"access_token":"SlAV32hkKG","token_type":"DPoP","expires_in":3600,"refresh_token":"8xLOxBtZp8-rt-1","id_token":"eyJ.id.token"}"#;
+    for res in [json_response(200, body), HttpResponse { content_type: Some("text/plain".into()), ..json_response(200, "access_token=SlAV32hkKG") }] {
+        let printed = format!("{res:?} {res:#?}");
+        for secret in secrets {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+    assert!(format!("{:?}", json_response(200, body)).contains("\"DPoP\""), "token_type is not a secret");
+    // The DPoP proof inputs that carry a token or a code.
+    use keybound::protocol::dpop::{ProofCheck, ProofParams};
+    let params = ProofParams { htm: "POST", htu: "https://op.example.com/token", access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), ..Default::default() };
+    let check = ProofCheck { htm: "POST", htu: "https://op.example.com/token", now: 0, max_age: 60, max_skew: 5, allowed_algs: &[], nonce: None, access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), expected_jkt: None };
+    let printed = format!("{params:?} {check:?}");
+    for secret in secrets {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    assert!(printed.contains("[redacted]") && printed.contains("https://op.example.com/token"), "{printed}");
+}
+
+/// Strings an attacker controls (an OP's error text, a claimed issuer, a JWK member) are echoed
+/// in error messages at most `MAX_ECHO_CHARS` characters long, with an ellipsis.
+#[test]
+fn error_messages_cap_echoed_strings() {
+    let long = "A".repeat(100_000);
+    let err = oauth::process_token_response(&json_response(400, &format!(r#"{{"error":"{long}","error_description":"{long}"}}"#))).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::OAuthError);
+    let message = err.to_string();
+    assert!(message.chars().count() < 2 * keybound::error::MAX_ECHO_CHARS + 100, "{} chars", message.chars().count());
+    assert!(message.contains(&format!("{}…", "A".repeat(keybound::error::MAX_ECHO_CHARS))));
+    let err = oauth::process_discovery_response(&json_response(200, &DISCOVERY.replace("\"issuer\": \"https://op.example.com\"", &format!("\"issuer\": \"{long}\""))), ISSUER).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DiscoveryIssuerMismatch);
+    assert!(err.to_string().chars().count() < keybound::error::MAX_ECHO_CHARS + 100);
+    let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{long}"}}"#)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::JwkUnsupported);
+    assert!(err.to_string().ends_with("…\""), "{}", &err.to_string()[..300]);
+    // Short strings are echoed whole, multi-byte characters are cut on a boundary.
+    let err = oauth::process_token_response(&json_response(400, r#"{"error":"invalid_grant"}"#)).unwrap_err();
+    assert_eq!(err.to_string(), "the OP answered \"invalid_grant\"");
+    let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{}"}}"#, "é".repeat(300))).unwrap_err();
+    assert_eq!(err.to_string(), format!("unsupported JWK key type or curve \"{}…\"", "é".repeat(256)));
+}

@@ -20,11 +20,12 @@
 //! user is, not what they may do. Issue your own session after accepting; do not treat the proof
 //! as a standing credential.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{cap_echo, Error, ErrorCode, Result};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::dpop::{self, ProofCheck};
 use crate::protocol::id_token::{numeric_date, Audience, Jwks};
@@ -479,8 +480,32 @@ impl EvidenceRecord {
         }
     }
 
-    /// The record of one decision.
+    /// Caps every string that came with the presentation (claimed or verified identity, `jti`,
+    /// `htm`, `htu`) at [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters, so a
+    /// hostile presentation cannot blow up the logs. The thumbprints are fixed-size already.
+    fn capped(mut self) -> Self {
+        let cap = |s: &mut String| {
+            if let Cow::Owned(c) = cap_echo(s) {
+                *s = c;
+            }
+        };
+        for s in [&mut self.issuer, &mut self.subject, &mut self.azp, &mut self.jti].into_iter().flatten() {
+            cap(s);
+        }
+        self.audience.truncate(16);
+        self.audience.iter_mut().for_each(cap);
+        cap(&mut self.htm);
+        cap(&mut self.htu);
+        self
+    }
+
+    /// The record of one decision. Strings that came with the presentation are capped at
+    /// [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters (with an ellipsis).
     pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
+        Self::new_uncapped(consumer, action, presentation, now, result).capped()
+    }
+
+    fn new_uncapped(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
         let base = EvidenceRecord::refused(consumer, action, now, presentation.htm, presentation.htu);
         let claimed = claimed(presentation);
         match result {
@@ -510,8 +535,12 @@ impl EvidenceRecord {
     }
 
     /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
-    /// is the passkey).
+    /// is the passkey). Strings are capped as in [`EvidenceRecord::new`].
     pub fn passkey(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
+        Self::passkey_uncapped(consumer, action, p, now, result).capped()
+    }
+
+    fn passkey_uncapped(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
         let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
         match result {

@@ -6,14 +6,17 @@
 //! or a coded error. `use_dpop_nonce` comes back as `ERR_USE_DPOP_NONCE` carrying the nonce; the
 //! caller retries once with a new proof.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::protocol::htu::normalize_htu;
-use crate::protocol::secret::Secret;
+use crate::protocol::secret::{RedactedForm, RedactedHeaders, RedactedJson, Secret};
 
-/// An HTTP request to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An HTTP request to send. `Debug` redacts secrets (codes, PKCE verifiers, refresh tokens,
+/// device codes, DPoP proofs): only non-secret form parameters and headers are shown.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpRequest {
     /// Method.
@@ -26,8 +29,9 @@ pub struct HttpRequest {
     pub body: String,
 }
 
-/// An HTTP response as received.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// An HTTP response as received. `Debug` redacts the body (tokens), showing only non-secret
+/// JSON members.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
@@ -37,6 +41,28 @@ pub struct HttpResponse {
     pub dpop_nonce: Option<String>,
     /// The body text.
     pub body: String,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body", &RedactedForm(&self.body))
+            .finish()
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("dpop_nonce", &self.dpop_nonce)
+            .field("body", &RedactedJson(&self.body))
+            .finish()
+    }
 }
 
 // ---- Discovery -------------------------------------------------------------------------------
