@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier};
+use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::consumer::{
     self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, Presentation, ReplayStore,
 };
@@ -244,6 +245,16 @@ fn consumer_nonces_are_bound_to_the_consumer() {
     };
     assert_eq!(run("consumer-b").unwrap_err().code(), ErrorCode::DpopNonceMismatch);
     run("consumer-a").expect("accepted by the consumer that issued the nonce");
+}
+
+/// `cnf` with both `jwk` and the `jkt` of that same key is fine (only two different keys are
+/// refused).
+#[test]
+fn cnf_with_jwk_and_its_own_jkt_is_accepted() {
+    let jkt = PublicJwk::from_json(&public(&signer(CLIENT_D)).to_string()).unwrap().thumbprint();
+    let t = id_token_with(|m| { m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": jkt})); }, |_| {});
+    let a = verify(&t, &good_proof(&t), &policy(), &MemoryReplayStore::new()).expect("accepted");
+    assert_eq!(a.cnf_jkt, jkt);
 }
 
 /// A refused presentation's claimed strings go into the evidence record capped, with an
