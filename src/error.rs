@@ -5,7 +5,20 @@
 //! union `ErrorCode` in the generated `.d.ts` is produced from the same list as
 //! [`ErrorCode::ALL`], so the two cannot drift apart.
 
+use std::borrow::Cow;
 use std::fmt;
+
+/// The most characters of an attacker-controlled string (a claim, an OP's error text, a
+/// parser message quoting input) that an error message or evidence record echoes.
+pub const MAX_ECHO_CHARS: usize = 256;
+
+/// `s` cut to [`MAX_ECHO_CHARS`] characters, with an ellipsis (`…`) when it was longer.
+pub(crate) fn cap_echo(s: &str) -> Cow<'_, str> {
+    match s.char_indices().nth(MAX_ECHO_CHARS) {
+        None => Cow::Borrowed(s),
+        Some((i, _)) => Cow::Owned(format!("{}…", &s[..i])),
+    }
+}
 
 macro_rules! error_codes {
     ($( $(#[$doc:meta])* $variant:ident = $code:literal, )*) => {
@@ -594,22 +607,22 @@ impl fmt::Display for Error {
             Error::Base64UrlInvalid { what } => {
                 write!(f, "{what} is not unpadded base64url")
             }
-            Error::JsonInvalid { what, detail } => write!(f, "{what} is not valid JSON of the expected shape: {detail}"),
+            Error::JsonInvalid { what, detail } => write!(f, "{what} is not valid JSON of the expected shape: {}", cap_echo(detail)),
             Error::JwkInvalid { reason } => write!(f, "invalid JWK: {reason}"),
             Error::JwkPrivateKey { member } => {
                 write!(f, "JWK must be public but holds the private member \"{member}\"")
             }
-            Error::JwkUnsupported { value } => write!(f, "unsupported JWK key type or curve \"{value}\""),
+            Error::JwkUnsupported { value } => write!(f, "unsupported JWK key type or curve \"{}\"", cap_echo(value)),
             Error::JwkWeakKey { reason } => write!(f, "key too weak: {reason}"),
             Error::JwsMalformed { reason } => write!(f, "malformed compact JWS: {reason}"),
             Error::JwsTooLarge { limit } => write!(f, "compact JWS exceeds the {limit}-byte limit"),
             Error::JweUnsupported => f.write_str("got a compact JWE (five parts); only signed JWS is supported"),
-            Error::JwsAlgNotAllowed { alg } => write!(f, "\"alg\" (algorithm) \"{alg}\" is not allowed"),
+            Error::JwsAlgNotAllowed { alg } => write!(f, "\"alg\" (algorithm) \"{}\" is not allowed", cap_echo(alg)),
             Error::JwsAlgKeyMismatch { alg } => {
                 write!(f, "\"alg\" (algorithm) \"{alg}\" does not fit the key type or curve")
             }
             Error::JwsCritUnsupported { name } => {
-                write!(f, "\"crit\" (critical) header lists unsupported extension \"{name}\"")
+                write!(f, "\"crit\" (critical) header lists unsupported extension \"{}\"", cap_echo(name))
             }
             Error::JwsSignatureInvalid => f.write_str("JWS signature verification failed"),
             Error::UrlInvalid { reason } => write!(f, "invalid URL: {reason}"),
@@ -634,7 +647,7 @@ impl fmt::Display for Error {
             }
             Error::DpopKeyMismatch => f.write_str("DPoP proof key thumbprint is not the expected one"),
             Error::JwksNoMatchingKey { kid: Some(kid) } => {
-                write!(f, "no key in the issuer's JWKS matches \"kid\" \"{kid}\"")
+                write!(f, "no key in the issuer's JWKS matches \"kid\" \"{}\"", cap_echo(kid))
             }
             Error::JwksNoMatchingKey { kid: None } => {
                 f.write_str("the token has no \"kid\" and the issuer's JWKS has no single key that fits")
@@ -656,24 +669,28 @@ impl fmt::Display for Error {
                 write!(f, "refreshed ID Token changed \"{claim}\"")
             }
             Error::DiscoveryIssuerMismatch { found } => {
-                write!(f, "discovery document \"issuer\" \"{found}\" is not the configured issuer")
+                write!(f, "discovery document \"issuer\" \"{}\" is not the configured issuer", cap_echo(found))
             }
             Error::DiscoveryInvalid { reason } => write!(f, "unusable discovery document: {reason}"),
             Error::StateMismatch => f.write_str("authorization response \"state\" is missing or unknown"),
             Error::IssMismatch => f.write_str("authorization response \"iss\" is missing or not the issuer (RFC 9207)"),
-            Error::OAuthError { error, description: Some(d), .. } => write!(f, "the OP answered \"{error}\": {d}"),
-            Error::OAuthError { error, description: None, .. } => write!(f, "the OP answered \"{error}\""),
+            Error::OAuthError { error, description: Some(d), .. } => {
+                write!(f, "the OP answered \"{}\": {}", cap_echo(error), cap_echo(d))
+            }
+            Error::OAuthError { error, description: None, .. } => write!(f, "the OP answered \"{}\"", cap_echo(error)),
             Error::UseDpopNonce { .. } => f.write_str("the server requires a DPoP nonce (use_dpop_nonce)"),
             Error::OAuthResponseInvalid { reason, status } => {
                 write!(f, "unexpected response (HTTP {status}): {reason}")
             }
-            Error::IssuerNotAccepted { iss } => write!(f, "ID Token issuer \"{iss}\" is not accepted by this consumer"),
+            Error::IssuerNotAccepted { iss } => {
+                write!(f, "ID Token issuer \"{}\" is not accepted by this consumer", cap_echo(iss))
+            }
             Error::IdTokenTypInvalid => f.write_str("ID Token \"typ\" header is not dpop+id_token"),
             Error::CnfMissing => f.write_str("ID Token has no \"cnf\": it is not bound to a key"),
             Error::CnfJktOnly => f.write_str("ID Token has \"cnf.jkt\" but no \"cnf.jwk\" (Key Binding requires the JWK)"),
             Error::DpopReplay => f.write_str("DPoP proof \"jti\" was already used (replay)"),
             Error::ReplayStoreUnavailable { message } => {
-                write!(f, "replay store unavailable, refusing (fail closed): {message}")
+                write!(f, "replay store unavailable, refusing (fail closed): {}", cap_echo(message))
             }
             Error::DpopProofMissing => f.write_str("no DPoP proof: send the DPoP header"),
             Error::DpopNonceRequired => f.write_str("a DPoP nonce is required: retry with the nonce given"),
@@ -683,7 +700,9 @@ impl fmt::Display for Error {
             Error::WebAuthnInvalid { reason } => write!(f, "malformed WebAuthn data: {reason}"),
             Error::WebAuthnType => f.write_str("clientDataJSON \"type\" is not webauthn.get"),
             Error::WebAuthnChallenge => f.write_str("the WebAuthn assertion answers another challenge"),
-            Error::WebAuthnOrigin { origin } => write!(f, "the WebAuthn assertion was made for origin \"{origin}\", which is not accepted"),
+            Error::WebAuthnOrigin { origin } => {
+                write!(f, "the WebAuthn assertion was made for origin \"{}\", which is not accepted", cap_echo(origin))
+            }
             Error::WebAuthnRpId => f.write_str("authenticatorData rpIdHash is not SHA-256 of the RP ID"),
             Error::WebAuthnUserPresence => f.write_str("the authenticator did not report user presence"),
             Error::WebAuthnUserVerification => f.write_str("user verification was required and not performed"),
@@ -695,7 +714,9 @@ impl fmt::Display for Error {
             Error::Cancelled => f.write_str("cancelled"),
             Error::Network { url, message } => write!(
                 f,
-                "request to {url} failed: {message} (network error, or the server does not allow this origin by CORS)"
+                "request to {} failed: {} (network error, or the server does not allow this origin by CORS)",
+                cap_echo(url),
+                cap_echo(message)
             ),
             Error::NoSession => f.write_str("no signed-in session: call startLogin() and finishLogin() first"),
             Error::NoRefreshToken => {
@@ -705,17 +726,19 @@ impl fmt::Display for Error {
                 "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",
             ),
             Error::CryptoOperation { operation, message } if operation.starts_with("credentials.") => {
-                write!(f, "WebAuthn {operation} failed: {message}")
+                write!(f, "WebAuthn {operation} failed: {}", cap_echo(message))
             }
             Error::CryptoOperation { operation, message } => {
-                write!(f, "WebCrypto {operation} failed: {message}")
+                write!(f, "WebCrypto {operation} failed: {}", cap_echo(message))
             }
             Error::KeyStoreUnavailable => f.write_str("IndexedDB is unavailable in this context"),
-            Error::KeyStore { operation, message } => write!(f, "IndexedDB {operation} failed: {message}"),
-            Error::KeyNotFound { id } => write!(f, "no key is stored under id \"{id}\""),
-            Error::KeyExists { id } => write!(f, "a key is already stored under id \"{id}\""),
+            Error::KeyStore { operation, message } => write!(f, "IndexedDB {operation} failed: {}", cap_echo(message)),
+            Error::KeyNotFound { id } => write!(f, "no key is stored under id \"{}\"", cap_echo(id)),
+            Error::KeyExists { id } => write!(f, "a key is already stored under id \"{}\"", cap_echo(id)),
             Error::KeyRecordInvalid { reason } => write!(f, "stored key record is unusable: {reason}"),
-            Error::Js { name, message } => write!(f, "unexpected JavaScript exception {name}: {message}"),
+            Error::Js { name, message } => {
+                write!(f, "unexpected JavaScript exception {}: {}", cap_echo(name), cap_echo(message))
+            }
         }
     }
 }

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier};
+use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::consumer::{
     self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, Presentation, ReplayStore,
 };
@@ -18,6 +19,7 @@ use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
+const CONSUMER: &str = "api.app.example.com";
 const OTHER_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 const ISS: &str = "https://op.example.com";
 const HTU: &str = "https://api.app.example.com/v1/session";
@@ -138,6 +140,9 @@ fn every_check_refuses_with_its_code() {
         ("expired", ErrorCode::IdTokenExpired, { let t = edit_id(&|m| { m.insert("exp".into(), json!(NOW - 120)); }); refuse(&t, &good_proof(&t), &p()) }),
         ("iat in the future", ErrorCode::IdTokenIatInvalid, { let t = edit_id(&|m| { m.insert("iat".into(), json!(NOW + 600)); }); refuse(&t, &good_proof(&t), &p()) }),
         ("no sub", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.remove("sub"); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("empty sub", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.insert("sub".into(), json!("")); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("sub over 255", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.insert("sub".into(), json!("s".repeat(256))); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("cnf.jwk ours, cnf.jkt another key's", ErrorCode::IdTokenCnfMismatch, { let t = edit_id(&|m| { m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"})); }); refuse(&t, &good_proof(&t), &p()) }),
         ("aud not accepted", ErrorCode::IdTokenAudienceMismatch, { let t = edit_id(&|m| { m.insert("aud".into(), json!("another-app")); }); refuse(&t, &good_proof(&t), &p()) }),
         ("aud with an extra client", ErrorCode::IdTokenAudienceMismatch, { let t = edit_id(&|m| { m.insert("aud".into(), json!(["s6BhdRkqt3", "another-app"])); }); refuse(&t, &good_proof(&t), &p()) }),
         ("azp of another client", ErrorCode::IdTokenAzpMismatch, { let t = edit_id(&|m| { m.insert("azp".into(), json!("another-app")); }); refuse(&t, &good_proof(&t), &p()) }),
@@ -197,16 +202,16 @@ fn every_check_refuses_with_its_code() {
 #[test]
 fn consumer_nonces_are_stateless_and_time_bounded() {
     let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
-    let nonce = block_on(consumer::issue_nonce(&key, NOW - 10)).unwrap();
-    assert!(block_on(consumer::check_nonce(&key, &nonce, NOW, 60, 5)).unwrap());
-    assert!(!block_on(consumer::check_nonce(&key, &nonce, NOW + 120, 60, 5)).unwrap(), "expired");
+    let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 10)).unwrap();
+    assert!(block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW + 120, 60, 5)).unwrap(), "expired");
     let other = HmacNonceKey::new(&[8u8; 32]).unwrap();
-    assert!(!block_on(consumer::check_nonce(&other, &nonce, NOW, 60, 5)).unwrap(), "another key's nonce");
-    assert!(!block_on(consumer::check_nonce(&key, "not-a-nonce", NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&other, CONSUMER, &nonce, NOW, 60, 5)).unwrap(), "another key's nonce");
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, "not-a-nonce", NOW, 60, 5)).unwrap());
     assert_eq!(HmacNonceKey::new(&[1u8; 16]).unwrap_err().code(), ErrorCode::InvalidArgument);
 
     let good = good_id_token();
-    let policy = ConsumerPolicy { require_nonce: true, ..policy() };
+    let policy = ConsumerPolicy { require_nonce: true, consumer_id: CONSUMER.into(), ..policy() };
     let run = |proof: &str| {
         let p = Presentation { id_token: &good, proof, htm: "POST", htu: HTU };
         block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
@@ -214,9 +219,70 @@ fn consumer_nonces_are_stateless_and_time_bounded() {
     let with_nonce = |n: &str| proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(n)); }, |_| {});
     run(&with_nonce(&nonce)).expect("accepted with our nonce");
     assert_eq!(run(&with_nonce("cn-9f2Kq1x7")).unwrap_err().code(), ErrorCode::DpopNonceMismatch);
-    let old = block_on(consumer::issue_nonce(&key, NOW - 3600)).unwrap();
+    let old = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 3600)).unwrap();
     assert_eq!(run(&with_nonce(&old)).unwrap_err().code(), ErrorCode::DpopNonceMismatch, "a pre-generated proof with an old nonce");
     assert_eq!(run(&good_proof(&good)).unwrap_err().code(), ErrorCode::DpopNonceRequired);
+}
+
+/// A nonce is bound to the consumer that issued it: consumer B refuses consumer A's nonce even
+/// when both share the nonce secret (one leaked proof cannot be replayed across consumers).
+#[test]
+fn consumer_nonces_are_bound_to_the_consumer() {
+    let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
+    let from_a = block_on(consumer::issue_nonce(&key, "consumer-a", NOW)).unwrap();
+    assert!(block_on(consumer::check_nonce(&key, "consumer-a", &from_a, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, "consumer-b", &from_a, NOW, 60, 5)).unwrap(), "A's nonce at B");
+    // Same format as before: 8 bytes of time, then the 32-byte HMAC-SHA-256 tag.
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap().len(), 8 + 32);
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap()[..8], NOW.to_be_bytes());
+
+    let good = good_id_token();
+    let proof = proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(from_a)); }, |_| {});
+    let run = |consumer_id: &str| {
+        let policy = ConsumerPolicy { require_nonce: true, consumer_id: consumer_id.into(), ..policy() };
+        let p = Presentation { id_token: &good, proof: &proof, htm: "POST", htu: HTU };
+        block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
+    };
+    assert_eq!(run("consumer-b").unwrap_err().code(), ErrorCode::DpopNonceMismatch);
+    run("consumer-a").expect("accepted by the consumer that issued the nonce");
+}
+
+/// `cnf` with both `jwk` and the `jkt` of that same key is fine (only two different keys are
+/// refused).
+#[test]
+fn cnf_with_jwk_and_its_own_jkt_is_accepted() {
+    let jkt = PublicJwk::from_json(&public(&signer(CLIENT_D)).to_string()).unwrap().thumbprint();
+    let t = id_token_with(|m| { m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": jkt})); }, |_| {});
+    let a = verify(&t, &good_proof(&t), &policy(), &MemoryReplayStore::new()).expect("accepted");
+    assert_eq!(a.cnf_jkt, jkt);
+}
+
+/// A refused presentation's claimed strings go into the evidence record capped, with an
+/// ellipsis: a hostile token cannot write megabytes into the logs per request.
+#[test]
+fn evidence_records_cap_claimed_strings() {
+    let max = keybound::error::MAX_ECHO_CHARS;
+    let long = "x".repeat(8_000);
+    let t = id_token_with(|m| { m.insert("iss".into(), json!(format!("https://{long}"))); m.insert("sub".into(), json!(long)); }, |_| {});
+    let pr = proof_with(&t, &signer(CLIENT_D), |m| { m.insert("jti".into(), json!(long)); }, |_| {});
+    let htu = format!("{HTU}?q={long}");
+    let pres = Presentation { id_token: &t, proof: &pr, htm: "POST", htu: &htu };
+    let result = verify(&t, &pr, &policy(), &MemoryReplayStore::new());
+    assert_eq!(result.as_ref().unwrap_err().code(), ErrorCode::IssuerNotAccepted);
+    assert!(result.as_ref().unwrap_err().to_string().chars().count() < max + 100);
+    let record = EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &result);
+    for field in [record.issuer.as_deref().unwrap(), record.subject.as_deref().unwrap(), record.jti.as_deref().unwrap(), &record.htu] {
+        assert_eq!(field.chars().count(), max + 1, "{} chars", field.chars().count());
+        assert!(field.ends_with('…'));
+    }
+    assert!(record.to_json().len() < 4 * max + 1000, "{} bytes", record.to_json().len());
+    // Short values are kept whole.
+    let good = good_id_token();
+    let pr = good_proof(&good);
+    let pres = Presentation { id_token: &good, proof: &pr, htm: "POST", htu: HTU };
+    let record = EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &verify(&good, &pr, &policy(), &MemoryReplayStore::new()));
+    assert_eq!(record.htu, HTU);
+    assert_eq!(record.outcome, "accepted");
 }
 
 #[test]

@@ -160,6 +160,15 @@ fn each_validation_step_has_its_code() {
         ("cnf for another key", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &c())),
         ("cnf for another key, preferred", ErrorCode::IdTokenCnfMismatch,
             refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() })),
+        // Our key in `jwk`, another key's thumbprint in `jkt`: two keys, refused.
+        ("cnf.jwk and cnf.jkt of different keys", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| {
+            let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+            m.insert("cnf".into(), json!({"jwk": k, "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"}));
+        }), &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() })),
+        ("cnf.jkt not a string next to cnf.jwk", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| {
+            let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+            m.insert("cnf".into(), json!({"jwk": k, "jkt": 1}));
+        }), &c())),
         ("cnf with a private key", ErrorCode::JwkPrivateKey, refused(&with(&|m| {
             let mut k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
             k.as_object_mut().unwrap().insert("d".into(), json!(OTHER_D));
@@ -169,6 +178,15 @@ fn each_validation_step_has_its_code() {
     for (name, want, got) in cases {
         assert_eq!(got, want, "case {name:?}");
     }
+}
+
+#[test]
+fn cnf_with_jwk_and_its_own_jkt_is_accepted() {
+    let mut claims = good_claims();
+    let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+    claims.as_object_mut().unwrap().insert("cnf".into(), json!({"jwk": k, "jkt": CLIENT_JKT}));
+    let v = block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert!(v.bound);
 }
 
 #[test]

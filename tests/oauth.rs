@@ -5,6 +5,8 @@
 use keybound::protocol::oauth::{self, AuthorizationRequest, HttpResponse, TokenType};
 use keybound::{Error, ErrorCode};
 
+const ISSUER: &str = "https://op.example.com";
+
 const DISCOVERY: &str = r#"{
   "issuer": "https://op.example.com",
   "authorization_endpoint": "https://op.example.com/authorize",
@@ -46,6 +48,64 @@ fn discovery_refusals() {
     let no_jwks = DISCOVERY.replace("\"jwks_uri\"", "\"jwks\"");
     assert_eq!(code(oauth::process_discovery_response(&json_response(200, &no_jwks), "https://op.example.com")), ErrorCode::JsonInvalid);
     assert_eq!(code(oauth::process_discovery_response(&json_response(404, "{}"), "https://op.example.com")), ErrorCode::OAuthResponseInvalid);
+}
+
+/// Every endpoint of an https issuer is https: an http token endpoint would send codes, PKCE
+/// verifiers and refresh tokens in the clear. An http (loopback) issuer may use http.
+#[test]
+fn discovery_refuses_http_endpoints_for_an_https_issuer() {
+    let code = |doc: &str, issuer: &str| oauth::process_discovery_response(&json_response(200, doc), issuer).map(|_| ()).unwrap_err().code();
+    for endpoint in ["/token", "/authorize", "/jwks", "/device_authorization"] {
+        let doc = DISCOVERY.replace(&format!("\"https://op.example.com{endpoint}\""), &format!("\"http://op.example.com{endpoint}\""));
+        assert_ne!(doc, DISCOVERY);
+        assert_eq!(code(&doc, ISSUER), ErrorCode::DiscoveryInvalid, "{endpoint}");
+    }
+    let doc = DISCOVERY.replace("\"https://op.example.com/device_authorization\"", "\"javascript:alert(1)\"");
+    assert_eq!(code(&doc, ISSUER), ErrorCode::DiscoveryInvalid);
+    let doc = DISCOVERY.replace("\"jwks_uri\"", "\"userinfo_endpoint\": \"http://op.example.com/userinfo\", \"jwks_uri\"");
+    assert_eq!(code(&doc, ISSUER), ErrorCode::DiscoveryInvalid);
+    // A loopback http issuer (development, the reference OP's tests) keeps http endpoints.
+    let local = DISCOVERY.replace("https://op.example.com", "http://127.0.0.1:9000");
+    let meta = oauth::process_discovery_response(&json_response(200, &local), "http://127.0.0.1:9000").unwrap();
+    assert_eq!(meta.token_endpoint, "http://127.0.0.1:9000/token");
+}
+
+/// The verification URIs are shown to the user: absolute http(s), https for an https issuer.
+/// `expires_in` (device: at most a day; token: at most 10 years) and `interval` (at most an
+/// hour) are bounded; values past the bounds are refused, never saturated.
+#[test]
+fn device_and_token_responses_are_bounded() {
+    let device = |fields: &str| {
+        let body = format!(r#"{{"device_code":"d","user_code":"u",{fields}}}"#);
+        oauth::process_device_authorization_response(&json_response(200, &body), ISSUER)
+    };
+    let uri = r#""verification_uri":"https://op.example.com/device""#;
+    let d = device(&format!(r#"{uri},"verification_uri_complete":"https://op.example.com/device?user_code=u","expires_in":86400,"interval":3600"#)).unwrap();
+    assert_eq!((d.expires_in, d.interval), (86400, 3600));
+    assert_eq!(device(&format!(r#"{uri},"expires_in":60,"interval":0"#)).unwrap().interval, 1);
+    for (name, fields) in [
+        ("javascript: verification_uri", r#""verification_uri":"javascript:alert(1)","expires_in":60"#.to_owned()),
+        ("http verification_uri", r#""verification_uri":"http://op.example.com/device","expires_in":60"#.to_owned()),
+        ("javascript: verification_uri_complete", format!(r#"{uri},"verification_uri_complete":"javascript:alert(1)","expires_in":60"#)),
+        ("data: verification_uri_complete", format!(r#"{uri},"verification_uri_complete":"data:text/html,x","expires_in":60"#)),
+        ("expires_in 1e300", format!(r#"{uri},"expires_in":1e300"#)),
+        ("expires_in over a day", format!(r#"{uri},"expires_in":86401"#)),
+        ("expires_in 0", format!(r#"{uri},"expires_in":0"#)),
+        ("interval 1e300", format!(r#"{uri},"expires_in":60,"interval":1e300"#)),
+        ("interval over an hour", format!(r#"{uri},"expires_in":60,"interval":3601"#)),
+        ("negative interval", format!(r#"{uri},"expires_in":60,"interval":-5"#)),
+    ] {
+        assert_eq!(device(&fields).unwrap_err().code(), ErrorCode::OAuthResponseInvalid, "{name}");
+    }
+    // A loopback http issuer may show an http verification URI.
+    let local = r#"{"device_code":"d","user_code":"u","verification_uri":"http://127.0.0.1:9000/device","expires_in":60}"#;
+    oauth::process_device_authorization_response(&json_response(200, local), "http://127.0.0.1:9000").unwrap();
+
+    let token = |expires: &str| oauth::process_token_response(&json_response(200, &format!(r#"{{"access_token":"a","token_type":"DPoP","expires_in":{expires}}}"#)));
+    assert_eq!(token("315360000").unwrap().expires_in, Some(315_360_000));
+    for bad in ["315360001", "1e300", "-1"] {
+        assert_eq!(token(bad).unwrap_err().code(), ErrorCode::OAuthResponseInvalid, "{bad}");
+    }
 }
 
 #[test]
@@ -149,6 +209,26 @@ fn callback_refusals_state_first() {
     oauth::check_callback(&oauth::parse_callback("/cb?code=c&state=Hx3pQ9vZt1"), "Hx3pQ9vZt1", "https://op.example.com", false).unwrap();
 }
 
+/// RFC 6749 §3.1: no parameter is repeated. Last-wins would let `iss=evil&iss=<issuer>` pass
+/// the RFC 9207 check (and first-wins the reverse), so any repetition refuses the response.
+#[test]
+fn callback_with_a_repeated_parameter_is_refused() {
+    let check = |url: &str| oauth::check_callback(&oauth::parse_callback(url), "Hx3pQ9vZt1", "https://op.example.com", true);
+    let iss = "iss=https%3A%2F%2Fop.example.com";
+    check(&format!("/cb?code=c&state=Hx3pQ9vZt1&{iss}")).unwrap();
+    for url in [
+        format!("/cb?code=c&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fevil.example&{iss}"),
+        format!("/cb?code=c&state=Hx3pQ9vZt1&{iss}&iss=https%3A%2F%2Fevil.example"),
+        format!("/cb?code=c&state=Hx3pQ9vZt1&state=Hx3pQ9vZt1&{iss}"),
+        format!("/cb?code=c&code=d&state=Hx3pQ9vZt1&{iss}"),
+        format!("/cb?code=c&state=Hx3pQ9vZt1&{iss}&session_state=a&session_state=b"),
+    ] {
+        let err = check(&url).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::OAuthResponseInvalid, "{url}");
+    }
+    assert_eq!(oauth::parse_callback("/cb?iss=a&state=s&iss=b").repeated.as_deref(), Some("iss"));
+}
+
 #[test]
 fn token_requests_of_the_worked_example() {
     let req = oauth::code_token_request(
@@ -236,7 +316,7 @@ fn device_flow_of_the_worked_example() {
     );
     let body = r#"{"device_code":"GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS","user_code":"059-461-148",
  "verification_uri":"https://op.example.com/device","expires_in":1800,"interval":5}"#;
-    let d = oauth::process_device_authorization_response(&json_response(200, body)).unwrap();
+    let d = oauth::process_device_authorization_response(&json_response(200, body), ISSUER).unwrap();
     assert_eq!(d.user_code, "059-461-148");
     assert_eq!(d.interval, 5);
     assert_eq!(keybound::protocol::pkce::c_s256(d.device_code.expose()).unwrap(), "z-6KJMF671PQKXSuIHAVQfnEVR2x1AUsfHlvC50va38");
@@ -248,11 +328,11 @@ fn device_flow_of_the_worked_example() {
     );
     // Default interval, and refusals.
     let no_interval = r#"{"device_code":"d","user_code":"u","verification_uri":"https://op.example.com/device","expires_in":60}"#;
-    assert_eq!(oauth::process_device_authorization_response(&json_response(200, no_interval)).unwrap().interval, 5);
-    let err = oauth::process_device_authorization_response(&json_response(400, r#"{"error":"dpop_jkt_required"}"#)).unwrap_err();
+    assert_eq!(oauth::process_device_authorization_response(&json_response(200, no_interval), ISSUER).unwrap().interval, 5);
+    let err = oauth::process_device_authorization_response(&json_response(400, r#"{"error":"dpop_jkt_required"}"#), ISSUER).unwrap_err();
     assert_eq!(err.code(), ErrorCode::OAuthError);
     let bad_uri = no_interval.replace("https://op.example.com/device", "/device");
-    assert_eq!(oauth::process_device_authorization_response(&json_response(200, &bad_uri)).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+    assert_eq!(oauth::process_device_authorization_response(&json_response(200, &bad_uri), ISSUER).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
 }
 
 #[test]
@@ -266,4 +346,67 @@ fn device_poll_outcomes() {
     assert_eq!(poll("invalid_grant").unwrap_err().code(), ErrorCode::OAuthError);
     let ok = oauth::process_device_poll_response(&json_response(200, r#"{"access_token":"a","token_type":"DPoP","id_token":"x.y.z"}"#)).unwrap();
     assert!(matches!(ok, DevicePoll::Tokens(t) if t.token_type == TokenType::Dpop));
+}
+
+/// `Debug` of requests and responses never prints codes, PKCE verifiers, refresh tokens, device
+/// codes, DPoP proofs or access tokens.
+#[test]
+fn debug_of_requests_and_responses_redacts_secrets() {
+    let secrets = ["Q3JkYXV0aGNvZGU", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "8xLOxBtZp8-rt-1", "GmRhmhcxhwAzkoEqiMEg", "eyJwcm9vZi", "SlAV32hkKG", "eyJ.id.token"];
+    let proof = "eyJwcm9vZi.payload.signature";
+    let requests = [
+        oauth::code_token_request("https://op.example.com/token", "Q3JkYXV0aGNvZGU", "https://app.example.com/cb", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "s6BhdRkqt3", proof),
+        oauth::refresh_token_request("https://op.example.com/token", "8xLOxBtZp8-rt-1", "s6BhdRkqt3", proof),
+        oauth::device_token_request("https://op.example.com/token", "GmRhmhcxhwAzkoEqiMEg", "s6BhdRkqt3", proof),
+    ];
+    for req in &requests {
+        let printed = format!("{req:?} {req:#?}");
+        for secret in secrets {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("[redacted]"), "{printed}");
+        assert!(printed.contains("client_id=s6BhdRkqt3"), "non-secret parameters stay readable: {printed}");
+        assert!(printed.contains("https://op.example.com/token"));
+    }
+    let body = r#"{"access_token":"SlAV32hkKG","token_type":"DPoP","expires_in":3600,"refresh_token":"8xLOxBtZp8-rt-1","id_token":"eyJ.id.token"}"#;
+    for res in [json_response(200, body), HttpResponse { content_type: Some("text/plain".into()), ..json_response(200, "access_token=SlAV32hkKG") }] {
+        let printed = format!("{res:?} {res:#?}");
+        for secret in secrets {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(printed.contains("[redacted]"), "{printed}");
+    }
+    assert!(format!("{:?}", json_response(200, body)).contains("\"DPoP\""), "token_type is not a secret");
+    // The DPoP proof inputs that carry a token or a code.
+    use keybound::protocol::dpop::{ProofCheck, ProofParams};
+    let params = ProofParams { htm: "POST", htu: "https://op.example.com/token", access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), ..Default::default() };
+    let check = ProofCheck { htm: "POST", htu: "https://op.example.com/token", now: 0, max_age: 60, max_skew: 5, allowed_algs: &[], nonce: None, access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), expected_jkt: None };
+    let printed = format!("{params:?} {check:?}");
+    for secret in secrets {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    assert!(printed.contains("[redacted]") && printed.contains("https://op.example.com/token"), "{printed}");
+}
+
+/// Strings an attacker controls (an OP's error text, a claimed issuer, a JWK member) are echoed
+/// in error messages at most `MAX_ECHO_CHARS` characters long, with an ellipsis.
+#[test]
+fn error_messages_cap_echoed_strings() {
+    let long = "A".repeat(100_000);
+    let err = oauth::process_token_response(&json_response(400, &format!(r#"{{"error":"{long}","error_description":"{long}"}}"#))).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::OAuthError);
+    let message = err.to_string();
+    assert!(message.chars().count() < 2 * keybound::error::MAX_ECHO_CHARS + 100, "{} chars", message.chars().count());
+    assert!(message.contains(&format!("{}…", "A".repeat(keybound::error::MAX_ECHO_CHARS))));
+    let err = oauth::process_discovery_response(&json_response(200, &DISCOVERY.replace("\"issuer\": \"https://op.example.com\"", &format!("\"issuer\": \"{long}\""))), ISSUER).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::DiscoveryIssuerMismatch);
+    assert!(err.to_string().chars().count() < keybound::error::MAX_ECHO_CHARS + 100);
+    let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{long}"}}"#)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::JwkUnsupported);
+    assert!(err.to_string().ends_with("…\""), "{}", &err.to_string()[..300]);
+    // Short strings are echoed whole, multi-byte characters are cut on a boundary.
+    let err = oauth::process_token_response(&json_response(400, r#"{"error":"invalid_grant"}"#)).unwrap_err();
+    assert_eq!(err.to_string(), "the OP answered \"invalid_grant\"");
+    let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{}"}}"#, "é".repeat(300))).unwrap_err();
+    assert_eq!(err.to_string(), format!("unsupported JWK key type or curve \"{}…\"", "é".repeat(256)));
 }

@@ -43,10 +43,15 @@ impl Authenticator {
         Authenticator { key: Es256Signer::from_scalar(&[seed; 32]).unwrap() }
     }
     fn assert(&self, challenge: &[u8], rp_id: &str, flags: u8, count: u32, typ: &str, origin: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let cdj = format!(r#"{{"type":"{typ}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#, b64::encode(challenge));
+        self.assert_cdj(rp_id, flags, count, &cdj)
+    }
+    /// An assertion over a given clientDataJSON.
+    fn assert_cdj(&self, rp_id: &str, flags: u8, count: u32, cdj: &str) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+        let cdj = cdj.as_bytes().to_vec();
         let mut data = Sha256::digest(rp_id.as_bytes()).to_vec();
         data.push(flags);
         data.extend(count.to_be_bytes());
-        let cdj = format!(r#"{{"type":"{typ}","challenge":"{}","origin":"{origin}","crossOrigin":false}}"#, b64::encode(challenge)).into_bytes();
         let mut signed = data.clone();
         signed.extend(Sha256::digest(&cdj));
         (data, cdj, der(&self.key.sign_sync(&signed)))
@@ -54,7 +59,26 @@ impl Authenticator {
 }
 
 fn check(challenge: &[u8]) -> AssertionCheck<'_> {
-    AssertionCheck { challenge, origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 }
+    AssertionCheck { challenge, origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0, top_origins: &[] }
+}
+
+/// The P-256 group order n, big-endian (SEC 2 §2.4.2).
+const P256_N: [u8; 32] = [
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+];
+
+/// The other valid ECDSA signature over the same data: (r, n - s), as anyone can make from a
+/// signature without the key (test-side big-endian subtraction).
+fn malleate(der_sig: &[u8]) -> Vec<u8> {
+    let mut raw = passkey::der_to_raw_ecdsa(der_sig, 32).unwrap();
+    let mut borrow = 0i16;
+    for i in (0..32).rev() {
+        let d = i16::from(P256_N[i]) - i16::from(raw[32 + i]) - borrow;
+        raw[32 + i] = d.rem_euclid(256) as u8;
+        borrow = i16::from(d < 0);
+    }
+    der(&raw)
 }
 
 #[test]
@@ -123,6 +147,17 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
         ("sign count went back", ErrorCode::WebAuthnSignCount,
             refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &AssertionCheck { previous_sign_count: 9, ..check(&challenge) })),
         ("authenticatorData too short", ErrorCode::WebAuthnInvalid, ok(&data[..36], &cdj, &sig, &check(&challenge)).unwrap_err().code()),
+        // WebAuthn L3: BS (0x10) without BE (0x08) is invalid.
+        ("backup state without backup eligibility", ErrorCode::WebAuthnInvalid, refuse(auth.assert(&challenge, RP_ID, 0x15, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        ("cross-origin iframe (topOrigin)", ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)), &check(&challenge))),
+        ("topOrigin with crossOrigin false", ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":false,"topOrigin":"https://evil.example""#)), &check(&challenge))),
+        ("topOrigin not the allowed one", ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)),
+                &AssertionCheck { top_origins: &["https://portal.example"], ..check(&challenge) })),
+        ("crossOrigin true, no topOrigin", ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true"#)), &check(&challenge))),
     ];
     for (name, want, got) in cases {
         assert_eq!(got, want, "{name}");
@@ -130,6 +165,32 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
     // Without required UV, UP alone is enough; a zero count is fine when nobody counts.
     let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x01, 0, "webauthn.get", ORIGIN);
     assert_eq!(ok(&data, &cdj, &sig, &AssertionCheck { require_user_verification: false, ..check(&challenge) }).unwrap(), 0);
+}
+
+fn cdj_with(challenge: &[u8], extra: &str) -> String {
+    format!(r#"{{"type":"webauthn.get","challenge":"{}","origin":"{ORIGIN}"{extra}}}"#, b64::encode(challenge))
+}
+
+#[test]
+fn backup_flags_and_allowed_top_origins_are_accepted() {
+    let auth = Authenticator::new(11);
+    let jwk = auth.key.public_jwk().clone();
+    let challenge = passkey::signing_challenge("id.token.here", b"m", None);
+    let ok = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| {
+        block_on(passkey::verify_assertion(&jwk, &Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig }, c, &NativeVerifier))
+    };
+    // BE alone and BE | BS (a synced passkey) are fine.
+    assert_eq!(ok(auth.assert(&challenge, RP_ID, 0x0d, 1, "webauthn.get", ORIGIN), &check(&challenge)).unwrap(), 1);
+    assert_eq!(ok(auth.assert(&challenge, RP_ID, 0x1d, 1, "webauthn.get", ORIGIN), &check(&challenge)).unwrap(), 1);
+    // An explicitly allowed top-level origin may embed the ceremony.
+    let embedded = auth.assert_cdj(RP_ID, 0x05, 1, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://portal.example""#));
+    assert_eq!(ok(embedded, &AssertionCheck { top_origins: &["https://portal.example"], ..check(&challenge) }).unwrap(), 1);
+    // Both (r, s) and (r, n - s) verify: the malleated twin is a valid signature, which is why
+    // single use is keyed on the signed data (see the presentation tests).
+    let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 1, "webauthn.get", ORIGIN);
+    let twin = malleate(&sig);
+    assert_ne!(twin, sig);
+    assert_eq!(ok((data, cdj, twin), &check(&challenge)).unwrap(), 1);
 }
 
 fn cbor(v: &ciborium::Value) -> Vec<u8> {
@@ -183,7 +244,8 @@ fn cose_keys_and_attestation_objects_give_the_public_jwk() {
 
 mod presentation {
     use super::*;
-    use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy};
+    use keybound::native::HmacNonceKey;
+    use keybound::protocol::consumer::{self, AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces, ReplayStore};
     use keybound::protocol::id_token::Jwks;
     use keybound::protocol::jwa::Alg;
     use keybound::protocol::jws;
@@ -222,7 +284,74 @@ mod presentation {
         };
         let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(&issuers(), &policy, &p, &check, NOW, &NativeVerifier))
+        block_on(passkey::verify_passkey_presentation(&issuers(), &policy, &p, &check, NOW, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()))
+    }
+
+    struct FailingStore;
+    impl ReplayStore for FailingStore {
+        async fn check_and_store(&self, _key: &str, _now: i64, _exp: i64) -> keybound::Result<bool> {
+            Err(keybound::Error::Network { url: "redis://127.0.0.1:6379".into(), message: "connection refused".into() })
+        }
+    }
+
+    const CONSUMER: &str = "payments";
+
+    /// The Rust passkey verifier has the JS consumer's steps: the consumer nonce (required with a
+    /// nonce key, bound to this consumer, fresh), single use keyed on the signed data (so the
+    /// malleated twin of a signature is a replay too), failing closed.
+    #[test]
+    fn presentations_need_a_fresh_nonce_of_this_consumer_and_are_single_use() {
+        let auth = Authenticator::new(23);
+        let jwk = auth.key.public_jwk().clone();
+        let salt = [3u8; 32];
+        let token = id_token(ISS, &passkey::commitment(NonceMode::Salted, &jwk.thumbprint(), Some(&salt)).unwrap());
+        let key = HmacNonceKey::new(&[5u8; 32]).unwrap();
+        let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], consumer_id: CONSUMER.into(), ..ConsumerPolicy::default() };
+        let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
+        let signed = |nonce: Option<&str>| {
+            let challenge = passkey::signing_challenge(&token, b"m", nonce);
+            auth.assert(&challenge, RP_ID, 0x05, 0, "webauthn.get", ORIGIN)
+        };
+        // Builds the presentation and hands it to one of the verifier setups below.
+        let verify = |nonce: Option<&str>, (data, cdj, sig): &(Vec<u8>, Vec<u8>, Vec<u8>), run: &dyn Fn(&PasskeyPresentation<'_>) -> keybound::Result<passkey::PasskeyAccepted>| {
+            let p = PasskeyPresentation {
+                id_token: &token,
+                public_jwk: &jwk,
+                mode: NonceMode::Salted,
+                salt: Some(&salt),
+                message: b"m",
+                consumer_nonce: nonce,
+                assertion: Assertion { authenticator_data: data, client_data_json: cdj, signature: sig },
+            };
+            run(&p)
+        };
+        let memory = MemoryReplayStore::new();
+        let with_key = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &memory));
+        let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
+
+        let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 5)).unwrap();
+        let good = signed(Some(&nonce));
+        verify(Some(&nonce), &good, &with_key).expect("a fresh nonce of this consumer");
+        assert_eq!(code(verify(Some(&nonce), &good, &with_key)), ErrorCode::DpopReplay, "the same assertion again");
+        let twin = (good.0.clone(), good.1.clone(), malleate(&good.2));
+        assert_eq!(code(verify(Some(&nonce), &twin, &with_key)), ErrorCode::DpopReplay, "its malleated twin");
+
+        assert_eq!(code(verify(None, &signed(None), &with_key)), ErrorCode::DpopNonceRequired, "no nonce");
+        let forged = "cn-9f2Kq1x7";
+        assert_eq!(code(verify(Some(forged), &signed(Some(forged)), &with_key)), ErrorCode::DpopNonceMismatch, "not ours");
+        let other = block_on(consumer::issue_nonce(&key, "another-consumer", NOW)).unwrap();
+        assert_eq!(code(verify(Some(&other), &signed(Some(&other)), &with_key)), ErrorCode::DpopNonceMismatch, "another consumer's");
+        let stale = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 3600)).unwrap();
+        assert_eq!(code(verify(Some(&stale), &signed(Some(&stale)), &with_key)), ErrorCode::DpopNonceMismatch, "stale");
+
+        // Without a nonce key, `require_nonce` refuses everything; the store still fails closed.
+        let strict = ConsumerPolicy { require_nonce: true, ..policy.clone() };
+        let no_key = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &strict, p, &check, NOW, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()));
+        assert_eq!(code(verify(None, &signed(None), &no_key)), ErrorCode::DpopNonceRequired);
+        assert_eq!(code(verify(Some(&nonce), &signed(Some(&nonce)), &no_key)), ErrorCode::DpopNonceMismatch);
+        let failing = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &FailingStore));
+        let fresh = block_on(consumer::issue_nonce(&key, CONSUMER, NOW)).unwrap();
+        assert_eq!(code(verify(Some(&fresh), &signed(Some(&fresh)), &failing)), ErrorCode::ReplayStoreUnavailable);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use keybound::native::NativeVerifier;
 use keybound::protocol::b64;
-use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy};
+use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces};
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::jwk::PublicJwk;
@@ -84,7 +84,7 @@ impl Vector {
         let check = PasskeyCheck { origins: &[origin], rp_id: &self.rp_id, require_user_verification: self.require_uv, previous_sign_count };
         // The reference OP signs its ID Tokens with RS256.
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(&self.issuers(), &policy, &presentation, &check, self.now, &NativeVerifier))
+        block_on(passkey::verify_passkey_presentation(&self.issuers(), &policy, &presentation, &check, self.now, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()))
     }
 }
 
@@ -107,6 +107,21 @@ fn the_recorded_data_is_consistent() {
     // A DER ECDSA signature, as WebAuthn returns it for ES256.
     assert_eq!(x.signature[0], 0x30);
     assert_eq!(passkey::der_to_raw_ecdsa(&x.signature, 32).unwrap().len(), 64);
+}
+
+/// The recorded Chromium signature is high-S (s > n/2): authenticators do not normalize ECDSA
+/// signatures, so a verifier that refused high-S would refuse about half of real assertions.
+/// Malleability is handled by keying single use on the signed data instead.
+#[test]
+fn the_recorded_signature_is_high_s_and_still_verifies() {
+    const P256_HALF_N: [u8; 32] = [
+        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+        0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+    ];
+    let x = load();
+    let raw = passkey::der_to_raw_ecdsa(&x.signature, 32).unwrap();
+    assert!(raw[32..] > P256_HALF_N[..], "high-S");
+    x.verify(&x.message, &x.origin, 0).expect("accepted");
 }
 
 #[test]

@@ -317,6 +317,16 @@ fn negative_cases() -> Vec<(&'static str, ErrorCode, ErrorCode)> {
         }),
         ("crit", ErrorCode::JwsCritUnsupported, check_proof(&proof_with(r#","crit":["exp"],"exp":1"#, GOOD_PAYLOAD), &c())),
         ("empty crit", ErrorCode::JwsCritUnsupported, check_proof(&proof_with(r#","crit":[]"#, GOOD_PAYLOAD), &c())),
+        // RFC 7515 §4.1.11: `crit` is a non-empty array of strings or absent; `null` is not absent.
+        ("crit null", ErrorCode::JwsCritUnsupported, check_proof(&proof_with(r#","crit":null"#, GOOD_PAYLOAD), &c())),
+        ("crit not an array", ErrorCode::JsonInvalid, check_proof(&proof_with(r#","crit":"exp""#, GOOD_PAYLOAD), &c())),
+        ("crit with a number", ErrorCode::JsonInvalid, check_proof(&proof_with(r#","crit":[1]"#, GOOD_PAYLOAD), &c())),
+        ("RSA e = 1", ErrorCode::JwkWeakKey,
+            PublicJwk::from_json(&format!(r#"{{"kty":"RSA","e":"AQ","n":"{}"}}"#, b64::encode([0xc3u8; 256]))).unwrap_err().code()),
+        ("RSA e = 2", ErrorCode::JwkWeakKey,
+            PublicJwk::from_json(&format!(r#"{{"kty":"RSA","e":"Ag","n":"{}"}}"#, b64::encode([0xc3u8; 256]))).unwrap_err().code()),
+        ("RSA even e", ErrorCode::JwkInvalid,
+            PublicJwk::from_json(&format!(r#"{{"kty":"RSA","e":"AQAA","n":"{}"}}"#, b64::encode([0xc3u8; 256]))).unwrap_err().code()),
         ("tampered payload", ErrorCode::JwsSignatureInvalid, {
             let mut parts: Vec<String> = good.split('.').map(str::to_owned).collect();
             parts[1] = b64::encode(GOOD_PAYLOAD.replace("j-1", "j-2"));

@@ -1076,7 +1076,7 @@ fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
     let proof = if proofs.len() == 1 { proofs[0] } else { "" };
     let presentation = Presentation { id_token: &id_token, proof, htm: "POST", htu: &htu };
     let issuers = [AcceptedIssuer { issuer: st.issuer.clone(), jwks: own_jwks(st), client_ids: vec![st.config.client_id.clone()] }];
-    let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], require_nonce: true, ..ConsumerPolicy::default() };
+    let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], require_nonce: true, consumer_id: "demo-consumer".into(), ..ConsumerPolicy::default() };
     let result = block_on(kbconsumer::verify_presentation(&issuers, &policy, &presentation, t, Some(&st.consumer.nonce_key), &NativeVerifier, &st.consumer.replay));
     let record = EvidenceRecord::new("demo-consumer", "open-session", &presentation, t, &result);
     st.consumer.counters.count(&record);
@@ -1091,7 +1091,7 @@ fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
             let challenge = matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch | Error::DpopProofMissing);
             let mut reply = Reply::json(401, &json!({"error": if challenge { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}));
             if challenge {
-                if let Ok(n) = block_on(kbconsumer::issue_nonce(&st.consumer.nonce_key, t)) {
+                if let Ok(n) = block_on(kbconsumer::issue_nonce(&st.consumer.nonce_key, "demo-consumer", t)) {
                     reply = reply.with("DPoP-Nonce", n).with("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"".into());
                 }
             } else {

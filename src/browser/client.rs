@@ -592,7 +592,7 @@ impl Client {
         let key = DpopKeyPair::generate(Some(format!("device:{}", random(12)?)), true).await?;
         let req = oauth::device_authorization_request(&endpoint, &self.config.client_id, &self.config.scope, Some(key.jkt()), Some(&nonce));
         let res = http::send(&req).await;
-        let auth = match res.map(|r| oauth::process_device_authorization_response(&r)) {
+        let auth = match res.map(|r| oauth::process_device_authorization_response(&r, &self.config.issuer)) {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => {
                 let _ = DpopKeyPair::delete(key.id()).await;

@@ -196,9 +196,9 @@ impl BrowserConsumer {
             });
         }
         Ok(BrowserConsumer {
+            policy: ConsumerPolicy { consumer_id: id.clone(), ..policy },
             id,
             issuers: RefCell::new(states),
-            policy,
             nonce_key,
             store,
             records: RefCell::new(VecDeque::new()),
@@ -214,7 +214,7 @@ impl BrowserConsumer {
     /// `ERR_INVALID_ARGUMENT` without a nonce key; `ERR_CRYPTO_*`.
     pub async fn issue_nonce(&self) -> Result<String> {
         let key = self.nonce_key.as_ref().ok_or(Error::arg("nonceSecret", "this consumer issues no nonces"))?;
-        Ok(consumer::issue_nonce(key, now_secs()).await?)
+        Ok(consumer::issue_nonce(key, &self.id, now_secs()).await?)
     }
 
     async fn verify_once(&self, presentation: &Presentation<'_>, now: i64) -> crate::Result<Accepted> {
@@ -265,7 +265,7 @@ impl BrowserConsumer {
         if settings.require_nonce {
             let nonce = presentation.consumer_nonce.ok_or(Error::DpopNonceRequired)?;
             let key = self.nonce_key.as_ref().ok_or(Error::DpopNonceMismatch)?;
-            if !consumer::check_nonce(key, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
+            if !consumer::check_nonce(key, &self.id, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
                 return Err(Error::DpopNonceMismatch);
             }
         }
@@ -274,7 +274,7 @@ impl BrowserConsumer {
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
         let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
         let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
-        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
+        let result = crate::protocol::passkey::verify_passkey_presentation_unchecked(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
         // Single use within the window, scoped to this passkey (fail closed).
         let key = format!("passkey {} {}", jkt, crate::protocol::b64::encode(sha2::Sha256::digest(presentation.assertion.signature)));
         let fresh = self.store.check_and_store(&key, now, now + self.policy.proof_max_age + self.policy.clock_skew).await.map_err(|e| match e {

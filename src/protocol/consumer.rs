@@ -20,11 +20,12 @@
 //! user is, not what they may do. Issue your own session after accepting; do not treat the proof
 //! as a standing credential.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{cap_echo, Error, ErrorCode, Result};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::dpop::{self, ProofCheck};
 use crate::protocol::id_token::{numeric_date, Audience, Jwks};
@@ -64,6 +65,10 @@ pub struct ConsumerPolicy {
     pub require_nonce: bool,
     /// Also accept draft-00 `typ: id_token+cnf`. Off by default.
     pub legacy_typ: bool,
+    /// This consumer's id, bound into its nonces ([`issue_nonce`], [`check_nonce`]): a nonce
+    /// issued by another consumer is refused even when both share the nonce secret. Set it to
+    /// the id the nonces are issued with (empty by default).
+    pub consumer_id: String,
 }
 
 impl Default for ConsumerPolicy {
@@ -75,6 +80,7 @@ impl Default for ConsumerPolicy {
             proof_max_age: 60,
             require_nonce: false,
             legacy_typ: false,
+            consumer_id: String::new(),
         }
     }
 }
@@ -168,18 +174,33 @@ impl NonceKey for NoNonces {
     }
 }
 
-/// Issues a nonce valid for a while: `BASE64URL(issued_at (8 bytes BE) || MAC(issued_at))`.
-/// Stateless, so any instance sharing the key can check it.
-pub async fn issue_nonce<K: NonceKey>(key: &K, now: i64) -> Result<String> {
+const NONCE_DOMAIN: &[u8] = b"keybound-consumer-nonce-v1";
+
+/// The MAC input of a consumer nonce: the domain string, the consumer id (length-prefixed) and
+/// the issue time, so that a nonce is only good at the consumer that issued it.
+fn nonce_mac_input(consumer_id: &str, ts: &[u8]) -> Vec<u8> {
+    let mut data = Vec::with_capacity(NONCE_DOMAIN.len() + 8 + consumer_id.len() + ts.len());
+    data.extend_from_slice(NONCE_DOMAIN);
+    data.extend_from_slice(&(consumer_id.len() as u64).to_be_bytes());
+    data.extend_from_slice(consumer_id.as_bytes());
+    data.extend_from_slice(ts);
+    data
+}
+
+/// Issues a nonce valid for a while at consumer `consumer_id`:
+/// `BASE64URL(issued_at (8 bytes BE) || MAC("keybound-consumer-nonce-v1" || len(consumer_id)
+/// (8 bytes BE) || consumer_id || issued_at))`. Stateless, so any instance of that consumer
+/// sharing the key can check it; another consumer cannot, even with the same key.
+pub async fn issue_nonce<K: NonceKey>(key: &K, consumer_id: &str, now: i64) -> Result<String> {
     let ts = now.to_be_bytes();
     let mut out = ts.to_vec();
-    out.extend(key.tag(&ts).await?);
+    out.extend(key.tag(&nonce_mac_input(consumer_id, &ts)).await?);
     Ok(b64::encode(out))
 }
 
-/// Checks a nonce from [`issue_nonce`]: authentic and issued within `max_age` seconds (and not
-/// in the future beyond `skew`).
-pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i64, skew: i64) -> Result<bool> {
+/// Checks a nonce from [`issue_nonce`]: authentic for this `consumer_id` and issued within
+/// `max_age` seconds (and not in the future beyond `skew`).
+pub async fn check_nonce<K: NonceKey>(key: &K, consumer_id: &str, nonce: &str, now: i64, max_age: i64, skew: i64) -> Result<bool> {
     let Ok(bytes) = b64::decode(nonce, "nonce") else { return Ok(false) };
     if bytes.len() < 8 + 16 {
         return Ok(false);
@@ -189,13 +210,13 @@ pub async fn check_nonce<K: NonceKey>(key: &K, nonce: &str, now: i64, max_age: i
     if issued < now.saturating_sub(max_age) || issued > now.saturating_add(skew) {
         return Ok(false);
     }
-    key.check(ts, tag).await
+    key.check(&nonce_mac_input(consumer_id, ts), tag).await
 }
 
 #[derive(Deserialize)]
 struct RawCnf {
     jwk: Option<RawJwk>,
-    jkt: Option<serde::de::IgnoredAny>,
+    jkt: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +259,10 @@ pub(crate) async fn check_id_token<V: Verifier>(issuers: &[AcceptedIssuer], poli
     let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
     let sub = raw.sub.ok_or(missing("sub"))?;
+    // As the client (`id_token::validate`): OIDC Core §2, a non-empty `sub` of at most 255.
+    if sub.is_empty() || sub.len() > 255 {
+        return Err(missing("sub"));
+    }
     let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
     let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
     let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
@@ -348,12 +373,16 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     }
     // R38: `cnf.jwk` required and public; `cnf.jkt` alone does not conform.
     let cnf = token.cnf.ok_or(Error::CnfMissing)?;
-    let cnf_jwk = match (cnf.jwk, cnf.jkt) {
-        (Some(jwk), _) => PublicJwk::from_raw(jwk)?,
+    let (cnf_jwk, claimed_jkt) = match (cnf.jwk, cnf.jkt) {
+        (Some(jwk), jkt) => (PublicJwk::from_raw(jwk)?, jkt),
         (None, Some(_)) => return Err(Error::CnfJktOnly),
         (None, None) => return Err(Error::CnfMissing),
     };
     let cnf_jkt = cnf_jwk.thumbprint();
+    // `jwk` and `jkt` both present must name the same key.
+    if claimed_jkt.is_some_and(|jkt| jkt.as_str() != Some(cnf_jkt.as_str())) {
+        return Err(Error::IdTokenCnfMismatch);
+    }
     // KB §9.2, R33, R40: a fresh proof of possession of that key, for this request and this token.
     let check = ProofCheck {
         htm: presentation.htm,
@@ -372,7 +401,7 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     match (proof.claims.nonce.as_deref(), nonces) {
         (None, _) if policy.require_nonce => return Err(Error::DpopNonceRequired),
         (Some(n), Some(key)) => {
-            if !check_nonce(key, n, now, policy.proof_max_age, policy.clock_skew).await? {
+            if !check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew).await? {
                 return Err(Error::DpopNonceMismatch);
             }
         }
@@ -451,8 +480,32 @@ impl EvidenceRecord {
         }
     }
 
-    /// The record of one decision.
+    /// Caps every string that came with the presentation (claimed or verified identity, `jti`,
+    /// `htm`, `htu`) at [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters, so a
+    /// hostile presentation cannot blow up the logs. The thumbprints are fixed-size already.
+    fn capped(mut self) -> Self {
+        let cap = |s: &mut String| {
+            if let Cow::Owned(c) = cap_echo(s) {
+                *s = c;
+            }
+        };
+        for s in [&mut self.issuer, &mut self.subject, &mut self.azp, &mut self.jti].into_iter().flatten() {
+            cap(s);
+        }
+        self.audience.truncate(16);
+        self.audience.iter_mut().for_each(cap);
+        cap(&mut self.htm);
+        cap(&mut self.htu);
+        self
+    }
+
+    /// The record of one decision. Strings that came with the presentation are capped at
+    /// [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters (with an ellipsis).
     pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
+        Self::new_uncapped(consumer, action, presentation, now, result).capped()
+    }
+
+    fn new_uncapped(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
         let base = EvidenceRecord::refused(consumer, action, now, presentation.htm, presentation.htu);
         let claimed = claimed(presentation);
         match result {
@@ -482,8 +535,12 @@ impl EvidenceRecord {
     }
 
     /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
-    /// is the passkey).
+    /// is the passkey). Strings are capped as in [`EvidenceRecord::new`].
     pub fn passkey(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
+        Self::passkey_uncapped(consumer, action, p, now, result).capped()
+    }
+
+    fn passkey_uncapped(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
         let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
         match result {

@@ -64,8 +64,9 @@ impl DpopHeader {
     }
 }
 
-/// What a proof is for: the request, plus what the proof must be bound to.
-#[derive(Clone, Copy, Debug, Default)]
+/// What a proof is for: the request, plus what the proof must be bound to. `Debug` redacts the
+/// access token and the code.
+#[derive(Clone, Copy, Default)]
 pub struct ProofParams<'a> {
     /// The HTTP method, for example `"POST"`.
     pub htm: &'a str,
@@ -270,8 +271,9 @@ pub async fn create_proof<S: Signer>(signer: &S, header: &DpopHeader, claims: &D
     Ok(jws::assemble(&input, &signature))
 }
 
-/// What a server expects of a proof (RFC 9449 §4.3).
-#[derive(Clone, Copy, Debug)]
+/// What a server expects of a proof (RFC 9449 §4.3). `Debug` redacts the access token and the
+/// code.
+#[derive(Clone, Copy)]
 pub struct ProofCheck<'a> {
     /// The request method.
     pub htm: &'a str,
@@ -293,6 +295,40 @@ pub struct ProofCheck<'a> {
     pub code: Option<&'a str>,
     /// The thumbprint the proof key must have (`dpop_jkt`, or the token's `cnf`).
     pub expected_jkt: Option<&'a str>,
+}
+
+/// `Some("[redacted]")` for a present secret, for `Debug`.
+fn redacted(v: Option<&str>) -> Option<&'static str> {
+    v.map(|_| crate::protocol::secret::REDACTED)
+}
+
+impl std::fmt::Debug for ProofParams<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofParams")
+            .field("htm", &self.htm)
+            .field("htu", &self.htu)
+            .field("nonce", &self.nonce)
+            .field("access_token", &redacted(self.access_token))
+            .field("code", &redacted(self.code))
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ProofCheck<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProofCheck")
+            .field("htm", &self.htm)
+            .field("htu", &self.htu)
+            .field("now", &self.now)
+            .field("max_age", &self.max_age)
+            .field("max_skew", &self.max_skew)
+            .field("allowed_algs", &self.allowed_algs)
+            .field("nonce", &self.nonce)
+            .field("access_token", &redacted(self.access_token))
+            .field("code", &redacted(self.code))
+            .field("expected_jkt", &self.expected_jkt)
+            .finish()
+    }
 }
 
 /// A proof that passed [`verify_proof`].

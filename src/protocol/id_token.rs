@@ -205,6 +205,7 @@ impl Audience {
 #[derive(Deserialize)]
 struct RawCnf {
     jwk: Option<RawJwk>,
+    jkt: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -296,11 +297,22 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
     }
 
     // Step 16 (KB §4): `cnf.jwk` must be a public key; compare by thumbprint.
-    let cnf_jwk = raw.cnf.and_then(|c| c.jwk).map(PublicJwk::from_raw).transpose().map_err(|e| match e {
+    let (cnf_jwk, cnf_claimed_jkt) = match raw.cnf {
+        Some(c) => (c.jwk, c.jkt),
+        None => (None, None),
+    };
+    let cnf_jwk = cnf_jwk.map(PublicJwk::from_raw).transpose().map_err(|e| match e {
         Error::JwkPrivateKey { .. } => e,
         _ => Error::IdTokenCnfMismatch,
     })?;
     let cnf_jkt = cnf_jwk.as_ref().map(PublicJwk::thumbprint);
+    // A `cnf` that names two keys (`jwk` and a `jkt` of another key) is refused, whatever we
+    // expected: which one the token binds would depend on who reads it.
+    if let (Some(jkt), Some(claimed)) = (&cnf_jkt, &cnf_claimed_jkt) {
+        if claimed.as_str() != Some(jkt.as_str()) {
+            return Err(Error::IdTokenCnfMismatch);
+        }
+    }
     let typ_bound = jws::typ_matches(parsed.header.typ.as_deref(), BOUND_ID_TOKEN_TYP);
     let bound = match check.expected_jkt {
         None => false,

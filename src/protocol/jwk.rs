@@ -116,7 +116,8 @@ impl PublicJwk {
     /// # Errors
     /// `ERR_JSON_INVALID`, `ERR_JWK_PRIVATE_KEY` (any of `d p q dp dq qi oth k`),
     /// `ERR_JWK_UNSUPPORTED` (a `kty`/`crv` other than EC P-256/384/521, RSA, OKP Ed25519),
-    /// `ERR_JWK_INVALID` (missing member, wrong length), `ERR_JWK_WEAK_KEY` (RSA under 2048 bits),
+    /// `ERR_JWK_INVALID` (missing member, wrong length, even RSA exponent), `ERR_JWK_WEAK_KEY` (RSA
+    /// under 2048 bits, or exponent under 3),
     /// `ERR_BASE64URL_INVALID`.
     pub fn from_json(json: &str) -> Result<Self> {
         let raw: RawJwk = serde_json::from_str(json).map_err(|e| Error::json("JWK", e))?;
@@ -164,6 +165,15 @@ impl PublicJwk {
                 }
                 if e.is_empty() || e.len() > 8 || e[0] == 0 {
                     return Err(Error::JwkInvalid { reason: "\"e\" is empty, too long or has a leading zero octet" });
+                }
+                // RFC 8017 §3.1: e is odd and at least 3. e = 1 makes a "signature" the message
+                // itself; an even e is not an RSA exponent at all.
+                let e_value = e.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+                if e_value < 3 {
+                    return Err(Error::JwkWeakKey { reason: "RSA public exponent is under 3" });
+                }
+                if e_value % 2 == 0 {
+                    return Err(Error::JwkInvalid { reason: "RSA public exponent is even" });
                 }
                 let bits = n.len() * 8 - n[0].leading_zeros() as usize;
                 if bits < MIN_RSA_BITS {

@@ -38,7 +38,15 @@ struct RawHeader {
     typ: Option<String>,
     kid: Option<String>,
     jwk: Option<RawJwk>,
-    crit: Option<Vec<String>>,
+    /// `Some(Value::Null)` for `"crit": null`, `None` only when the member is absent.
+    #[serde(default, deserialize_with = "present")]
+    crit: Option<serde_json::Value>,
+}
+
+/// Deserializes a member that is present, keeping an explicit `null` as `Some(Value::Null)`
+/// (a plain `Option` would read `null` as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 /// The protected header members keybound reads.
@@ -114,9 +122,20 @@ pub fn parse<'a>(token: &'a str, allowed: &[Alg], limits: Limits) -> Result<Comp
     if !allowed.contains(&alg) {
         return Err(Error::JwsAlgNotAllowed { alg: alg_name });
     }
-    // RFC 7515 §4.1.11: `crit` must be a non-empty list, and we understand no extension.
+    // RFC 7515 §4.1.11: `crit`, when present, is a non-empty array of strings, and we
+    // understand no extension, so any `crit` at all is refused, and so are `null` and `[]`.
     if let Some(crit) = raw.crit {
-        let name = crit.into_iter().next().unwrap_or_else(|| "(empty list)".to_owned());
+        // A non-array or a non-string entry never parsed before either (`ERR_JSON_INVALID`).
+        let malformed = || Error::JsonInvalid { what: "JWS header", detail: "\"crit\" must be a non-empty array of strings".to_owned() };
+        let name = match crit {
+            serde_json::Value::Array(names) => match names.into_iter().next() {
+                Some(serde_json::Value::String(name)) => name,
+                Some(_) => return Err(malformed()),
+                None => "(empty list)".to_owned(),
+            },
+            serde_json::Value::Null => "(null)".to_owned(),
+            _ => return Err(malformed()),
+        };
         return Err(Error::JwsCritUnsupported { name });
     }
     // Checked after `alg`, so that an unsigned `alg: none` token is named for what it is.

@@ -6,14 +6,17 @@
 //! or a coded error. `use_dpop_nonce` comes back as `ERR_USE_DPOP_NONCE` carrying the nonce; the
 //! caller retries once with a new proof.
 
+use std::fmt;
+
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::protocol::htu::normalize_htu;
-use crate::protocol::secret::Secret;
+use crate::protocol::secret::{RedactedForm, RedactedHeaders, RedactedJson, Secret};
 
-/// An HTTP request to send.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// An HTTP request to send. `Debug` redacts secrets (codes, PKCE verifiers, refresh tokens,
+/// device codes, DPoP proofs): only non-secret form parameters and headers are shown.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct HttpRequest {
     /// Method.
@@ -26,8 +29,9 @@ pub struct HttpRequest {
     pub body: String,
 }
 
-/// An HTTP response as received.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// An HTTP response as received. `Debug` redacts the body (tokens), showing only non-secret
+/// JSON members.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct HttpResponse {
     /// Status code.
     pub status: u16,
@@ -37,6 +41,28 @@ pub struct HttpResponse {
     pub dpop_nonce: Option<String>,
     /// The body text.
     pub body: String,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url)
+            .field("headers", &RedactedHeaders(&self.headers))
+            .field("body", &RedactedForm(&self.body))
+            .finish()
+    }
+}
+
+impl fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("dpop_nonce", &self.dpop_nonce)
+            .field("body", &RedactedJson(&self.body))
+            .finish()
+    }
 }
 
 // ---- Discovery -------------------------------------------------------------------------------
@@ -117,8 +143,20 @@ impl ProviderMetadata {
     }
 }
 
-/// Processes a discovery response: `issuer` must equal `expected_issuer` exactly, and the
-/// endpoints keybound needs must be absolute URLs.
+/// Whether `issuer` is an `https` issuer: then every URL it hands out must be `https` too (an
+/// `http` issuer is only allowed on a loopback host, for development; see [`check_issuer`]).
+fn issuer_is_https(issuer: &str) -> bool {
+    issuer.get(..8).is_some_and(|p| p.eq_ignore_ascii_case("https://"))
+}
+
+/// Whether `url` is an absolute http(s) URL, and `https` when the issuer is.
+fn url_fits_issuer(url: &str, issuer: &str) -> bool {
+    normalize_htu(url).is_ok_and(|n| n.starts_with("https://") || (n.starts_with("http://") && !issuer_is_https(issuer)))
+}
+
+/// Processes a discovery response: `issuer` must equal `expected_issuer` exactly, and every
+/// endpoint must be an absolute URL, `https` when the issuer is `https` (an `http` token
+/// endpoint would leak codes and refresh tokens to the network).
 ///
 /// # Errors
 /// `ERR_OAUTH_RESPONSE_INVALID` (status), `ERR_JSON_INVALID`, `ERR_DISCOVERY_ISSUER_MISMATCH`,
@@ -133,11 +171,15 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
         return Err(Error::DiscoveryIssuerMismatch { found: meta.issuer });
     }
     for (url, reason) in [
-        (&meta.authorization_endpoint, "\"authorization_endpoint\" is not an absolute http(s) URL"),
-        (&meta.token_endpoint, "\"token_endpoint\" is not an absolute http(s) URL"),
-        (&meta.jwks_uri, "\"jwks_uri\" is not an absolute http(s) URL"),
+        (Some(&meta.authorization_endpoint), "\"authorization_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
+        (Some(&meta.token_endpoint), "\"token_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
+        (Some(&meta.jwks_uri), "\"jwks_uri\" is not an absolute http(s) URL (https for an https issuer)"),
+        (meta.userinfo_endpoint.as_ref(), "\"userinfo_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
+        (meta.device_authorization_endpoint.as_ref(), "\"device_authorization_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
     ] {
-        normalize_htu(url).map_err(|_| Error::DiscoveryInvalid { reason })?;
+        if url.is_some_and(|u| !url_fits_issuer(u, expected_issuer)) {
+            return Err(Error::DiscoveryInvalid { reason });
+        }
     }
     Ok(meta)
 }
@@ -223,6 +265,10 @@ pub struct CallbackParams {
     pub error: Option<String>,
     /// `error_description`.
     pub error_description: Option<String>,
+    /// The name of a parameter that appeared more than once, if any: [`check_callback`] refuses
+    /// the whole response (RFC 6749 §3.1, a parameter is never sent twice), so that
+    /// `iss=evil&iss=<issuer>` cannot pass as last-wins.
+    pub repeated: Option<String>,
 }
 
 /// Reads the callback parameters from a full callback URL or its query string.
@@ -233,7 +279,11 @@ pub fn parse_callback(url_or_query: &str) -> CallbackParams {
     };
     let query = query.split('#').next().unwrap_or("");
     let mut out = CallbackParams::default();
+    let mut seen = std::collections::HashSet::new();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+        if !seen.insert(k.clone()) && out.repeated.is_none() {
+            out.repeated = Some(k.clone().into_owned());
+        }
         let v = v.into_owned();
         match k.as_ref() {
             "state" => out.state = Some(v),
@@ -247,14 +297,18 @@ pub fn parse_callback(url_or_query: &str) -> CallbackParams {
     out
 }
 
-/// Checks a callback against what we sent, in this order: `state` (before anything else),
+/// Checks a callback against what we sent, in this order: no parameter repeated, `state`,
 /// RFC 9207 `iss` (required when `iss_required`), then an OAuth error, then `code`. Returns the
 /// code.
 ///
 /// # Errors
-/// `ERR_STATE_MISMATCH`, `ERR_ISS_MISMATCH`, `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID` (no
-/// code).
+/// `ERR_OAUTH_RESPONSE_INVALID` (a repeated parameter, or no code), `ERR_STATE_MISMATCH`,
+/// `ERR_ISS_MISMATCH`, `ERR_OAUTH_ERROR`.
 pub fn check_callback(params: &CallbackParams, expected_state: &str, issuer: &str, iss_required: bool) -> Result<Secret> {
+    // RFC 6749 §3.1: parameters are never repeated; which copy would count is not ours to guess.
+    if params.repeated.is_some() {
+        return Err(Error::OAuthResponseInvalid { reason: "the callback repeats a parameter", status: 0 });
+    }
     if params.state.as_deref() != Some(expected_state) {
         return Err(Error::StateMismatch);
     }
@@ -379,12 +433,20 @@ fn is_json(response: &HttpResponse) -> bool {
     })
 }
 
+/// The largest token `expires_in` accepted: 10 years (of 365 days), in seconds.
+pub const MAX_TOKEN_EXPIRES_IN: i64 = 10 * 365 * 24 * 3600;
+/// The largest device-code `expires_in` accepted: one day, in seconds.
+pub const MAX_DEVICE_EXPIRES_IN: i64 = 24 * 3600;
+/// The largest device polling `interval` accepted: one hour, in seconds.
+pub const MAX_DEVICE_INTERVAL: i64 = 3600;
+
 /// Processes a token response (code exchange or refresh).
 ///
 /// # Errors
 /// `ERR_USE_DPOP_NONCE` (400 `use_dpop_nonce` with a `DPoP-Nonce`: retry once), `ERR_OAUTH_ERROR`
 /// (a 4xx RFC 6749 §5.2 body), `ERR_OAUTH_RESPONSE_INVALID` (5xx, HTML, non-JSON, missing
-/// `access_token`/`token_type`).
+/// `access_token`/`token_type`, an `expires_in` that is negative or over
+/// [`MAX_TOKEN_EXPIRES_IN`]).
 pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> {
     let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
     if response.status != 200 {
@@ -405,6 +467,12 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
     }
     let raw: RawToken = serde_json::from_str(&response.body).map_err(|e| Error::json("token response", e))?;
     let access_token = raw.access_token.filter(|t| !t.is_empty()).ok_or(invalid("no \"access_token\""))?;
+    // Refused rather than clamped: a lifetime the OP cannot mean says the response is not sane.
+    let expires_in = match raw.expires_in {
+        None => None,
+        Some(e) if e.is_finite() && (0.0..=MAX_TOKEN_EXPIRES_IN as f64).contains(&e) => Some(e as i64),
+        Some(_) => return Err(invalid("\"expires_in\" is negative, not finite or over 10 years")),
+    };
     let token_type = match raw.token_type.ok_or(invalid("no \"token_type\""))? {
         t if t.eq_ignore_ascii_case("bearer") => TokenType::Bearer,
         t if t.eq_ignore_ascii_case("dpop") => TokenType::Dpop,
@@ -413,7 +481,7 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
     Ok(TokenResponse {
         access_token: Secret::new(access_token),
         token_type,
-        expires_in: raw.expires_in.filter(|e| e.is_finite() && *e >= 0.0).map(|e| e as i64),
+        expires_in,
         refresh_token: raw.refresh_token.map(Secret::new),
         id_token: raw.id_token,
         scope: raw.scope,
@@ -471,12 +539,15 @@ struct RawDevice {
     interval: Option<f64>,
 }
 
-/// Processes a device authorization response.
+/// Processes a device authorization response from `issuer`'s device endpoint. The
+/// verification URIs are shown to the user, so they must be absolute http(s) URLs (`https` when
+/// the issuer is: no `javascript:`, no downgrade); `expires_in` must be in 1..=[`MAX_DEVICE_EXPIRES_IN`]
+/// and `interval` (default 5) in 0..=[`MAX_DEVICE_INTERVAL`] (0 is polled as 1).
 ///
 /// # Errors
 /// `ERR_OAUTH_ERROR` (for example authentik's `dpop_jkt_required`), `ERR_OAUTH_RESPONSE_INVALID`,
 /// `ERR_JSON_INVALID`.
-pub fn process_device_authorization_response(response: &HttpResponse) -> Result<DeviceAuthorization> {
+pub fn process_device_authorization_response(response: &HttpResponse, issuer: &str) -> Result<DeviceAuthorization> {
     let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
     if response.status != 200 {
         if is_json(response) {
@@ -490,9 +561,25 @@ pub fn process_device_authorization_response(response: &HttpResponse) -> Result<
     let device_code = raw.device_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"device_code\""))?;
     let user_code = raw.user_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"user_code\""))?;
     let verification_uri = raw.verification_uri.ok_or(invalid("no \"verification_uri\""))?;
-    normalize_htu(&verification_uri).map_err(|_| invalid("\"verification_uri\" is not an absolute http(s) URL"))?;
-    let expires_in = raw.expires_in.filter(|e| e.is_finite() && *e > 0.0).ok_or(invalid("no positive \"expires_in\""))? as i64;
-    let interval = raw.interval.filter(|i| i.is_finite() && *i >= 0.0).map(|i| i as i64).unwrap_or(5).max(1);
+    if !url_fits_issuer(&verification_uri, issuer) {
+        return Err(invalid("\"verification_uri\" is not an absolute http(s) URL (https for an https issuer)"));
+    }
+    if raw.verification_uri_complete.as_deref().is_some_and(|u| !url_fits_issuer(u, issuer)) {
+        return Err(invalid("\"verification_uri_complete\" is not an absolute http(s) URL (https for an https issuer)"));
+    }
+    let expires_in = raw.expires_in.ok_or(invalid("no positive \"expires_in\""))?;
+    if !(expires_in.is_finite() && expires_in > 0.0) {
+        return Err(invalid("no positive \"expires_in\""));
+    }
+    if expires_in > MAX_DEVICE_EXPIRES_IN as f64 {
+        return Err(invalid("\"expires_in\" is over one day"));
+    }
+    let expires_in = expires_in as i64;
+    let interval = match raw.interval {
+        None => 5,
+        Some(i) if i.is_finite() && (0.0..=MAX_DEVICE_INTERVAL as f64).contains(&i) => (i as i64).max(1),
+        Some(_) => return Err(invalid("\"interval\" is negative, not finite or over one hour")),
+    };
     Ok(DeviceAuthorization { device_code: Secret::new(device_code), user_code, verification_uri, verification_uri_complete: raw.verification_uri_complete, expires_in, interval })
 }
 

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::protocol::b64;
+use crate::protocol::consumer::{check_nonce, NonceKey, ReplayStore};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
@@ -141,6 +142,10 @@ pub struct AssertionCheck<'a> {
     pub require_user_verification: bool,
     /// The last sign count seen for this credential (0 when the authenticator does not count).
     pub previous_sign_count: u32,
+    /// Top-level origins allowed to embed the ceremony in a cross-origin iframe (the
+    /// clientDataJSON `topOrigin`). Empty, the usual: an assertion with any `topOrigin` (or
+    /// with `crossOrigin: true`) is refused.
+    pub top_origins: &'a [&'a str],
 }
 
 /// A WebAuthn assertion as the browser returns it (`AuthenticatorAssertionResponse`).
@@ -162,6 +167,8 @@ struct ClientData {
     origin: Option<String>,
     #[serde(rename = "crossOrigin")]
     cross_origin: Option<bool>,
+    #[serde(rename = "topOrigin")]
+    top_origin: Option<String>,
 }
 
 /// The algorithm a passkey key signs with, from its JWK.
@@ -178,8 +185,13 @@ fn assertion_alg(key: &PublicJwk) -> Result<Alg> {
 /// Verifies a WebAuthn assertion (WebAuthn Level 3 §7.2 steps 11–21, the ones that apply to a
 /// known credential). Returns the new sign count to store.
 ///
+/// ECDSA signatures are malleable (`(r, s)` and `(r, n - s)` both verify) and authenticators do
+/// not produce low-S signatures (the recorded Chromium vector is high-S), so both are accepted;
+/// anything keyed on an assertion (a replay store) must use [`signed_data_hash`], never the
+/// signature bytes.
+///
 /// # Errors
-/// `ERR_WEBAUTHN_INVALID` (malformed data), `ERR_WEBAUTHN_TYPE`, `ERR_WEBAUTHN_CHALLENGE`,
+/// `ERR_WEBAUTHN_INVALID` (malformed data, BS without BE), `ERR_WEBAUTHN_TYPE`, `ERR_WEBAUTHN_CHALLENGE`,
 /// `ERR_WEBAUTHN_ORIGIN`, `ERR_WEBAUTHN_RP_ID`, `ERR_WEBAUTHN_USER_PRESENCE`,
 /// `ERR_WEBAUTHN_USER_VERIFICATION`, `ERR_WEBAUTHN_SIGN_COUNT`, `ERR_JWS_SIGNATURE_INVALID`.
 pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertion<'_>, check: &AssertionCheck<'_>, verifier: &V) -> Result<u32> {
@@ -193,10 +205,19 @@ pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertio
     if client.challenge.as_deref() != Some(b64::encode(check.challenge).as_str()) {
         return Err(Error::WebAuthnChallenge);
     }
-    // Step 15: the origin is one we expect; a cross-origin iframe is not accepted.
+    // Step 15: the origin is one we expect.
     let origin = client.origin.unwrap_or_default();
-    if !check.origins.iter().any(|o| *o == origin) || client.cross_origin == Some(true) {
+    if !check.origins.iter().any(|o| *o == origin) {
         return Err(Error::WebAuthnOrigin { origin });
+    }
+    // Step 16 (WebAuthn L3): a ceremony in a cross-origin iframe names its top-level origin in
+    // `topOrigin`; it is refused unless that origin is explicitly allowed. Without `topOrigin`,
+    // `crossOrigin: true` is refused as before.
+    match client.top_origin {
+        Some(top) if !check.top_origins.iter().any(|o| *o == top) => return Err(Error::WebAuthnOrigin { origin: top }),
+        Some(_) => {}
+        None if client.cross_origin == Some(true) => return Err(Error::WebAuthnOrigin { origin }),
+        None => {}
     }
     // Steps 17–19: authenticatorData = rpIdHash (32) || flags (1) || signCount (4) || ...
     let data = assertion.authenticator_data;
@@ -212,6 +233,11 @@ pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertio
     }
     if check.require_user_verification && flags & 0x04 == 0 {
         return Err(Error::WebAuthnUserVerification);
+    }
+    // WebAuthn L3 §6.1 / §7.2: Backup State (BS, bit 4) without Backup Eligibility (BE, bit 3)
+    // is an invalid combination.
+    if flags & 0x10 != 0 && flags & 0x08 == 0 {
+        return Err(Error::WebAuthnInvalid { reason: "the backup state flag is set without backup eligibility" });
     }
     // Step 20: the signature over authenticatorData || SHA-256(clientDataJSON), with the key.
     let mut signed = data.to_vec();
@@ -350,14 +376,77 @@ pub struct PasskeyAccepted {
     pub claims_json: String,
 }
 
-/// Verifies a passkey presentation: the ID Token as a consumer must (issuer accepted, signature
-/// with its JWKS, times, `aud`, `azp`), its `nonce` equal to the commitment to this passkey in the
-/// stated mode, then the assertion over [`signing_challenge`] of this ID Token, message and nonce.
+/// SHA-256 of what a WebAuthn assertion signs, `authenticatorData || SHA-256(clientDataJSON)`:
+/// the identity of an assertion for single-use checks. Unlike the signature bytes it cannot be
+/// changed without the key (an ECDSA `s` can be flipped to `n - s` by anyone).
+pub fn signed_data_hash(assertion: &Assertion<'_>) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(assertion.authenticator_data);
+    h.update(Sha256::digest(assertion.client_data_json));
+    h.finalize().into()
+}
+
+/// Verifies a passkey presentation as a consumer, with every check of the JS consumer:
+///
+/// 1. the consumer nonce: with `nonces`, the presentation must carry one, issued by this
+///    consumer ([`ConsumerPolicy::consumer_id`](crate::protocol::consumer::ConsumerPolicy)) and
+///    still fresh (`proof_max_age`), else `ERR_DPOP_NONCE_REQUIRED` / `ERR_DPOP_NONCE_MISMATCH`.
+///    Without `nonces` (`None::<&NoNonces>`, an explicit choice), a nonce is only bound into the
+///    signed challenge, and [`ConsumerPolicy::require_nonce`](crate::protocol::consumer::ConsumerPolicy)
+///    refuses every presentation (as [`verify_presentation`](crate::protocol::consumer::verify_presentation));
+/// 2. the ID Token as a consumer must (issuer accepted, signature with its JWKS, times, `aud`,
+///    `azp`), its `nonce` equal to the commitment to this passkey in the stated mode;
+/// 3. the assertion over [`signing_challenge`] of this ID Token, message and nonce, with the
+///    sign count against `check.previous_sign_count` (store the returned `sign_count`);
+/// 4. single use: the assertion's [`signed_data_hash`] goes into `replay` for `proof_max_age +
+///    clock_skew`, failing closed when the store fails (`ERR_REPLAY_STORE_UNAVAILABLE`).
+///
+/// A `topOrigin` (cross-origin iframe) is always refused here.
 ///
 /// # Errors
-/// The consumer's ID Token codes, `ERR_PASSKEY_NONCE_MISMATCH`, the `ERR_WEBAUTHN_*` codes,
-/// `ERR_JWS_SIGNATURE_INVALID`.
-pub async fn verify_passkey_presentation<V: Verifier>(
+/// `ERR_DPOP_NONCE_REQUIRED`, `ERR_DPOP_NONCE_MISMATCH`, the consumer's ID Token codes,
+/// `ERR_PASSKEY_NONCE_MISMATCH`, the `ERR_WEBAUTHN_*` codes, `ERR_JWS_SIGNATURE_INVALID`,
+/// `ERR_DPOP_REPLAY`, `ERR_REPLAY_STORE_UNAVAILABLE`.
+#[allow(clippy::too_many_arguments)]
+pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
+    issuers: &[crate::protocol::consumer::AcceptedIssuer],
+    policy: &crate::protocol::consumer::ConsumerPolicy,
+    presentation: &PasskeyPresentation<'_>,
+    check: &PasskeyCheck<'_>,
+    now: i64,
+    nonces: Option<&K>,
+    verifier: &V,
+    replay: &R,
+) -> Result<PasskeyAccepted> {
+    // The consumer nonce first: cheap, and what stops pre-made assertions.
+    match (presentation.consumer_nonce, nonces) {
+        (None, Some(_)) => return Err(Error::DpopNonceRequired),
+        (None, None) if policy.require_nonce => return Err(Error::DpopNonceRequired),
+        (Some(n), Some(key)) => {
+            if !check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew).await? {
+                return Err(Error::DpopNonceMismatch);
+            }
+        }
+        (Some(_), None) if policy.require_nonce => return Err(Error::DpopNonceMismatch),
+        _ => {}
+    }
+    let accepted = verify_passkey_presentation_unchecked(issuers, policy, presentation, check, now, verifier).await?;
+    // Single use within the window, scoped to this passkey, keyed on what was signed. Fail closed.
+    let key = format!("passkey {} {}", accepted.passkey_jkt, b64::encode(signed_data_hash(&presentation.assertion)));
+    let fresh = replay.check_and_store(&key, now, now + policy.proof_max_age + policy.clock_skew).await.map_err(|e| match e {
+        e @ Error::ReplayStoreUnavailable { .. } => e,
+        other => Error::ReplayStoreUnavailable { message: other.to_string() },
+    })?;
+    if !fresh {
+        return Err(Error::DpopReplay);
+    }
+    Ok(accepted)
+}
+
+/// Steps 2 and 3 of [`verify_passkey_presentation`] only: no consumer nonce check, no replay
+/// store. Crate-internal: the browser consumer still calls it (with its own nonce and replay
+/// steps) until it is switched to [`verify_passkey_presentation`].
+pub(crate) async fn verify_passkey_presentation_unchecked<V: Verifier>(
     issuers: &[crate::protocol::consumer::AcceptedIssuer],
     policy: &crate::protocol::consumer::ConsumerPolicy,
     presentation: &PasskeyPresentation<'_>,
@@ -378,6 +467,7 @@ pub async fn verify_passkey_presentation<V: Verifier>(
         rp_id: check.rp_id,
         require_user_verification: check.require_user_verification,
         previous_sign_count: check.previous_sign_count,
+        top_origins: &[],
     };
     let sign_count = verify_assertion(presentation.public_jwk, &presentation.assertion, &assertion_check, verifier).await?;
     Ok(PasskeyAccepted { iss: token.iss, sub: token.sub, aud: token.aud, passkey_jkt, sign_count, claims_json: token.claims_json })
