@@ -17,7 +17,6 @@ use crate::error::Error;
 use crate::protocol::consumer::{self, Accepted, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NonceKey, Presentation, ReplayStore};
 use crate::protocol::id_token::Jwks;
 use crate::protocol::oauth::{self, HttpRequest};
-use sha2::Digest;
 
 /// HMAC-SHA-256 through WebCrypto, for stateless consumer nonces.
 #[derive(Debug, Clone)]
@@ -260,30 +259,19 @@ impl BrowserConsumer {
 
     async fn verify_passkey_once(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
         let settings = self.passkey.as_ref().ok_or(Error::arg("passkey", "this consumer was created without passkey settings"))?;
-        // With the requirement on, the nonce must be one this consumer issued and still fresh.
-        // Off, a nonce is only bound into the signed challenge (the caller's own freshness).
-        if settings.require_nonce {
-            let nonce = presentation.consumer_nonce.ok_or(Error::DpopNonceRequired)?;
-            let key = self.nonce_key.as_ref().ok_or(Error::DpopNonceMismatch)?;
-            if !consumer::check_nonce(key, &self.id, nonce, now, self.policy.proof_max_age, self.policy.clock_skew).await? {
-                return Err(Error::DpopNonceMismatch);
-            }
-        }
         let origins: Vec<&str> = settings.origins.iter().map(String::as_str).collect();
         let jkt = presentation.public_jwk.thumbprint();
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
         let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
         let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
-        let result = crate::protocol::passkey::verify_passkey_presentation_unchecked(&accepted, &self.policy, presentation, &check, now, &subtle::WebCryptoVerifier).await?;
-        // Single use within the window, scoped to this passkey (fail closed).
-        let key = format!("passkey {} {}", jkt, crate::protocol::b64::encode(sha2::Sha256::digest(presentation.assertion.signature)));
-        let fresh = self.store.check_and_store(&key, now, now + self.policy.proof_max_age + self.policy.clock_skew).await.map_err(|e| match e {
-            e @ Error::ReplayStoreUnavailable { .. } => e,
-            other => Error::ReplayStoreUnavailable { message: other.to_string() },
-        })?;
-        if !fresh {
-            return Err(Error::DpopReplay);
-        }
+        // The protocol core makes every check, as it does for a Rust consumer: with the
+        // requirement on, the nonce must be one this consumer issued and still fresh (off, it is
+        // only bound into the signed challenge); then the assertion; then single use within the
+        // window, keyed on what was signed (fail closed).
+        let mut policy = self.policy.clone();
+        policy.require_nonce = settings.require_nonce;
+        let nonces = if settings.require_nonce { self.nonce_key.as_ref() } else { None };
+        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &policy, presentation, &check, now, nonces, &subtle::WebCryptoVerifier, &self.store).await?;
         self.sign_counts.borrow_mut().insert(jkt, result.sign_count);
         Ok(result)
     }

@@ -444,9 +444,8 @@ pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKe
 }
 
 /// Steps 2 and 3 of [`verify_passkey_presentation`] only: no consumer nonce check, no replay
-/// store. Crate-internal: the browser consumer still calls it (with its own nonce and replay
-/// steps) until it is switched to [`verify_passkey_presentation`].
-pub(crate) async fn verify_passkey_presentation_unchecked<V: Verifier>(
+/// store. Private, so that no caller can skip those steps.
+async fn verify_passkey_presentation_unchecked<V: Verifier>(
     issuers: &[crate::protocol::consumer::AcceptedIssuer],
     policy: &crate::protocol::consumer::ConsumerPolicy,
     presentation: &PasskeyPresentation<'_>,
