@@ -24,7 +24,7 @@ await test('exports use the JS casing', () => {
   for (const name of ['generateDPoPKeyPair', 'loadDPoPKeyPair', 'deleteDPoPKeyPair', 'createDPoPProof',
     'calculateJwkThumbprint', 'calculatePKCECodeChallenge', 'generateRandomCodeVerifier', 'errorCodes',
     'KeyBoundClient', 'buildAuthorizationUrl', 'processDiscoveryResponse', 'validateAuthorizationResponse',
-    'buildCodeTokenRequest', 'buildRefreshTokenRequest', 'processTokenResponse', 'validateIdToken', 'isDPoPNonceError']) {
+    'buildCodeTokenRequest', 'buildRefreshTokenRequest', 'processTokenResponse', 'validateIdToken', 'createLocalJWKSet', 'isDPoPNonceError']) {
     assert(typeof mod[name] === 'function', `missing export ${name}`);
   }
 });
@@ -49,11 +49,42 @@ for (const target of ['web', 'bundler']) {
       'finishLogin(url?: string | null): Promise<KeyBoundSession>',
       'fetch(url: string, init?: KeyBoundFetchInit | null): Promise<Response>',
       'processTokenResponse(response: HttpResponseLike): TokenEndpointResponse',
-      'validateIdToken(idToken: string, jwks: { keys: unknown[] }, options: ValidateIdTokenOptions): Promise<ValidatedIdToken>']) {
+      'validateIdToken(idToken: string, jwks: { keys: unknown[] } | LocalJWKSet, options: ValidateIdTokenOptions): Promise<ValidatedIdToken>',
+      'createLocalJWKSet(jwks: { keys: unknown[] }): LocalJWKSet']) {
       assert(dts.includes(s), `missing: ${s}`);
     }
   });
 }
+
+await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refusing what the plain JWKS refuses', async () => {
+  const enc = new TextEncoder();
+  const b64u = (b) => Buffer.from(b).toString('base64url');
+  const pair = async () => crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const [a, b] = [await pair(), await pair()];
+  const pub = async (k, kid) => { const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', k.publicKey); return { kty, crv, x, y, kid, alg: 'ES256', use: 'sig' }; };
+  const jwks = { keys: [await pub(a, 'a'), await pub(b, 'b')] };
+  const now = Math.floor(Date.now() / 1000);
+  const token = async (k, kid) => {
+    const input = `${b64u(enc.encode(JSON.stringify({ alg: 'ES256', kid, typ: 'JWT' })))}.${b64u(enc.encode(JSON.stringify({ iss: 'https://op.example.com', sub: 'alice', aud: 'spa', exp: now + 600, iat: now, nonce: 'n1' })))}`;
+    return `${input}.${b64u(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, k.privateKey, enc.encode(input)))}`;
+  };
+  const set = mod.createLocalJWKSet(jwks);
+  assert(Object.isFrozen(set) && Object.isFrozen(set.keys) && Object.isFrozen(set.keys[0]), 'the set is not deeply frozen');
+  assert(set.keys.length === 2 && set.keys[1].kid === 'b', 'the set does not hold the keys');
+  jwks.keys.pop();   // later changes to the input do not reach the snapshot
+  const opts = { issuer: 'https://op.example.com', clientId: 'spa', nonce: 'n1', binding: 'preferred' };
+  for (let i = 0; i < 3; i++) {   // the second and third calls use the cached parse and import
+    const ok = await mod.validateIdToken(await token(b, 'b'), set, opts);
+    assert(ok.claims.sub === 'alice' && ok.bound === false, 'a good token was not accepted');
+  }
+  // Key b signed it, but the header names key a: refused with the cached key too.
+  const wrong = await mod.validateIdToken(await token(b, 'a'), set, opts).catch((e) => e);
+  assert(wrong.code === 'ERR_JWS_SIGNATURE_INVALID', `forged kid: ${wrong.code}`);
+  const unknown = await mod.validateIdToken(await token(b, 'b'), jwks, opts).catch((e) => e);
+  assert(unknown.code === 'ERR_JWKS_NO_MATCHING_KEY', `plain JWKS without b: ${unknown.code}`);
+  const notSet = (() => { try { mod.createLocalJWKSet({ keys: 5 }); } catch (e) { return e; } })();
+  assert(notSet?.code === 'ERR_JSON_INVALID', `bad JWKS: ${notSet?.code}`);
+});
 
 await test('RFC 7638 thumbprint through the package', () => {
   const jwk = { kty: 'EC', crv: 'P-256', x: 'ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc', y: 'nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4' };

@@ -1,6 +1,7 @@
 //! Decoding JavaScript arguments in Rust, so that a wrong type is a coded `ERR_INVALID_ARGUMENT`
 //! (with `argument`) and never a trap or an uncoded throw.
 
+use std::cell::RefCell;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -19,9 +20,51 @@ pub fn promise(fut: JsFuture) -> js_sys::Promise {
     wasm_bindgen_futures::future_to_promise(fut)
 }
 
+thread_local! {
+    /// Property keys made once: a JS string made from Rust costs a `TextDecoder` call each
+    /// time, and option names are read on every call.
+    static KEYS: RefCell<Vec<(&'static str, JsValue)>> = const { RefCell::new(Vec::new()) };
+    /// The last string read for some option names, with its JS value: an option that is `===`
+    /// to the last one is not transferred again. Only for non-secret options.
+    static LAST_STRINGS: RefCell<Vec<(&'static str, JsValue, String)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The JS property key `name`, made once.
+pub fn key(name: &'static str) -> JsValue {
+    KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some((_, k)) = keys.iter().find(|(n, _)| std::ptr::eq(*n, name) || *n == name) {
+            return k.clone();
+        }
+        let k = JsValue::from_str(name);
+        keys.push((name, k.clone()));
+        k
+    })
+}
+
 /// `obj[name]`, or `undefined`.
-pub fn get(obj: &JsValue, name: &str) -> JsValue {
-    js_sys::Reflect::get(obj, &JsValue::from_str(name)).unwrap_or(JsValue::UNDEFINED)
+pub fn get(obj: &JsValue, name: &'static str) -> JsValue {
+    js_sys::Reflect::get(obj, &key(name)).unwrap_or(JsValue::UNDEFINED)
+}
+
+/// As [`opt_str`], but the string is kept and reused while the option's value stays `===` to
+/// the last one. For options that are not secret (issuer, client id, thumbprints, nonces).
+pub fn opt_str_reused(obj: &JsValue, name: &'static str) -> Result<Option<String>, JsValue> {
+    let v = get(obj, name);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    let hit = LAST_STRINGS.with(|last| last.borrow().iter().find(|(n, js, _)| *n == name && *js == v).map(|(_, _, s)| s.clone()));
+    if let Some(s) = hit {
+        return Ok(Some(s));
+    }
+    let s = string_arg(&v, name)?;
+    LAST_STRINGS.with(|last| {
+        let mut last = last.borrow_mut();
+        last.retain(|(n, _, _)| *n != name);
+        last.push((name, v, s.clone()));
+    });
+    Ok(Some(s))
 }
 
 /// A string argument.

@@ -127,7 +127,7 @@ impl JsConsumer {
                 };
                 issuers.push(IssuerConfig { issuer: req_str(&entry, "issuer")?, client_ids, jwks });
             }
-            let number = |name: &str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
+            let number = |name: &'static str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
             let id_token_algs = match get(&options, "algorithms") {
                 v if v.is_undefined() => ConsumerPolicy::default().id_token_algs,
                 v if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)

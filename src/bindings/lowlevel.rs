@@ -2,9 +2,12 @@
 //! the sans-IO protocol core. They never send anything and never retry; `KeyBoundClient` is the
 //! same steps with the I/O done for you.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use wasm_bindgen::prelude::*;
 
-use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str};
+use super::args::{binding_policy, get, object_arg, opt_str, opt_str_reused, promise, req_str};
 use super::errors::{core_to_js, to_js};
 use crate::browser::js::now_secs;
 use crate::browser::subtle::WebCryptoVerifier;
@@ -77,6 +80,15 @@ export interface ValidateIdTokenOptions {
   clockTolerance?: number;
   /** How old `iat` may be, in seconds. Default 600. */
   maxAge?: number;
+}
+
+/**
+ * A snapshot of a JWKS made by `createLocalJWKSet`: a frozen, ordinary JWKS object (`keys`),
+ * whose keys keybound has already parsed. Pass it to `validateIdToken` instead of the JWKS:
+ * nothing is parsed or imported again.
+ */
+export interface LocalJWKSet {
+  readonly keys: readonly Readonly<JWK>[];
 }
 
 export interface ValidatedIdToken {
@@ -237,22 +249,90 @@ pub fn is_dpop_nonce_error(err: JsValue) -> bool {
     get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
 }
 
+/// The symbol under which a [`LocalJWKSet`](create_local_jwk_set) keeps its id.
+const SET_SYMBOL: &str = "keybound.localJwkSet";
+/// How many parsed sets are kept. A set that fell out is parsed again from its own (frozen)
+/// keys, so this bounds memory, never correctness.
+const SETS_KEPT: usize = 16;
+
+thread_local! {
+    static SET_KEY: JsValue = js_sys::Symbol::for_(SET_SYMBOL).into();
+    /// Parsed sets by id, oldest first, and the next id.
+    static SETS: RefCell<(f64, Vec<(f64, Rc<Jwks>)>)> = const { RefCell::new((0.0, Vec::new())) };
+}
+
+fn parse_jwks(jwks: &JsValue) -> Result<Jwks, JsValue> {
+    let json = js_sys::JSON::stringify(jwks).ok().and_then(|s| s.as_string()).ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
+    Jwks::from_json(&json).map_err(core_to_js)
+}
+
+/// The parsed keys of a set made by `createLocalJWKSet`, if `jwks` is one and it is still kept.
+fn local_set(jwks: &JsValue) -> Option<Rc<Jwks>> {
+    let id = SET_KEY.with(|k| js_sys::Reflect::get(jwks, k).ok())?.as_f64()?;
+    SETS.with(|sets| sets.borrow().1.iter().find(|(i, _)| *i == id).map(|(_, set)| set.clone()))
+}
+
+/// Makes a [`LocalJWKSet`]: a frozen snapshot of `jwks` whose keys are parsed now, once, and
+/// whose WebCrypto keys are imported on first use and then reused. Later changes to the object
+/// passed in have no effect. Like jose's `createLocalJWKSet`; pass the result to
+/// `validateIdToken`.
+///
+/// Throws `ERR_JSON_INVALID` for a JWKS that is not one, `ERR_JWK_PRIVATE_KEY` if it publishes
+/// private key material (keys of unsupported types are skipped, as in every JWKS keybound reads).
+#[wasm_bindgen(js_name = createLocalJWKSet, unchecked_return_type = "LocalJWKSet")]
+pub fn create_local_jwk_set(#[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue) -> Result<JsValue, JsValue> {
+    object_arg(&jwks, "jwks")?;
+    let json = js_sys::JSON::stringify(&jwks).ok().and_then(|s| s.as_string()).ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
+    let parsed = Jwks::from_json(&json).map_err(core_to_js)?;
+    // The snapshot: a deep copy, frozen, so the object and the parsed keys cannot disagree.
+    let copy = js_sys::JSON::parse(&json)?;
+    deep_freeze(&copy);
+    let id = SETS.with(|sets| {
+        let mut sets = sets.borrow_mut();
+        sets.0 += 1.0;
+        let id = sets.0;
+        if sets.1.len() == SETS_KEPT {
+            sets.1.remove(0);
+        }
+        sets.1.push((id, Rc::new(parsed)));
+        id
+    });
+    let out = js_sys::Object::new();
+    js_sys::Reflect::set(&out, &"keys".into(), &js_sys::Reflect::get(&copy, &"keys".into())?)?;
+    let hidden = js_sys::Object::new();
+    js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::from_f64(id))?;
+    SET_KEY.with(|k| js_sys::Object::define_property(&out, k, &hidden));
+    Ok(js_sys::Object::freeze(&out).into())
+}
+
+/// Freezes `value` and everything reachable from it (a parsed JSON document: no cycles).
+fn deep_freeze(value: &JsValue) {
+    if !value.is_object() {
+        return;
+    }
+    for child in js_sys::Object::values(value.unchecked_ref()).iter() {
+        deep_freeze(&child);
+    }
+    js_sys::Object::freeze(value.unchecked_ref::<js_sys::Object>());
+}
+
 /// Validates an ID Token with the issuer's JWKS (spec: OIDC Core §3.1.3.7 plus Key Binding):
 /// signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, then the binding (`typ`
 /// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`).
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<ValidatedIdToken>")]
 pub fn validate_id_token(
     #[wasm_bindgen(js_name = "idToken")] id_token: String,
-    #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] } | LocalJWKSet")] jwks: JsValue,
     #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
 ) -> js_sys::Promise {
     promise(Box::pin(async move {
         object_arg(&jwks, "jwks")?;
         object_arg(&options, "options")?;
-        let jwks_json = js_sys::JSON::stringify(&jwks)?.as_string().unwrap_or_default();
-        let jwks = Jwks::from_json(&jwks_json).map_err(core_to_js)?;
-        let (issuer, client_id) = (req_str(&options, "issuer")?, req_str(&options, "clientId")?);
-        let (nonce, jkt) = (opt_str(&options, "nonce")?, opt_str(&options, "dpopJkt")?);
+        let jwks = local_set(&jwks).map_or_else(|| parse_jwks(&jwks).map(Rc::new), Ok)?;
+        let required = |v: Option<String>, name: &'static str| v.ok_or_else(|| core_to_js(Error::arg(name, "is required")));
+        let issuer = required(opt_str_reused(&options, "issuer")?, "issuer")?;
+        let client_id = required(opt_str_reused(&options, "clientId")?, "clientId")?;
+        let (nonce, jkt) = (opt_str_reused(&options, "nonce")?, opt_str_reused(&options, "dpopJkt")?);
         let binding = binding_policy(&options)?;
         let algs: Vec<Alg> = match get(&options, "algorithms") {
             v if v.is_undefined() => vec![Alg::Rs256, Alg::Ps256, Alg::Es256],
@@ -262,7 +342,7 @@ pub fn validate_id_token(
                 .collect::<Result<_, _>>()
                 .map_err(core_to_js)?,
         };
-        let number = |name: &str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
+        let number = |name: &'static str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
         let check = IdTokenCheck {
             issuer: &issuer,
             client_id: &client_id,
@@ -275,7 +355,7 @@ pub fn validate_id_token(
             expected_jkt: jkt.as_deref(),
             binding,
         };
-        let v = id_token::validate(&id_token, &jwks, &check, &WebCryptoVerifier).await.map_err(|e| to_js(e.into()))?;
+        let v = id_token::validate(&id_token, jwks.as_ref(), &check, &WebCryptoVerifier).await.map_err(|e| to_js(e.into()))?;
         let obj = js_sys::Object::new();
         js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&v.claims_json)?)?;
         js_sys::Reflect::set(&obj, &"bound".into(), &v.bound.into())?;

@@ -229,19 +229,60 @@ fn params(alg: Alg) -> (js_sys::Object, js_sys::Object) {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct WebCryptoVerifier;
 
+/// A public key imported into WebCrypto, with its verify parameters.
+struct Imported {
+    alg: Alg,
+    jwk: PublicJwk,
+    key: CryptoKey,
+    verify: js_sys::Object,
+}
+
+/// How many imported public keys are kept (most recently used first). An issuer publishes a
+/// few keys; a consumer sees one presenting key per session. Public keys only: nothing secret
+/// is kept.
+const IMPORTED_KEYS: usize = 32;
+
+thread_local! {
+    static IMPORTED: RefCell<Vec<Rc<Imported>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The WebCrypto key for `jwk` under `alg`, imported once and then reused while it stays among
+/// the [`IMPORTED_KEYS`] most recently used. Keys are compared by their whole public JWK, so a
+/// rotated key with a reused `kid` is imported afresh.
+async fn imported_key(alg: Alg, jwk: &PublicJwk) -> Result<Rc<Imported>> {
+    let hit = IMPORTED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let i = cache.iter().position(|k| k.alg == alg && k.jwk == *jwk)?;
+        let entry = cache.remove(i);
+        cache.insert(0, entry.clone());
+        Some(entry)
+    });
+    if let Some(entry) = hit {
+        return Ok(entry);
+    }
+    let subtle = subtle()?;
+    let js_jwk = js_sys::JSON::parse(&jwk.canonical_json()).map_err(crypto_error("importKey"))?;
+    let (import, verify) = params(alg);
+    let usages = Array::of1(&"verify".into());
+    let promise = subtle
+        .import_key_with_object("jwk", js_jwk.unchecked_ref(), &import, false, &usages)
+        .map_err(crypto_error("importKey"))?;
+    let key: CryptoKey = JsFuture::from(promise).await.map_err(crypto_error("importKey"))?.unchecked_into();
+    let entry = Rc::new(Imported { alg, jwk: jwk.clone(), key, verify });
+    IMPORTED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache.insert(0, entry.clone());
+        cache.truncate(IMPORTED_KEYS);
+    });
+    Ok(entry)
+}
+
 impl WebCryptoVerifier {
     async fn verify_js(&self, alg: Alg, key: &PublicJwk, input: &[u8], signature: &[u8]) -> Result<()> {
         alg.check_key(key)?;
-        let subtle = subtle()?;
-        let jwk = js_sys::JSON::parse(&key.canonical_json()).map_err(crypto_error("importKey"))?;
-        let (import, verify) = params(alg);
-        let usages = Array::of1(&"verify".into());
-        let promise = subtle
-            .import_key_with_object("jwk", jwk.unchecked_ref(), &import, false, &usages)
-            .map_err(crypto_error("importKey"))?;
-        let key: CryptoKey = JsFuture::from(promise).await.map_err(crypto_error("importKey"))?.unchecked_into();
-        let promise = subtle
-            .verify_with_object_and_u8_array_and_u8_array(&verify, &key, signature, input)
+        let imported = imported_key(alg, key).await?;
+        let promise = subtle()?
+            .verify_with_object_and_u8_array_and_u8_array(&imported.verify, &imported.key, signature, input)
             .map_err(crypto_error("verify"))?;
         let ok = JsFuture::from(promise).await.map_err(crypto_error("verify"))?;
         if ok.as_bool() == Some(true) {
