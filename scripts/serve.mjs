@@ -11,8 +11,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+// /vendor/<name>/: the benchmark's peer libraries (www/bench.js) from node_modules, exactly these.
+const VENDORED = ['oauth4webapi', 'jose', 'dpop'];
 const MOUNTS = [
   // Longest prefix first.
+  ...VENDORED.map((name) => ({ prefix: `/vendor/${name}/`, dir: path.join(ROOT, 'node_modules', name) })),
   { prefix: '/pkg/', dir: path.join(ROOT, 'pkg', 'web') },
   { prefix: '/', dir: path.join(ROOT, 'www') },
 ];
