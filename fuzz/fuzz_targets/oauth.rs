@@ -1,0 +1,161 @@
+//! The `protocol::oauth` response processors (token, discovery, device authorization, device
+//! poll) over an `HttpResponse` built from fuzz bytes, and the form-encoded callback
+//! (`parse_callback` + `check_callback`).
+//!
+//! Input: byte 0 picks the mode (even: HTTP response, odd: callback) and flags. HTTP response:
+//! bytes 1-2 the status (big-endian), byte 3 the Content-Type, then text: first line the
+//! `DPoP-Nonce` header (absent when empty), the rest the body. Callback: the rest is the URL or
+//! query. Properties: never panics; accepted token responses are 200 JSON with a non-empty access
+//! token, a bounded `expires_in` and only a syntactically valid `DPoP-Nonce`;
+//! `ERR_USE_DPOP_NONCE` carries exactly the header's valid nonce; the device poll agrees with the
+//! token processor; accepted discovery documents have our issuer and http(s) endpoints (https
+//! for an https issuer); accepted device authorizations have bounded times; `Debug` of a token
+//! response never shows the access or refresh token; an accepted callback has our state and
+//! issuer, a code, and no repeated parameter.
+#![no_main]
+
+mod common;
+
+use keybound::protocol::htu::normalize_htu;
+use keybound::protocol::oauth::{self, DevicePoll, HttpResponse, TokenResponse};
+use keybound::{Error, ErrorCode};
+use libfuzzer_sys::fuzz_target;
+
+const CONTENT_TYPES: &[Option<&str>] = &[
+    None,
+    Some("application/json"),
+    Some("application/json; charset=UTF-8"),
+    Some("Application/JSON"),
+    Some("application/problem+json"),
+    Some("text/html"),
+    Some(""),
+    Some("application/jsonx"),
+];
+
+fn check_no_secret(t: &TokenResponse) {
+    let d = format!("{t:?}");
+    let public = format!("{:?}{:?}{:?}{:?}{:?}", t.token_type, t.expires_in, t.id_token, t.scope, t.dpop_nonce);
+    const LABELS: &str = "TokenResponse { access_token: Secret([redacted]), token_type: Bearer Dpop Other(, expires_in: Some(None, refresh_token: Some(Secret([redacted])), id_token: , scope: , dpop_nonce:  }";
+    let mut secrets = vec![t.access_token.expose()];
+    secrets.extend(t.refresh_token.as_ref().map(|s| s.expose()));
+    for s in secrets {
+        if s.len() >= 4 && d.contains(s) {
+            assert!(public.contains(s) || LABELS.contains(s), "Debug shows a secret: {d}");
+        }
+    }
+}
+
+fn http(sel: u8, status: u16, data: &str) -> HttpResponse {
+    let (nonce, body) = data.split_once('\n').unwrap_or((data, ""));
+    let mut r = HttpResponse::default();
+    r.status = status;
+    r.content_type = CONTENT_TYPES[usize::from(sel) % CONTENT_TYPES.len()].map(str::to_owned);
+    r.dpop_nonce = (!nonce.is_empty()).then(|| nonce.to_owned());
+    r.body = body.to_owned();
+    r
+}
+
+fn response(resp: &HttpResponse) {
+    let _ = format!("{resp:?}");
+    if let Some(n) = resp.dpop_nonce.as_deref() {
+        if let Some(v) = oauth::valid_dpop_nonce(n) {
+            assert_eq!(v, n);
+            assert!(!v.is_empty() && v.len() <= 1024 && v.bytes().all(|b| (0x21..=0x7e).contains(&b) && b != b'"' && b != b'\\'));
+        }
+    }
+    let token = common::checked(oauth::process_token_response(resp));
+    common::trace("token", &token);
+    match &token {
+        Ok(t) => {
+            assert_eq!(resp.status, 200);
+            assert!(!t.access_token.expose().is_empty());
+            assert!(t.expires_in.is_none_or(|e| (0..=oauth::MAX_TOKEN_EXPIRES_IN).contains(&e)));
+            if let Some(n) = &t.dpop_nonce {
+                assert_eq!(resp.dpop_nonce.as_deref(), Some(n.as_str()));
+                assert_eq!(oauth::valid_dpop_nonce(n), Some(n.as_str()));
+            }
+            check_no_secret(t);
+        }
+        Err(Error::UseDpopNonce { nonce }) => {
+            assert!((400..500).contains(&resp.status));
+            assert_eq!(resp.dpop_nonce.as_deref(), Some(nonce.as_str()));
+            assert_eq!(oauth::valid_dpop_nonce(nonce), Some(nonce.as_str()));
+        }
+        Err(_) => {}
+    }
+    // The device poll is the token processor plus four OAuth errors.
+    match (common::checked(oauth::process_device_poll_response(resp)), &token) {
+        (Ok(DevicePoll::Tokens(a)), Ok(b)) => assert_eq!(&*a, b),
+        (Ok(DevicePoll::Pending), Err(Error::OAuthError { error, .. })) => assert_eq!(error, "authorization_pending"),
+        (Ok(DevicePoll::SlowDown), Err(Error::OAuthError { error, .. })) => assert_eq!(error, "slow_down"),
+        (Err(e), Err(Error::OAuthError { error, .. })) if e.code() == ErrorCode::DeviceAccessDenied => assert_eq!(error, "access_denied"),
+        (Err(e), Err(Error::OAuthError { error, .. })) if e.code() == ErrorCode::DeviceCodeExpired => assert_eq!(error, "expired_token"),
+        (Err(a), Err(b)) => assert_eq!(&a, b),
+        (a, b) => panic!("device poll {a:?} disagrees with token response {b:?}"),
+    }
+    for issuer in [common::ISSUER, "http://localhost:8080"] {
+        let disco = common::checked(oauth::process_discovery_response(resp, issuer));
+        common::trace("discovery", &disco);
+        if let Ok(meta) = disco {
+            assert_eq!(resp.status, 200);
+            assert_eq!(meta.issuer, issuer);
+            let https = issuer.starts_with("https://");
+            for u in [Some(&meta.authorization_endpoint), Some(&meta.token_endpoint), Some(&meta.jwks_uri), meta.userinfo_endpoint.as_ref(), meta.device_authorization_endpoint.as_ref()].into_iter().flatten() {
+                let n = normalize_htu(u).unwrap_or_else(|e| panic!("endpoint {u:?} accepted: {e}"));
+                assert!(!https || n.starts_with("https://"), "http endpoint {u:?} for an https issuer");
+            }
+            let _ = meta.advertises_bound_key();
+        }
+        let dev = common::checked(oauth::process_device_authorization_response(resp, issuer));
+        common::trace("device", &dev);
+        if let Ok(d) = dev {
+            assert_eq!(resp.status, 200);
+            assert!(!d.device_code.expose().is_empty() && !d.user_code.is_empty());
+            assert!(d.expires_in > 0 && d.expires_in <= oauth::MAX_DEVICE_EXPIRES_IN);
+            assert!(d.interval >= 0 && d.interval <= oauth::MAX_DEVICE_INTERVAL, "interval {}", d.interval);
+            let https = issuer.starts_with("https://");
+            for u in [Some(&d.verification_uri), d.verification_uri_complete.as_ref()].into_iter().flatten() {
+                let n = normalize_htu(u).unwrap_or_else(|e| panic!("verification URI {u:?} accepted: {e}"));
+                assert!(!https || n.starts_with("https://"));
+            }
+            let dbg = format!("{d:?}");
+            let code = d.device_code.expose();
+            const LABELS: &str = "DeviceAuthorization { device_code: Secret([redacted]), user_code: , verification_uri: , verification_uri_complete: Some(None, expires_in: , interval:  }";
+            let public = format!("{:?}{:?}{:?}", d.user_code, d.verification_uri, d.verification_uri_complete);
+            assert!(code.len() < 4 || !dbg.contains(code) || public.contains(code) || LABELS.contains(code), "Debug shows the device code: {dbg}");
+        }
+    }
+}
+
+fn callback(sel: u8, input: &str) {
+    let params = oauth::parse_callback(input);
+    let _ = format!("{params:?}");
+    let state = "Hx3pQ9vZt1";
+    let iss_required = sel & 2 != 0;
+    let cb = common::checked(oauth::check_callback(&params, state, common::ISSUER, iss_required));
+    common::trace("callback", &cb);
+    if let Ok(code) = cb {
+        assert!(params.repeated.is_none());
+        assert_eq!(params.state.as_deref(), Some(state));
+        assert!(params.iss.as_deref().is_none_or(|i| i == common::ISSUER));
+        assert!(!iss_required || params.iss.is_some());
+        assert!(params.error.is_none());
+        assert!(!code.expose().is_empty());
+        assert_eq!(params.code.as_ref().map(|c| c.expose()), Some(code.expose()));
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Some((&sel, rest)) = data.split_first() else { return };
+    if sel & 1 == 0 {
+        if rest.len() < 3 {
+            return;
+        }
+        let status = u16::from_be_bytes([rest[0], rest[1]]);
+        let Ok(text) = std::str::from_utf8(&rest[3..]) else { return };
+        response(&http(rest[2], status, text));
+    } else {
+        let Ok(text) = std::str::from_utf8(rest) else { return };
+        callback(sel, text);
+    }
+});
