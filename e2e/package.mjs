@@ -1,7 +1,9 @@
-// Package test of the built npm package, in Node: the exports exist with the documented names,
-// the ErrorCode union in both .d.ts files lists exactly the codes the wasm reports (no two
-// alike), and a core error reaches JS as a real Error with its code.
+// Package test of the built npm package, in Node: each shipped entry (pkg/main, consumer,
+// passkey, agent) exports its API and not the others', both typings of each list exactly the
+// codes the wasm reports (no two alike), the tarball ships one wasm per entry, and a core error
+// reaches JS as a real Error with its code. The full build (pkg/web, the demo's) is checked too.
 import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -29,32 +31,75 @@ await test('exports use the JS casing', () => {
   }
 });
 
-for (const target of ['web', 'bundler']) {
-  await test(`${target}/keybound.d.ts ErrorCode union equals errorCodes()`, () => {
-    const union = unionOf(readFileSync(`${root}pkg/${target}/keybound.d.ts`, 'utf8'));
-    const codes = mod.errorCodes();
-    assert(codes.length > 20, `only ${codes.length} codes`);
-    assert(new Set(codes).size === codes.length, 'two Rust codes collide');
-    assert(new Set(union).size === union.length, 'the TS union repeats a code');
-    assert(JSON.stringify([...union].sort()) === JSON.stringify([...codes].sort()),
-      `union and errorCodes() differ: ${union.filter((c) => !codes.includes(c))} / ${codes.filter((c) => !union.includes(c))}`);
-  });
-  await test(`${target}/keybound.d.ts types the API`, () => {
-    const dts = readFileSync(`${root}pkg/${target}/keybound.d.ts`, 'utf8');
-    for (const s of ['createDPoPProof(key: DPoPKeyPair, options: DPoPProofOptions): Promise<string>',
-      'generateDPoPKeyPair(options?: GenerateDPoPKeyPairOptions | null): Promise<DPoPKeyPair>',
-      'calculateJwkThumbprint(jwk: JWK): string', 'export interface KeyboundError extends Error',
-      'export interface DPoPKeyPair {', 'loadDPoPKeyPair(id: string): Promise<DPoPKeyPair>',
-      'static discover(issuer: string, options: KeyBoundClientOptions): Promise<KeyBoundClient>',
-      'finishLogin(url?: string | null): Promise<KeyBoundSession>',
-      'fetch(url: string, init?: KeyBoundFetchInit | null): Promise<Response>',
-      'processTokenResponse(response: HttpResponseLike): TokenEndpointResponse',
-      'validateIdToken(idToken: string, jwks: { keys: unknown[] } | LocalJWKSet, options: ValidateIdTokenOptions): Promise<ValidatedIdToken>',
-      'createLocalJWKSet(jwks: { keys: unknown[] }): LocalJWKSet']) {
-      assert(dts.includes(s), `missing: ${s}`);
+// The shipped entries: what each exports (and leaves out), both typings of each, one wasm each.
+const ENTRIES = {
+  main: { has: ['KeyBoundClient', 'createDPoPProof', 'generateDPoPKeyPair', 'validateIdToken', 'createLocalJWKSet', 'buildAuthorizationUrl'],
+    lacks: ['KeyBoundConsumer', 'registerPasskey'], dts: [], notDts: ['signWithPasskey(', 'startDeviceLogin('] },
+  consumer: { has: ['KeyBoundConsumer', 'calculateJwkThumbprint', 'errorCodes'], lacks: ['KeyBoundClient', 'registerPasskey', 'validateIdToken'],
+    dts: ['verifyPasskey('], notDts: [] },
+  passkey: { has: ['KeyBoundClient', 'registerPasskey', 'loadPasskey', 'createDPoPProof'], lacks: ['KeyBoundConsumer'],
+    dts: ['signWithPasskey('], notDts: ['startDeviceLogin('] },
+  agent: { has: ['KeyBoundClient', 'createDPoPProof'], lacks: ['KeyBoundConsumer', 'registerPasskey'],
+    dts: ['startDeviceLogin(', 'finishDeviceLogin('], notDts: ['signWithPasskey('] },
+};
+const CLIENT_DTS = ['createDPoPProof(key: DPoPKeyPair, options: DPoPProofOptions): Promise<string>',
+  'generateDPoPKeyPair(options?: GenerateDPoPKeyPairOptions | null): Promise<DPoPKeyPair>',
+  'export interface DPoPKeyPair {', 'loadDPoPKeyPair(id: string): Promise<DPoPKeyPair>',
+  'static discover(issuer: string, options: KeyBoundClientOptions): Promise<KeyBoundClient>',
+  'finishLogin(url?: string | null): Promise<KeyBoundSession>',
+  'fetch(url: string, init?: KeyBoundFetchInit | null): Promise<Response>',
+  'processTokenResponse(response: HttpResponseLike): TokenEndpointResponse',
+  'validateIdToken(idToken: string, jwks: { keys: unknown[] } | LocalJWKSet, options: ValidateIdTokenOptions): Promise<ValidatedIdToken>',
+  'createLocalJWKSet(jwks: { keys: unknown[] }): LocalJWKSet'];
+
+for (const [entry, spec] of Object.entries(ENTRIES)) {
+  const dir = `${root}pkg/${entry}/`;
+  await test(`${entry}: its web module loads in Node and exports its API and nothing of the others`, async () => {
+    const m = await import(`${dir}web.js`);
+    m.initSync({ module: readFileSync(`${dir}keybound_bg.wasm`) });
+    for (const name of spec.has) assert(typeof m[name] === 'function', `missing export ${name}`);
+    for (const name of spec.lacks) assert(!(name in m), `unexpected export ${name}`);
+    assert(JSON.stringify(m.errorCodes()) === JSON.stringify(mod.errorCodes()), 'its error codes differ from the full build');
+    if (entry === 'main') {
+      // Passkey logins live in keybound/passkey: asking for one here is a coded refusal.
+      const e = await m.KeyBoundClient.discover('https://op.invalid', { clientId: 'c', redirectUri: 'https://app.invalid/cb', passkey: {} }).then(() => null, (err) => err);
+      assert(e?.code === 'ERR_INVALID_ARGUMENT' && e.argument === 'passkey', `passkey option in main: ${e?.code} ${e?.argument}`);
+      // A proof from this entry verifies with WebCrypto.
+      const key = await m.generateDPoPKeyPair({ persist: false });
+      const jws = await m.createDPoPProof(key, { htm: 'GET', htu: 'https://rs.example.com/x' });
+      const [h, p, sig] = jws.split('.');
+      const pub = await crypto.subtle.importKey('jwk', key.publicJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+      assert(await crypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, pub, Buffer.from(sig, 'base64url'), new TextEncoder().encode(`${h}.${p}`)), 'proof does not verify');
     }
   });
+  for (const dts of ['web.d.ts', 'keybound.d.ts']) {
+    await test(`${entry}/${dts}: ErrorCode union equals errorCodes(), and it types the entry's API`, () => {
+      const text = readFileSync(`${dir}${dts}`, 'utf8');
+      const union = unionOf(text);
+      const codes = mod.errorCodes();
+      assert(codes.length > 20, `only ${codes.length} codes`);
+      assert(new Set(codes).size === codes.length, 'two Rust codes collide');
+      assert(new Set(union).size === union.length, 'the TS union repeats a code');
+      assert(JSON.stringify([...union].sort()) === JSON.stringify([...codes].sort()),
+        `union and errorCodes() differ: ${union.filter((c) => !codes.includes(c))} / ${codes.filter((c) => !union.includes(c))}`);
+      for (const s of ['export interface KeyboundError extends Error', 'calculateJwkThumbprint(jwk: JWK): string', ...spec.dts,
+        ...(entry === 'consumer' ? [] : CLIENT_DTS)]) assert(text.includes(s), `missing: ${s}`);
+      for (const s of spec.notDts) assert(!text.includes(s), `unexpected: ${s}`);
+      assert(dts === 'keybound.d.ts' || text.includes('export default function __wbg_init'), 'web typings lack init');
+    });
+  }
 }
+
+await test('the tarball ships each entry once: one wasm per entry, both glues, no test build', () => {
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const files = JSON.parse(out)[0].files.map((f) => f.path);
+  const wasm = files.filter((f) => f.endsWith('.wasm'));
+  assert(JSON.stringify(wasm.sort()) === JSON.stringify(Object.keys(ENTRIES).map((e) => `pkg/${e}/keybound_bg.wasm`).sort()), `wasm files: ${wasm}`);
+  for (const e of Object.keys(ENTRIES)) {
+    for (const f of ['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts']) assert(files.includes(`pkg/${e}/${f}`), `missing pkg/${e}/${f}`);
+  }
+  assert(!files.some((f) => f.startsWith('pkg/web/') || f.startsWith('pkg/bundler/') || f.includes('named') || /(^|\/)(e2e|tests|www|op)\//.test(f)), `unexpected files: ${files}`);
+});
 
 await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refusing what the plain JWKS refuses', async () => {
   const enc = new TextEncoder();

@@ -1,28 +1,58 @@
 #!/usr/bin/env bash
-# Builds the npm package into pkg/web (plain ES modules, `--target web`) and pkg/bundler
-# (`--target bundler`), optimizes the wasm with wasm-opt -Oz (npm binaryen), and prints the
-# size of wasm + JS glue after gzip -9.
+# Builds the npm package's entries, each a wasm module of its own (cargo features), so a page
+# loads only what it uses:
+#
+#   pkg/main/      "keybound"           KeyBoundClient, DPoP keys and proofs, the low-level API
+#   pkg/consumer/  "keybound/consumer"  KeyBoundConsumer (presentations, passkey presentations)
+#   pkg/passkey/   "keybound/passkey"   the client with passkeys (registerPasskey, signWithPasskey)
+#   pkg/agent/     "keybound/agent"     the client with the device flow (agents in Workers)
+#
+# Each entry directory holds ONE keybound_bg.wasm, shared by its plain-ES-module glue (web.js,
+# web.d.ts; `--target web`) and its bundler glue (keybound.js, keybound_bg.js, keybound.d.ts;
+# `--target bundler`): wasm-bindgen emits the same wasm for both targets, and the build checks
+# that it does. pkg/web/ is the whole library in one web module, for the demo and the tests;
+# it is not shipped. Every wasm goes through wasm-opt -Oz (npm binaryen).
+#
+# Prints one size row per entry (scripts/size.mjs) and fails when an entry is over its budget
+# (scripts/size-budget.json).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_build_tools
 
-step "cargo build --release (wasm32)"
-cargo build --quiet --release --target wasm32-unknown-unknown --lib
 wasm=target/wasm32-unknown-unknown/release/keybound.wasm
 
-for target in web bundler; do
-  out=pkg/$target
-  rm -rf "$out"
-  wasm-bindgen "$wasm" --out-dir "$out" --target "$target"
-  node_modules/.bin/wasm-opt -Oz "$out/keybound_bg.wasm" -o "$out/keybound_bg.wasm"
-done
+# build_entry NAME FEATURES: cargo build with only FEATURES, then both glues around one wasm.
+build_entry() {
+  local name=$1 features=$2 out=pkg/$1 tmp=target/entries/$1
+  step "entry $name (features: ${features:-none})"
+  cargo build --quiet --release --target wasm32-unknown-unknown --lib --no-default-features --features "$features"
+  rm -rf "$out" "$tmp"
+  mkdir -p "$out" "$tmp"
+  wasm-bindgen "$wasm" --out-dir "$tmp/web" --target web
+  wasm-bindgen "$wasm" --out-dir "$tmp/bundler" --target bundler
+  cmp -s "$tmp/web/keybound_bg.wasm" "$tmp/bundler/keybound_bg.wasm" \
+    || die "wasm-bindgen made different wasm for the web and bundler targets of $name: they cannot share one file"
+  cp "$tmp/web/keybound_bg.wasm" "$tmp/keybound_bg.named.wasm"
+  node_modules/.bin/wasm-opt -Oz "$tmp/web/keybound_bg.wasm" -o "$out/keybound_bg.wasm"
+  sed 's|@ts-self-types="./keybound.d.ts"|@ts-self-types="./web.d.ts"|' "$tmp/web/keybound.js" > "$out/web.js"
+  cp "$tmp/web/keybound.d.ts" "$out/web.d.ts"
+  cp "$tmp/bundler/keybound.js" "$tmp/bundler/keybound_bg.js" "$tmp/bundler/keybound.d.ts" "$tmp/bundler/keybound_bg.wasm.d.ts" "$out/"
+}
 
-# Sizes: what a browser downloads for the plain-ES-module build.
-wasm_gz=$(gzip -9c pkg/web/keybound_bg.wasm | wc -c)
-glue_gz=$(gzip -9c pkg/web/keybound.js | wc -c)
-glue_min_gz=$(node_modules/.bin/esbuild --minify --format=esm --log-level=error pkg/web/keybound.js | gzip -9c | wc -c)
-wasm_raw=$(wc -c < pkg/web/keybound_bg.wasm)
-echo "size: keybound_bg.wasm ${wasm_raw} B raw, ${wasm_gz} B gzip -9"
-echo "size: JS glue ${glue_gz} B gzip -9 (${glue_min_gz} B minified + gzip -9)"
-echo "size: total wasm + glue = $((wasm_gz + glue_gz)) B gzip -9, $((wasm_gz + glue_min_gz)) B with minified glue (target 40960 B)"
+build_entry main client
+build_entry consumer consumer
+build_entry passkey client,passkey
+build_entry agent client,agent
+
+# The whole library in one web module, for the demo and the tests (not shipped).
+step "pkg/web: every feature, for the demo and the tests"
+cargo build --quiet --release --target wasm32-unknown-unknown --lib
+rm -rf pkg/web target/entries/web
+mkdir -p target/entries/web
+wasm-bindgen "$wasm" --out-dir pkg/web --target web
+cp pkg/web/keybound_bg.wasm target/entries/web/keybound_bg.named.wasm
+node_modules/.bin/wasm-opt -Oz pkg/web/keybound_bg.wasm -o pkg/web/keybound_bg.wasm
+rm -rf pkg/bundler   # the single bundler build of earlier versions
+
+node scripts/size.mjs pkg

@@ -17,6 +17,8 @@ const MOUNTS = [
   // Longest prefix first.
   ...VENDORED.map((name) => ({ prefix: `/vendor/${name}/`, dir: path.join(ROOT, 'node_modules', name) })),
   { prefix: '/pkg/', dir: path.join(ROOT, 'pkg', 'web') },
+  // The shipped entries (pkg/main, pkg/consumer, …), for pages that load one as a user would.
+  { prefix: '/dist/', dir: path.join(ROOT, 'pkg') },
   { prefix: '/', dir: path.join(ROOT, 'www') },
 ];
 const HOST = '127.0.0.1';

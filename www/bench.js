@@ -23,7 +23,7 @@ export const LIBRARY_URLS = {
   oauth4webapi: '/vendor/oauth4webapi/build/index.js',
   jose: '/vendor/jose/dist/webapi/index.js',
   dpop: '/vendor/dpop/build/index.js',
-  keybound: '/pkg/keybound.js',
+  keybound: '/dist/main/web.js',   // the shipped SPA entry ("keybound/web")
 };
 export const CONTENDERS = ['raw', 'oauth4webapi', 'jose', 'dpop', 'keybound'];
 export const CONTENDER_LABELS = {

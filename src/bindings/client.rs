@@ -6,7 +6,9 @@ use wasm_bindgen::prelude::*;
 
 use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str, string_arg};
 use super::errors::{core_to_js, to_js};
-use crate::browser::client::{Client, ClientConfig, DeviceLogin, SessionRecord};
+#[cfg(feature = "agent")]
+use crate::browser::client::DeviceLogin;
+use crate::browser::client::{Client, ClientConfig, SessionRecord};
 use crate::error::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -153,6 +155,7 @@ extern "C" {
 #[wasm_bindgen(js_name = KeyBoundClient)]
 pub struct JsClient {
     inner: Rc<Client>,
+    #[cfg(feature = "agent")]
     devices: Rc<std::cell::RefCell<Vec<(String, DeviceLogin)>>>,
 }
 
@@ -180,6 +183,9 @@ impl JsClient {
                 bind_key: get(&options, "keyBinding").as_bool().unwrap_or(true),
                 passkey: match get(&options, "passkey") {
                     v if v.is_undefined() || v.is_null() => None,
+                    #[cfg(not(feature = "passkey"))]
+                    _ => return Err(core_to_js(Error::arg("passkey", "passkey logins are in the keybound/passkey entry"))),
+                    #[cfg(feature = "passkey")]
                     v => {
                         object_arg(&v, "passkey")?;
                         let mode = match opt_str(&v, "mode")?.as_deref() {
@@ -192,7 +198,12 @@ impl JsClient {
                 },
             };
             let client = Client::discover(config).await.map_err(to_js)?;
-            Ok(JsClient { inner: Rc::new(client), devices: Rc::default() }.into())
+            Ok(JsClient {
+                inner: Rc::new(client),
+                #[cfg(feature = "agent")]
+                devices: Rc::default(),
+            }
+            .into())
         }))
     }
 
@@ -351,36 +362,6 @@ impl JsClient {
         }))
     }
 
-    /// Signs `message` (a string) with the session's passkey: a WebAuthn assertion over the login
-    /// ID Token, the message and the consumer's `nonce`. Needs a session logged in with
-    /// `passkey` set.
-    #[wasm_bindgen(js_name = signWithPasskey, unchecked_return_type = "Promise<KeyBoundPasskeyPresentation>")]
-    pub fn sign_with_passkey(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ nonce?: string } | undefined")] options: JsValue,
-    ) -> js_sys::Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(Box::pin(async move {
-            let message = string_arg(&message, "message")?;
-            let nonce = if options.is_object() { opt_str(&options, "nonce")? } else { None };
-            let sig = inner.sign_with_passkey(message.as_bytes(), nonce.as_deref()).await.map_err(to_js)?;
-            let obj = js_sys::Object::new();
-            let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
-            set("idToken", sig.id_token.as_str().into())?;
-            set("publicJwk", js_sys::JSON::parse(&sig.public_jwk)?)?;
-            set("mode", sig.binding.mode.as_str().into())?;
-            set("salt", sig.binding.salt.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
-            set("credentialId", sig.credential_id.as_str().into())?;
-            set("message", crate::protocol::b64::encode(message.as_bytes()).into())?;
-            set("nonce", nonce.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
-            set("authenticatorData", crate::protocol::b64::encode(&sig.assertion.authenticator_data).into())?;
-            set("clientDataJSON", crate::protocol::b64::encode(&sig.assertion.client_data_json).into())?;
-            set("signature", crate::protocol::b64::encode(&sig.assertion.signature).into())?;
-            Ok(obj.into())
-        }))
-    }
-
     /// A presentation for a consumer: the ID Token and a proof by the bound key over `htm`/`htu`
     /// with `ath` over the ID Token (keybound's profile, not a standard). Send the ID Token in
     /// the body or a header the consumer names, never as `Authorization: Bearer`.
@@ -424,6 +405,52 @@ impl JsClient {
         }))
     }
 
+    /// Forgets the session: deletes its key pair and stored tokens. Resolves to whether there was
+    /// one.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn forget(&self) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move { Ok(inner.forget().await.map_err(to_js)?.into()) }))
+    }
+}
+
+#[cfg(feature = "passkey")]
+#[wasm_bindgen(js_class = KeyBoundClient)]
+impl JsClient {
+    /// Signs `message` (a string) with the session's passkey: a WebAuthn assertion over the login
+    /// ID Token, the message and the consumer's `nonce`. Needs a session logged in with
+    /// `passkey` set.
+    #[wasm_bindgen(js_name = signWithPasskey, unchecked_return_type = "Promise<KeyBoundPasskeyPresentation>")]
+    pub fn sign_with_passkey(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ nonce?: string } | undefined")] options: JsValue,
+    ) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let message = string_arg(&message, "message")?;
+            let nonce = if options.is_object() { opt_str(&options, "nonce")? } else { None };
+            let sig = inner.sign_with_passkey(message.as_bytes(), nonce.as_deref()).await.map_err(to_js)?;
+            let obj = js_sys::Object::new();
+            let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
+            set("idToken", sig.id_token.as_str().into())?;
+            set("publicJwk", js_sys::JSON::parse(&sig.public_jwk)?)?;
+            set("mode", sig.binding.mode.as_str().into())?;
+            set("salt", sig.binding.salt.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
+            set("credentialId", sig.credential_id.as_str().into())?;
+            set("message", crate::protocol::b64::encode(message.as_bytes()).into())?;
+            set("nonce", nonce.as_deref().map(JsValue::from_str).unwrap_or(JsValue::NULL))?;
+            set("authenticatorData", crate::protocol::b64::encode(&sig.assertion.authenticator_data).into())?;
+            set("clientDataJSON", crate::protocol::b64::encode(&sig.assertion.client_data_json).into())?;
+            set("signature", crate::protocol::b64::encode(&sig.assertion.signature).into())?;
+            Ok(obj.into())
+        }))
+    }
+}
+
+#[cfg(feature = "agent")]
+#[wasm_bindgen(js_class = KeyBoundClient)]
+impl JsClient {
     /// Starts a device login (RFC 8628 with Key Binding) for a component that cannot redirect:
     /// a fresh non-extractable key and the device authorization request with `bound_key` and
     /// `dpop_jkt`. Show `userCode` and `verificationUri` (or `verificationUriComplete`) to the
@@ -487,13 +514,5 @@ impl JsClient {
             devices.borrow_mut().retain(|(i, _)| *i != id);
             session_object(&result.map_err(to_js)?)
         }))
-    }
-
-    /// Forgets the session: deletes its key pair and stored tokens. Resolves to whether there was
-    /// one.
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn forget(&self) -> js_sys::Promise {
-        let inner = Rc::clone(&self.inner);
-        promise(Box::pin(async move { Ok(inner.forget().await.map_err(to_js)?.into()) }))
     }
 }

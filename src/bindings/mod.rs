@@ -3,8 +3,12 @@
 
 pub mod api;
 pub mod args;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "consumer")]
 pub mod consumer;
 pub mod errors;
+#[cfg(feature = "client")]
 pub mod lowlevel;
+#[cfg(feature = "passkey")]
 pub mod passkey;

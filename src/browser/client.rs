@@ -76,6 +76,7 @@ pub struct PasskeyBinding {
     pub id_token: String,
 }
 
+#[cfg(feature = "passkey")]
 fn mode_name(mode: crate::protocol::passkey::NonceMode) -> &'static str {
     match mode {
         crate::protocol::passkey::NonceMode::Plain => "plain",
@@ -84,6 +85,7 @@ fn mode_name(mode: crate::protocol::passkey::NonceMode) -> &'static str {
 }
 
 /// A passkey presentation made by [`Client::sign_with_passkey`].
+#[cfg(feature = "passkey")]
 #[derive(Clone, Debug)]
 pub struct PasskeySignature {
     /// The login ID Token (its `nonce` commits to the passkey).
@@ -226,7 +228,27 @@ impl SessionRecord {
     }
 }
 
+/// The OIDC `nonce` of a passkey-nonce login and its binding: a commitment to the passkey
+/// stored under `name` (plain: its thumbprint; salted: a salted hash of it).
+#[cfg(feature = "passkey")]
+async fn passkey_nonce(name: &str, mode: crate::protocol::passkey::NonceMode) -> Result<(String, PasskeyBinding)> {
+    let stored = super::passkey::load(name).await?;
+    let jkt = stored.jwk()?.thumbprint();
+    let salt = match mode {
+        crate::protocol::passkey::NonceMode::Salted => {
+            let mut s = [0u8; 32];
+            subtle::fill_random(&mut s)?;
+            Some(s.to_vec())
+        }
+        crate::protocol::passkey::NonceMode::Plain => None,
+    };
+    let nonce = crate::protocol::passkey::commitment(mode, &jkt, salt.as_deref())?;
+    let binding = PasskeyBinding { name: name.to_owned(), jkt, mode: mode_name(mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
+    Ok((nonce, binding))
+}
+
 /// A started device login.
+#[cfg(feature = "agent")]
 #[derive(Debug, Clone)]
 pub struct DeviceLogin {
     key_id: String,
@@ -238,6 +260,7 @@ pub struct DeviceLogin {
 
 /// Waits `secs` seconds with the global `setTimeout` (Window or Worker); an aborted `signal`
 /// ends the wait early with `ERR_CANCELLED`.
+#[cfg(feature = "agent")]
 async fn sleep_secs(secs: i64, signal: Option<&web_sys::AbortSignal>) -> Result<()> {
     if signal.is_some_and(|s| s.aborted()) {
         return Err(Error::Cancelled.into());
@@ -435,21 +458,13 @@ impl Client {
         // Passkey-nonce mode: the OIDC nonce commits to the passkey (plain: its thumbprint;
         // salted: a salted hash of it), so any OP binds the ID Token to the passkey.
         let (nonce, passkey) = match &self.config.passkey {
+            #[cfg(feature = "passkey")]
             Some((name, mode)) => {
-                let stored = super::passkey::load(name).await?;
-                let jkt = stored.jwk()?.thumbprint();
-                let salt = match mode {
-                    crate::protocol::passkey::NonceMode::Salted => {
-                        let mut s = [0u8; 32];
-                        subtle::fill_random(&mut s)?;
-                        Some(s.to_vec())
-                    }
-                    crate::protocol::passkey::NonceMode::Plain => None,
-                };
-                let nonce = crate::protocol::passkey::commitment(*mode, &jkt, salt.as_deref())?;
-                let binding = PasskeyBinding { name: name.clone(), jkt, mode: mode_name(*mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
+                let (nonce, binding) = passkey_nonce(name, *mode).await?;
                 (nonce, Some(binding))
             }
+            #[cfg(not(feature = "passkey"))]
+            Some(_) => return Err(Error::arg("passkey", "passkey logins are in the keybound/passkey entry").into()),
             None => (random(16)?, None),
         };
         let pending = PendingRecord {
@@ -586,6 +601,7 @@ impl Client {
     ///
     /// # Errors
     /// `ERR_INVALID_ARGUMENT` when the OP has no device endpoint; `ERR_OAUTH_ERROR`, `ERR_NETWORK`.
+    #[cfg(feature = "agent")]
     pub async fn start_device_login(&self) -> Result<DeviceLogin> {
         let endpoint = self.meta.device_authorization_endpoint.clone().ok_or(Error::arg("deviceAuthorizationEndpoint", "the OP advertises no device_authorization_endpoint"))?;
         let nonce = random(16)?;
@@ -615,6 +631,7 @@ impl Client {
     /// # Errors
     /// `ERR_DEVICE_ACCESS_DENIED`, `ERR_DEVICE_CODE_EXPIRED`, `ERR_CANCELLED`, and the ID Token
     /// codes.
+    #[cfg(feature = "agent")]
     pub async fn finish_device_login(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
         let result = self.poll_device(login, signal, on_poll).await;
         if result.is_err() {
@@ -623,6 +640,7 @@ impl Client {
         result
     }
 
+    #[cfg(feature = "agent")]
     async fn poll_device(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
         let key = DpopKeyPair::load(&login.key_id).await?;
         let device_code = login.auth.device_code.expose();
@@ -840,6 +858,7 @@ impl Client {
     /// # Errors
     /// `ERR_NO_SESSION`; `ERR_INVALID_ARGUMENT` when the session has no passkey binding;
     /// `ERR_CRYPTO_OPERATION` when the user or browser refuses.
+    #[cfg(feature = "passkey")]
     pub async fn sign_with_passkey(&self, message: &[u8], consumer_nonce: Option<&str>) -> Result<PasskeySignature> {
         let record = self.session_or_err().await?;
         let binding = record.passkey.clone().ok_or(Error::arg("passkey", "this session was not bound to a passkey at login"))?;

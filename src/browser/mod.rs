@@ -3,11 +3,14 @@
 //! platform through the global scope (`globalThis`), never through `window()`.
 
 pub mod dpop_key;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "consumer")]
 pub mod consumer;
 pub mod http;
 pub mod js;
 pub mod key_store;
+#[cfg(feature = "passkey")]
 pub mod passkey;
 pub mod subtle;
 
