@@ -99,6 +99,9 @@ await test('the tarball ships each entry once: one wasm per entry, both glues, n
     for (const f of ['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts']) assert(files.includes(`pkg/${e}/${f}`), `missing pkg/${e}/${f}`);
   }
   assert(!files.some((f) => f.startsWith('pkg/web/') || f.startsWith('pkg/bundler/') || f.includes('named') || /(^|\/)(e2e|tests|www|op)\//.test(f)), `unexpected files: ${files}`);
+  const entryFiles = new Set(['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'keybound_bg.wasm', 'keybound_bg.wasm.d.ts']);
+  const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !/^pkg\/[a-z]+\/snippets\/keybound-[0-9a-f]+\/inline\d+\.js$/.test(f));
+  assert(!stray.length, `files no entry needs: ${stray}`);
 });
 
 await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refusing what the plain JWKS refuses', async () => {

@@ -410,3 +410,26 @@ fn every_error_code_is_asserted_by_a_test() {
         .collect();
     assert!(missing.is_empty(), "error codes no test asserts: {missing:?}");
 }
+
+/// A raw P-256 point (as WebCrypto's `exportKey("raw")` gives it) makes the same JWK, and so the
+/// same thumbprint, as the JWK of that key.
+#[test]
+fn a_sec1_point_makes_the_same_jwk_and_thumbprint() {
+    use keybound::protocol::jwk::{EcCurve, PublicJwk};
+    let jwk = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+    let parsed = PublicJwk::from_json(jwk).expect("jwk");
+    let mut point = vec![0x04];
+    point.extend(keybound::protocol::b64::decode("ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc", "x").expect("x"));
+    point.extend(keybound::protocol::b64::decode("nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4", "y").expect("y"));
+    let from_point = PublicJwk::from_sec1_point(EcCurve::P256, &point).expect("point");
+    assert_eq!(from_point, parsed);
+    assert_eq!(from_point.thumbprint(), "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw");
+    // Compressed, truncated, or of another curve's length: refused with a code.
+    let mut compressed = point[..33].to_vec();
+    compressed[0] = 0x02;
+    for bad in [&compressed[..], &point[..64], &[][..], &point[1..]] {
+        let err = PublicJwk::from_sec1_point(EcCurve::P256, bad).expect_err("bad point");
+        assert_eq!(err.code(), keybound::ErrorCode::JwkInvalid);
+    }
+    assert_eq!(PublicJwk::from_sec1_point(EcCurve::P384, &point).expect_err("P-384 length").code(), keybound::ErrorCode::JwkInvalid);
+}

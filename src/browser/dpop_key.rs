@@ -26,7 +26,16 @@ pub struct DpopKeyPair {
 
 impl DpopKeyPair {
     async fn from_pair(id: Option<String>, pair: CryptoKeyPair, persisted: bool) -> Result<Self> {
-        let jwk = subtle::export_public_jwk(&pair.get_public_key()).await?;
+        let jwk = subtle::export_public_p256(&pair.get_public_key()).await?;
+        Self::from_parts(id, pair, jwk, persisted)
+    }
+
+    /// A key pair from its WebCrypto pair and its public key (exported once): the proof header
+    /// and thumbprint are computed here, once.
+    ///
+    /// # Errors
+    /// `ERR_JWS_ALG_KEY_MISMATCH` when the public key is not P-256.
+    pub fn from_parts(id: Option<String>, pair: CryptoKeyPair, jwk: PublicJwk, persisted: bool) -> Result<Self> {
         let header = DpopHeader::new(Alg::Es256, &jwk)?;
         let id = id.unwrap_or_else(|| header.jkt().to_owned());
         Ok(DpopKeyPair { id, private_key: pair.get_private_key(), pair, jwk, header, persisted })

@@ -32,16 +32,19 @@ pub(crate) struct Handles {
 extern "C" {
     /// A promise, seen only to call `then` with plain functions.
     #[wasm_bindgen(js_name = Promise)]
-    type Thenable;
+    pub(crate) type Thenable;
     /// `promise.then(onFulfilled, onRejected)`.
     #[wasm_bindgen(method, js_name = then)]
-    fn then_fns(this: &Thenable, ok: &Callback, err: &Callback) -> js_sys::Promise;
+    pub(crate) fn then_fns(this: &Thenable, ok: &Callback, err: &Callback) -> js_sys::Promise;
     /// A function, seen only to call `bind` and to pass it to `then`.
     #[wasm_bindgen(js_name = Function)]
-    type Callback;
+    pub(crate) type Callback;
     /// `f.bind(thisArg, arg)`.
     #[wasm_bindgen(method, js_name = bind)]
-    fn bind_arg(this: &Callback, this_arg: &JsValue, arg: &JsValue) -> Callback;
+    pub(crate) fn bind_arg(this: &Callback, this_arg: &JsValue, arg: &JsValue) -> Callback;
+    /// `f.bind(thisArg, a, b)`.
+    #[wasm_bindgen(method, js_name = bind)]
+    pub(crate) fn bind_args(this: &Callback, this_arg: &JsValue, a: &JsValue, b: &JsValue) -> Callback;
 }
 
 thread_local! {
@@ -169,6 +172,50 @@ pub fn sign_es256_jws(private_key: &CryptoKey, signing_input: String) -> Result<
     });
     let settle = h.settle_jws.bind_arg(&JsValue::NULL, &JsValue::from_f64(slot as f64));
     Ok(promise.unchecked_ref::<Thenable>().then_fns(&settle, &settle))
+}
+
+/// A JS function made from a Rust closure of two arguments, kept for the life of the module: a
+/// promise chain built from these costs a `bind` per step, not a closure and a future.
+pub(crate) fn persistent2(f: impl Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue> + 'static) -> Callback {
+    Closure::<dyn Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue>>::new(f).into_js_value().unchecked_into()
+}
+
+/// As [`persistent2`], with three arguments.
+pub(crate) fn persistent3(f: impl Fn(JsValue, JsValue, JsValue) -> std::result::Result<JsValue, JsValue> + 'static) -> Callback {
+    Closure::<dyn Fn(JsValue, JsValue, JsValue) -> std::result::Result<JsValue, JsValue>>::new(f).into_js_value().unchecked_into()
+}
+
+/// A rejection handler, kept for the life of the module, that turns WebCrypto's exception into
+/// `ERR_CRYPTO_OPERATION` naming `operation` (the exception as `cause`).
+pub(crate) fn crypto_rejection(operation: &'static str) -> Callback {
+    Closure::<dyn Fn(JsValue) -> std::result::Result<JsValue, JsValue>>::new(move |cause: JsValue| Err(crypto_error(operation)(cause).into_js()))
+        .into_js_value()
+        .unchecked_into()
+}
+
+thread_local! {
+    static P256_GEN: (js_sys::Object, Array) = (
+        object(&[("name", "ECDSA".into()), ("namedCurve", "P-256".into())]),
+        Array::of2(&"sign".into(), &"verify".into()),
+    );
+}
+
+/// `crypto.subtle.generateKey` for an ECDSA P-256 pair whose private key is **not
+/// extractable**, as WebCrypto's promise.
+pub(crate) fn generate_p256_promise() -> Result<js_sys::Promise> {
+    let subtle = handles()?.subtle.clone();
+    P256_GEN.with(|(params, usages)| subtle.generate_key_with_object(params, false, usages).map_err(crypto_error("generateKey")))
+}
+
+/// `crypto.subtle.exportKey("raw", key)`: for an EC public key, the uncompressed point.
+pub(crate) fn export_raw_promise(key: &CryptoKey) -> Result<js_sys::Promise> {
+    handles()?.subtle.export_key("raw", key).map_err(crypto_error("exportKey"))
+}
+
+/// Exports an EC P-256 public key as a [`PublicJwk`], from its raw point.
+pub async fn export_public_p256(key: &CryptoKey) -> Result<PublicJwk> {
+    let raw = JsFuture::from(export_raw_promise(key)?).await.map_err(crypto_error("exportKey"))?;
+    Ok(PublicJwk::from_sec1_point(crate::protocol::jwk::EcCurve::P256, &Uint8Array::new(&raw).to_vec())?)
 }
 
 /// Generates an ECDSA P-256 key pair whose private key is **not extractable**.

@@ -226,6 +226,24 @@ impl PublicJwk {
         json.unwrap_or_default()
     }
 
+    /// The public key of an uncompressed SEC1 point (`0x04 || x || y`, SEC 1 §2.3.3), as
+    /// WebCrypto's `exportKey("raw")` gives it for an EC public key. The point is not checked to
+    /// lie on the curve (nor is a parsed JWK's): it must come from a trusted source such as
+    /// WebCrypto.
+    ///
+    /// # Errors
+    /// `ERR_JWK_INVALID` for a point that is not uncompressed or not of the curve's length.
+    pub fn from_sec1_point(crv: EcCurve, point: &[u8]) -> Result<Self> {
+        let len = crv.coordinate_len();
+        match point.split_first() {
+            Some((0x04, xy)) if xy.len() == 2 * len => {
+                let (x, y) = xy.split_at(len);
+                Ok(PublicJwk::Ec { crv, x: b64::encode(x), y: b64::encode(y) })
+            }
+            _ => Err(Error::JwkInvalid { reason: "not an uncompressed EC point of the curve's length" }),
+        }
+    }
+
     /// The RFC 7638 JWK SHA-256 thumbprint, base64url (43 characters). This is the value of
     /// `dpop_jkt` (RFC 9449 §10) and `cnf.jkt`.
     pub fn thumbprint(&self) -> String {

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
-use keybound::bindings::{api, errors};
+use keybound::bindings::{api, errors, keys};
 use keybound::browser::subtle::{self, WebCryptoVerifier};
 use keybound::browser::{key_store, DpopKeyPair};
 use keybound::protocol::dpop::{self, ProofCheck, ProofParams};
@@ -252,11 +252,11 @@ async fn js_errors_are_real_errors_with_a_code_and_a_cause() {
 
     // Rejections of the async facade carry codes too.
     let bad = js_sys::JSON::parse(r#"{"htm":"POST"}"#).expect("json");
-    let js_key = JsFuture::from(api::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
+    let js_key = JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
         .await
         .expect("key");
     assert!(Object::is_frozen(js_key.unchecked_ref::<Object>()), "the key object is frozen");
-    let err = JsFuture::from(api::create_dpop_proof(js_key.clone(), bad)).await.expect_err("no htu");
+    let err = JsFuture::from(keys::create_dpop_proof(js_key.clone(), bad)).await.expect_err("no htu");
     assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
     assert_eq!(get(&err, "argument").as_string().as_deref(), Some("htu"));
 
@@ -270,25 +270,25 @@ async fn wrong_argument_types_are_coded_rejections_not_traps() {
     // A number, an object, null where a string id is expected: ERR_INVALID_ARGUMENT, not a
     // "memory access out of bounds" trap inside the wasm.
     for id in [JsValue::from(42), Object::new().into(), JsValue::NULL, JsValue::UNDEFINED] {
-        let err = JsFuture::from(api::load_dpop_key_pair(id.clone())).await.expect_err("not a string");
+        let err = JsFuture::from(keys::load_dpop_key_pair(id.clone())).await.expect_err("not a string");
         assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
         assert_eq!(get(&err, "argument").as_string().as_deref(), Some("id"));
-        let err = JsFuture::from(api::delete_dpop_key_pair(id.clone())).await.expect_err("not a string");
+        let err = JsFuture::from(keys::delete_dpop_key_pair(id.clone())).await.expect_err("not a string");
         assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
-        let err = api::calculate_pkce_code_challenge(id).expect_err("not a string");
+        let err = keys::calculate_pkce_code_challenge(id).expect_err("not a string");
         assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
     }
     // Anything but a DPoPKeyPair object as `key`: a rejected promise with a code, never a throw.
     let options = js_sys::JSON::parse(r#"{"htm":"POST","htu":"https://op.example.com/token"}"#).expect("json");
     let fake = js_sys::JSON::parse(r#"{"id":"x","jkt":"y","keyPair":{}}"#).expect("json");
     for key in [JsValue::NULL, Object::new().into(), fake, JsValue::from("key")] {
-        let err = JsFuture::from(api::create_dpop_proof(key, options.clone())).await.expect_err("not a key");
+        let err = JsFuture::from(keys::create_dpop_proof(key, options.clone())).await.expect_err("not a key");
         assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
         assert_eq!(get(&err, "argument").as_string().as_deref(), Some("key"));
     }
     // The real thing works with the same options.
-    let key = JsFuture::from(api::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into()))).await.expect("key");
-    let proof = JsFuture::from(api::create_dpop_proof(key, options)).await.expect("proof");
+    let key = JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into()))).await.expect("key");
+    let proof = JsFuture::from(keys::create_dpop_proof(key, options)).await.expect("proof");
     assert_eq!(proof.as_string().expect("string").split('.').count(), 3);
 }
 
