@@ -185,6 +185,50 @@ try {
     });
   }
 
+  await test('a hung token endpoint is ERR_TIMEOUT after the client timeout; the login is kept and finishes once the OP answers', async () => {
+    await page.goto(`${op.origin}/flow.html?timeout=1500`);
+    await state(['ready', 'signed-in']);
+    await fault('token_hang');
+    try {
+      const t0 = Date.now();
+      await signIn();
+      const waited = Date.now() - t0;
+      assert((await errorCode()) === 'ERR_TIMEOUT', `got ${await errorCode()}: ${await page.textContent('#error')}`);
+      assert(waited < 9000, `the client waited ${waited} ms: the OP's 10 s hold, not the 1.5 s timeout`);
+    } finally { await fault(''); }
+    // The same callback again: the pending login and its key were kept, the OP never saw the code.
+    assert(/[?&]code=/.test(page.url()), `still on the callback: ${page.url()}`);
+    await page.reload();
+    await state(['ready', 'signed-in']);
+    assert(!(await page.textContent('#error')), `error: ${await page.textContent('#error')}`);
+    assert((await session())?.bound === true, 'bound after the retry');
+    // Per request: an aborted signal is ERR_CANCELLED; a request past its own timeout is ERR_TIMEOUT.
+    await fault('token_hang');
+    try {
+      const codes = await page.evaluate(async (timeout) => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, timeout });
+        const code = (p) => p.then(() => 'resolved', (e) => e.code);
+        const aborted = new AbortController();
+        aborted.abort();
+        const t0 = performance.now();
+        const timedOut = await code(c.fetch(c.tokenEndpoint, { method: 'POST', body: 'grant_type=x', timeout: 400 }));
+        return {
+          cancelled: await code(c.fetch(`${location.origin}/userinfo`, { signal: aborted.signal })),
+          presentCancelled: await code(c.presentTo(`${location.origin}/consumer/session`, { signal: aborted.signal })),
+          timedOut, ms: performance.now() - t0,
+          badTimeout: await code(c.fetch(`${location.origin}/userinfo`, { timeout: 'soon' })),
+          badClientTimeout: await code(KeyBoundClient.discover(location.origin, { clientId: 'c', redirectUri: `${location.origin}/flow.html`, timeout: -1 })),
+        };
+      }, 30000);
+      assert(codes.cancelled === 'ERR_CANCELLED' && codes.presentCancelled === 'ERR_CANCELLED', `aborted: ${JSON.stringify(codes)}`);
+      assert(codes.timedOut === 'ERR_TIMEOUT' && codes.ms < 5000, `per-request timeout: ${JSON.stringify(codes)}`);
+      assert(codes.badTimeout === 'ERR_INVALID_ARGUMENT' && codes.badClientTimeout === 'ERR_INVALID_ARGUMENT', `bad timeouts: ${JSON.stringify(codes)}`);
+    } finally { await fault(''); }
+    await page.goto(`${op.origin}/flow.html?timeout=30000`);
+    await state(['ready', 'signed-in']);
+  });
+
   await test('nonce challenge: one retry with the DPoP nonce, then signed in', async () => {
     await fault('nonce_challenge');
     try {

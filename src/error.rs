@@ -183,6 +183,9 @@ error_codes! {
     DeviceCodeExpired = "ERR_DEVICE_CODE_EXPIRED",
     /// The operation was cancelled by the caller.
     Cancelled = "ERR_CANCELLED",
+    /// A request took longer than its timeout (the client's or consumer's `timeout` option,
+    /// 30 seconds by default) and was aborted.
+    Timeout = "ERR_TIMEOUT",
     /// A request could not be made (network failure, CORS refusal, refused redirect).
     Network = "ERR_NETWORK",
     /// No signed-in session is stored for this client.
@@ -454,6 +457,13 @@ pub enum Error {
     DeviceCodeExpired,
     /// Cancelled.
     Cancelled,
+    /// A request took longer than its timeout and was aborted.
+    Timeout {
+        /// The URL.
+        url: String,
+        /// The timeout, milliseconds.
+        timeout_ms: u32,
+    },
     /// A request could not be made.
     Network {
         /// The URL.
@@ -576,6 +586,7 @@ impl Error {
             Error::DeviceAccessDenied => ErrorCode::DeviceAccessDenied,
             Error::DeviceCodeExpired => ErrorCode::DeviceCodeExpired,
             Error::Cancelled => ErrorCode::Cancelled,
+            Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Network { .. } => ErrorCode::Network,
             Error::NoSession => ErrorCode::NoSession,
             Error::NoRefreshToken => ErrorCode::NoRefreshToken,
@@ -712,6 +723,9 @@ impl fmt::Display for Error {
             Error::DeviceAccessDenied => f.write_str("the user denied the device authorization (access_denied)"),
             Error::DeviceCodeExpired => f.write_str("the device code expired before the user finished (expired_token)"),
             Error::Cancelled => f.write_str("cancelled"),
+            Error::Timeout { url, timeout_ms } => {
+                write!(f, "request to {} got no answer within {timeout_ms} ms and was aborted", cap_echo(url))
+            }
             Error::Network { url, message } => write!(
                 f,
                 "request to {} failed: {} (network error, or the server does not allow this origin by CORS)",

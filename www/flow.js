@@ -1,5 +1,6 @@
 // The key-bound login flow against the OP that serves this page (the reference OP in the demo
-// and the tests). `?binding=preferred` switches the binding policy.
+// and the tests). `?binding=preferred` switches the binding policy; `?timeout=` (ms) sets the
+// client's request timeout.
 import init, { KeyBoundClient } from '/pkg/keybound.js';
 
 const $ = (id) => document.getElementById(id);
@@ -15,6 +16,7 @@ const binding = setting('binding', 'required');
 const issuer = setting('issuer', location.origin);
 const clientId = setting('client_id', 'keybound-demo');
 const scope = setting('scope', 'profile offline_access');
+const timeout = Number(setting('timeout', '30000'));
 const redirectUri = `${location.origin}/flow.html`;
 let client;
 
@@ -40,7 +42,7 @@ async function run(state, fn) {
 
 await run('ready', async () => {
   await init();
-  client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding });
+  client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding, timeout });
   if (params.has('code') || params.has('error')) {
     const t0 = Number(sessionStorage.getItem('kb-login-started') || 0);
     const session = await client.finishLogin(location.href);

@@ -66,6 +66,9 @@ pub enum Fault {
     DeviceSlowDown,
     /// Device codes expire at once.
     DeviceExpired,
+    /// The token endpoint holds each request open for 10 seconds without reading the grant,
+    /// then answers 503: a hung OP, for the clients' timeouts. Only that worker thread waits.
+    TokenHang,
 }
 
 impl Fault {
@@ -85,6 +88,7 @@ impl Fault {
             "token_html" => Fault::TokenHtml,
             "device_slow_down" => Fault::DeviceSlowDown,
             "device_expired" => Fault::DeviceExpired,
+            "token_hang" => Fault::TokenHang,
             _ => return None,
         })
     }
@@ -425,7 +429,12 @@ fn handle(state: &Arc<Mutex<State>>, mut request: Request) {
         raw_body: body.clone(),
         headers: request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect(),
     };
-    let reply = {
+    let hang = incoming.method == "POST" && incoming.path == "/token" && state.lock().is_ok_and(|st| st.fault == Some(Fault::TokenHang));
+    let reply = if hang {
+        // Outside the lock: the other worker threads keep serving.
+        thread::sleep(std::time::Duration::from_secs(10));
+        Reply::oauth_error(503, "temporarily_unavailable", "the token_hang fault held this request")
+    } else {
         let mut st = match state.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),

@@ -103,3 +103,15 @@ pub fn binding_policy(obj: &JsValue) -> Result<BindingPolicy, JsValue> {
         Some(_) => Err(core_to_js(Error::arg("binding", "must be \"required\" or \"preferred\""))),
     }
 }
+
+/// The `timeout` option (milliseconds, 1 to 600,000), if given.
+pub fn timeout_option(options: &JsValue) -> Result<Option<u32>, JsValue> {
+    let v = get(options, "timeout");
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    match v.as_f64() {
+        Some(ms) if ms.fract() == 0.0 && (1.0..=f64::from(crate::browser::http::MAX_TIMEOUT_MS)).contains(&ms) => Ok(Some(ms as u32)),
+        _ => Err(core_to_js(Error::arg("timeout", "must be a whole number of milliseconds from 1 to 600000"))),
+    }
+}

@@ -96,6 +96,10 @@ export interface KeyBoundDeviceOptions {
 export interface KeyBoundPresentInit {
   /** Default `"POST"`. */
   method?: string;
+  /** Aborts the request (`ERR_CANCELLED`). */
+  signal?: AbortSignal;
+  /** Milliseconds before the request is aborted with `ERR_TIMEOUT`; default: the client's `timeout`. */
+  timeout?: number;
   /** A JSON object (as text) to send; `id_token` is added to it. */
   body?: string;
   /** Send the ID Token in this header instead of the body (never `Authorization`). */
@@ -104,10 +108,30 @@ export interface KeyBoundPresentInit {
 
 export interface KeyBoundFetchInit {
   method?: string;
+  /** Aborts the request, including reading the response body (`ERR_CANCELLED`). */
+  signal?: AbortSignal;
+  /** Milliseconds before the request (and reading its body) is aborted with `ERR_TIMEOUT`; default: the client's `timeout`. */
+  timeout?: number;
   headers?: Record<string, string> | Headers;
   body?: string;
 }
 "#;
+
+/// The deadline of one `fetch`/`presentTo`: `init.timeout` (else the client's) and `init.signal`.
+fn request_deadline(client: &Client, init: &JsValue) -> Result<crate::browser::http::Deadline, JsValue> {
+    let mut deadline = client.deadline();
+    if init.is_object() {
+        if let Some(ms) = super::args::timeout_option(init)? {
+            deadline.timeout_ms = ms;
+        }
+        let signal = get(init, "signal");
+        if !signal.is_undefined() && !signal.is_null() {
+            let signal = signal.dyn_into::<web_sys::AbortSignal>().map_err(|_| core_to_js(Error::arg("signal", "must be an AbortSignal")))?;
+            deadline = deadline.with_signal(Some(signal));
+        }
+    }
+    Ok(deadline)
+}
 
 fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
     let obj = js_sys::Object::new();
@@ -181,6 +205,7 @@ impl JsClient {
                 binding: binding_policy(&options)?,
                 session_name: opt_str(&options, "session")?.unwrap_or_default(),
                 bind_key: get(&options, "keyBinding").as_bool().unwrap_or(true),
+                timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS),
                 passkey: match get(&options, "passkey") {
                     v if v.is_undefined() || v.is_null() => None,
                     #[cfg(not(feature = "passkey"))]
@@ -335,6 +360,7 @@ impl JsClient {
         promise(Box::pin(async move {
             let url = string_arg(&url, "url")?;
             let (mut method, mut headers, mut body) = ("GET".to_owned(), Vec::new(), None);
+            let deadline = request_deadline(&inner, &init)?;
             if init.is_object() {
                 method = opt_str(&init, "method")?.unwrap_or(method);
                 body = opt_str(&init, "body")?;
@@ -357,7 +383,7 @@ impl JsClient {
                     }
                 }
             }
-            let res = inner.fetch(&method, &url, &headers, body.as_deref()).await.map_err(to_js)?;
+            let res = inner.fetch(&method, &url, &headers, body.as_deref(), &deadline).await.map_err(to_js)?;
             Ok(res.into())
         }))
     }
@@ -395,12 +421,13 @@ impl JsClient {
         promise(Box::pin(async move {
             let url = string_arg(&url, "url")?;
             let (mut method, mut body, mut header) = ("POST".to_owned(), None, None);
+            let deadline = request_deadline(&inner, &init)?;
             if init.is_object() {
                 method = opt_str(&init, "method")?.unwrap_or(method);
                 body = opt_str(&init, "body")?;
                 header = opt_str(&init, "idTokenHeader")?;
             }
-            let res = inner.present_to(&method, &url, body.as_deref(), header.as_deref()).await.map_err(to_js)?;
+            let res = inner.present_to(&method, &url, body.as_deref(), header.as_deref(), &deadline).await.map_err(to_js)?;
             Ok(res.into())
         }))
     }

@@ -31,6 +31,8 @@ export interface KeyBoundConsumerOptions {
   issuers: KeyBoundConsumerIssuer[];
   /** Require a consumer nonce in every proof (stops pre-generated proofs). Default false. */
   requireNonce?: boolean;
+  /** Milliseconds before a discovery or JWKS request is aborted with `ERR_TIMEOUT`. Default 30000. */
+  timeout?: number;
   /** Base64url secret (≥ 32 bytes) for stateless nonces, shared by all instances. Default: a random one. */
   nonceSecret?: string;
   /** ID Token algorithms accepted. Default `["RS256", "PS256", "ES256"]`. */
@@ -153,11 +155,12 @@ impl JsConsumer {
                 }
             };
             let nonce_key = Some(WebCryptoNonceKey::import(&secret).await.map_err(to_js)?);
+            let deadline = crate::browser::http::Deadline { timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS), signal: None };
             let store = match get(&options, "replayStore") {
                 v if v.is_undefined() || v.is_null() => Store::Memory(MemoryReplayStore::new()),
                 v => Store::Js(JsReplayStore::new(v).map_err(to_js)?),
             };
-            let mut consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store).await.map_err(to_js)?;
+            let mut consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store, deadline).await.map_err(to_js)?;
             let pk = get(&options, "passkey");
             if pk.is_object() {
                 let origins = get(&pk, "origins");

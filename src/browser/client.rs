@@ -20,6 +20,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use super::dpop_key::DpopKeyPair;
 use super::js::{now_secs, BrowserError, Result};
 use super::key_store::{self, PENDING_STORE, SESSION_STORE};
+use super::http::Deadline;
 use super::{http, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
@@ -58,6 +59,9 @@ pub struct ClientConfig {
     pub bind_key: bool,
     /// Commit the OIDC `nonce` to the passkey stored under this name, in this mode.
     pub passkey: Option<(String, crate::protocol::passkey::NonceMode)>,
+    /// How long any request to the OP or a resource may take, milliseconds
+    /// ([`http::DEFAULT_TIMEOUT_MS`] by default).
+    pub timeout_ms: u32,
 }
 
 /// The passkey binding of a login: which passkey, how the nonce commits to it.
@@ -339,6 +343,11 @@ pub struct Client {
 }
 
 impl Client {
+    /// The deadline of this client's requests: its timeout, no caller signal.
+    pub fn deadline(&self) -> Deadline {
+        Deadline { timeout_ms: self.config.timeout_ms, signal: None }
+    }
+
     /// Fetches the discovery document (the `issuer` must equal `config.issuer` exactly) and the
     /// JWKS.
     ///
@@ -346,7 +355,7 @@ impl Client {
     /// `ERR_URL_INVALID`, `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_JSON_INVALID`.
     pub async fn discover(config: ClientConfig) -> Result<Client> {
         let req = oauth::discovery_request(&config.issuer)?;
-        let (res, date) = http::send_with_date(&req).await?;
+        let (res, date) = http::send_with_date(&req, &Deadline { timeout_ms: config.timeout_ms, signal: None }).await?;
         let meta = oauth::process_discovery_response(&res, &config.issuer)?;
         let client = Client {
             config,
@@ -404,7 +413,7 @@ impl Client {
 
     async fn fetch_jwks(&self) -> Result<()> {
         let req = HttpRequest { method: "GET", url: self.meta.jwks_uri.clone(), headers: vec![("accept", "application/json".into())], body: String::new() };
-        let res = http::send(&req).await?;
+        let res = http::send(&req, &self.deadline()).await?;
         if res.status != 200 {
             return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
         }
@@ -522,8 +531,16 @@ impl Client {
             return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" }.into());
         }
         let result = self.finish_pending(&params, &state, &pending).await;
-        if result.is_err() {
-            let _ = DpopKeyPair::delete(&pending.key_id).await;
+        match &result {
+            // The OP did not answer (timeout, network, cancelled): nothing was refused, so the
+            // login stays as it was, to be finished by calling again with the same callback.
+            Err(e) if matches!(e.error, Error::Timeout { .. } | Error::Network { .. } | Error::Cancelled) => {
+                key_store::put_text(PENDING_STORE, &state, &text).await?;
+            }
+            Err(_) => {
+                let _ = DpopKeyPair::delete(&pending.key_id).await;
+            }
+            Ok(_) => {}
         }
         result
     }
@@ -607,7 +624,7 @@ impl Client {
         let nonce = random(16)?;
         let key = DpopKeyPair::generate(Some(format!("device:{}", random(12)?)), true).await?;
         let req = oauth::device_authorization_request(&endpoint, &self.config.client_id, &self.config.scope, Some(key.jkt()), Some(&nonce));
-        let res = http::send(&req).await;
+        let res = http::send(&req, &self.deadline()).await;
         let auth = match res.map(|r| oauth::process_device_authorization_response(&r, &self.config.issuer)) {
             Ok(Ok(a)) => a,
             Ok(Err(e)) => {
@@ -719,7 +736,7 @@ impl Client {
         loop {
             let nonce = self.nonce_for(htu).await;
             let proof = key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
-            let (res, date) = http::send_with_date(&build(&proof)).await?;
+            let (res, date) = http::send_with_date(&build(&proof), &self.deadline()).await?;
             self.learn_clock(date.as_deref());
             *self.last_token_proof.borrow_mut() = Some(proof);
             if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
@@ -813,7 +830,7 @@ impl Client {
     ///
     /// # Errors
     /// `ERR_NO_SESSION`, `ERR_NETWORK`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
-    pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>) -> Result<web_sys::Response> {
+    pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>, deadline: &Deadline) -> Result<web_sys::Response> {
         let method = &http::normalize_method(method)?;
         let record = self.session_or_err().await?;
         let dpop = record.token_type.eq_ignore_ascii_case("dpop");
@@ -830,12 +847,7 @@ impl Client {
                 hs.push(("authorization", format!("Bearer {}", record.access_token)));
             }
             let pairs: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let b = http::builder(method, url, &pairs)?;
-            let sent = match body {
-                Some(text) => b.body(text).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
-                None => b.send().await,
-            };
-            let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
+            let res = http::send_raw(method, url, &pairs, body, deadline).await?;
             let nonce = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
             if let Some(n) = &nonce {
                 self.remember_nonce(url, n).await;
@@ -904,7 +916,7 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::present`], plus `ERR_NETWORK`.
-    pub async fn present_to(&self, method: &str, url: &str, body: Option<&str>, id_token_header: Option<&str>) -> Result<web_sys::Response> {
+    pub async fn present_to(&self, method: &str, url: &str, body: Option<&str>, id_token_header: Option<&str>, deadline: &Deadline) -> Result<web_sys::Response> {
         if id_token_header.is_some_and(|h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("dpop")) {
             // KB §9.5: the ID Token is not an access token.
             return Err(Error::arg("idTokenHeader", "must not be Authorization or DPoP").into());
@@ -934,12 +946,7 @@ impl Client {
                 }
             };
             let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let b = http::builder(method, url, &pairs)?;
-            let sent = match &body {
-                Some(text) => b.body(text.as_str()).map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?.send().await,
-                None => b.send().await,
-            };
-            let res = sent.map_err(|e| Error::Network { url: url.to_owned(), message: e.to_string() })?;
+            let res = http::send_raw(method, url, &pairs, body.as_deref(), deadline).await?;
             let fresh = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
             if let Some(n) = &fresh {
                 self.remember_nonce(url, n).await;

@@ -12,6 +12,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
 use super::js::{crypto_error, describe, now_secs, object, Result};
+use super::http::Deadline;
 use super::{http, subtle};
 use crate::error::Error;
 use crate::protocol::consumer::{self, Accepted, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NonceKey, Presentation, ReplayStore};
@@ -155,6 +156,8 @@ pub struct BrowserConsumer {
     policy: ConsumerPolicy,
     nonce_key: Option<WebCryptoNonceKey>,
     store: Store,
+    /// The deadline of its requests (discovery, JWKS).
+    deadline: Deadline,
     records: RefCell<VecDeque<EvidenceRecord>>,
     counters: RefCell<Counters>,
     /// Passkey settings, when passkey presentations are accepted.
@@ -163,9 +166,9 @@ pub struct BrowserConsumer {
     sign_counts: RefCell<std::collections::HashMap<String, u32>>,
 }
 
-async fn fetch_jwks(uri: &str) -> Result<Jwks> {
+async fn fetch_jwks(uri: &str, deadline: &Deadline) -> Result<Jwks> {
     let req = HttpRequest { method: "GET", url: uri.to_owned(), headers: vec![("accept", "application/json".into())], body: String::new() };
-    let res = http::send(&req).await?;
+    let res = http::send(&req, deadline).await?;
     if res.status != 200 {
         return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
     }
@@ -177,15 +180,15 @@ impl BrowserConsumer {
     ///
     /// # Errors
     /// `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_INVALID_ARGUMENT`.
-    pub async fn new(id: String, issuers: Vec<IssuerConfig>, policy: ConsumerPolicy, nonce_key: Option<WebCryptoNonceKey>, store: Store) -> Result<Self> {
+    pub async fn new(id: String, issuers: Vec<IssuerConfig>, policy: ConsumerPolicy, nonce_key: Option<WebCryptoNonceKey>, store: Store, deadline: Deadline) -> Result<Self> {
         let mut states = Vec::with_capacity(issuers.len());
         for i in issuers {
             let (jwks, jwks_uri) = match i.jwks {
                 Some(j) => (j, None),
                 None => {
                     let req = oauth::discovery_request(&i.issuer)?;
-                    let meta = oauth::process_discovery_response(&http::send(&req).await?, &i.issuer)?;
-                    (fetch_jwks(&meta.jwks_uri).await?, Some(meta.jwks_uri))
+                    let meta = oauth::process_discovery_response(&http::send(&req, &deadline).await?, &i.issuer)?;
+                    (fetch_jwks(&meta.jwks_uri, &deadline).await?, Some(meta.jwks_uri))
                 }
             };
             states.push(IssuerState {
@@ -200,6 +203,7 @@ impl BrowserConsumer {
             issuers: RefCell::new(states),
             nonce_key,
             store,
+            deadline,
             records: RefCell::new(VecDeque::new()),
             counters: RefCell::new(Counters::default()),
             passkey: None,
@@ -231,7 +235,7 @@ impl BrowserConsumer {
             let iss = consumer::claimed(presentation).iss;
             let uri = self.issuers.borrow().iter().find(|i| Some(&i.accepted.issuer) == iss.as_ref() && now - i.fetched_at.get() > 60).and_then(|i| i.jwks_uri.clone());
             if let Some(uri) = uri {
-                if let Ok(jwks) = fetch_jwks(&uri).await {
+                if let Ok(jwks) = fetch_jwks(&uri, &self.deadline).await {
                     if let Some(state) = self.issuers.borrow_mut().iter_mut().find(|i| Some(&i.accepted.issuer) == iss.as_ref()) {
                         state.accepted.jwks = jwks;
                         state.fetched_at.set(now);

@@ -174,17 +174,20 @@ pub fn sign_es256_jws(private_key: &CryptoKey, signing_input: String) -> Result<
     Ok(promise.unchecked_ref::<Thenable>().then_fns(&settle, &settle))
 }
 
+#[cfg(feature = "client")]
 /// A JS function made from a Rust closure of two arguments, kept for the life of the module: a
 /// promise chain built from these costs a `bind` per step, not a closure and a future.
 pub(crate) fn persistent2(f: impl Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue> + 'static) -> Callback {
     Closure::<dyn Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue>>::new(f).into_js_value().unchecked_into()
 }
 
+#[cfg(feature = "client")]
 /// As [`persistent2`], with three arguments.
 pub(crate) fn persistent3(f: impl Fn(JsValue, JsValue, JsValue) -> std::result::Result<JsValue, JsValue> + 'static) -> Callback {
     Closure::<dyn Fn(JsValue, JsValue, JsValue) -> std::result::Result<JsValue, JsValue>>::new(f).into_js_value().unchecked_into()
 }
 
+#[cfg(feature = "client")]
 /// A rejection handler, kept for the life of the module, that turns WebCrypto's exception into
 /// `ERR_CRYPTO_OPERATION` naming `operation` (the exception as `cause`).
 pub(crate) fn crypto_rejection(operation: &'static str) -> Callback {
@@ -200,6 +203,7 @@ thread_local! {
     );
 }
 
+#[cfg(feature = "client")]
 /// `crypto.subtle.generateKey` for an ECDSA P-256 pair whose private key is **not
 /// extractable**, as WebCrypto's promise.
 pub(crate) fn generate_p256_promise() -> Result<js_sys::Promise> {
