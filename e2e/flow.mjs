@@ -95,6 +95,24 @@ try {
     assert(!('nonce' in after.claims), 'no nonce in the refreshed token');
   });
 
+  await test('the OP rotates its signing key right after discovery: each refresh refetches the JWKS once and stays bound', async () => {
+    const stats = async () => (await fetch(`${op.origin}/_test/stats`)).json();
+    await page.goto(`${op.origin}/flow.html`);   // a fresh discovery (and JWKS) a moment ago
+    await state(['ready', 'signed-in']);
+    for (let i = 0; i < 2; i++) {
+      const before = await session();
+      const fetches = (await stats()).jwks_fetches;
+      assert((await fetch(`${op.origin}/_test/rotate`)).ok, 'rotate');
+      await page.click('#refresh');
+      await state(['refreshed']);
+      assert(!(await page.textContent('#error')), `rotation ${i + 1}: ${await page.textContent('#error')}`);
+      const after = await session();
+      const kid = JSON.parse(Buffer.from(after.idToken.split('.')[0], 'base64url')).kid;
+      assert(after.bound && after.jkt === before.jkt && kid.endsWith(`-rot${(await stats()).rotations}`), `rotation ${i + 1}: kid ${kid}`);
+      assert((await stats()).jwks_fetches === fetches + 1, `rotation ${i + 1}: ${(await stats()).jwks_fetches - fetches} JWKS fetches, want 1`);
+    }
+  });
+
   await test('UserInfo through client.fetch with a DPoP-bound access token', async () => {
     await page.click('#userinfo');
     await state(['userinfo']);

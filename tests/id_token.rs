@@ -219,3 +219,24 @@ fn refresh_must_keep_identity_and_key() {
         assert!(err.to_string().contains(claim), "{err}");
     }
 }
+
+/// An unknown `kid` is worth one JWKS refetch however recent the set is (key rotation right after
+/// discovery); the same `kid` again within a minute of its own refetch is not.
+#[test]
+fn an_unknown_kid_refetches_the_jwks_once_per_kid_and_minute() {
+    use keybound::protocol::id_token::{should_refetch_jwks, JwksRefetch, JWKS_REFETCH_INTERVAL};
+    let now = 1_700_000_000;
+    // Never refetched (the set came from discovery a second ago): refetch.
+    assert!(should_refetch_jwks(Some("k2"), None, now));
+    let last = JwksRefetch { kid: Some("k2".into()), at: now };
+    // The same kid right after its own refetch: not again...
+    assert!(!should_refetch_jwks(Some("k2"), Some(&last), now + 1));
+    assert!(!should_refetch_jwks(Some("k2"), Some(&last), now + JWKS_REFETCH_INTERVAL));
+    // ...until the interval has passed.
+    assert!(should_refetch_jwks(Some("k2"), Some(&last), now + JWKS_REFETCH_INTERVAL + 1));
+    // Another kid (the OP rotated again), or a token without kid: refetch.
+    assert!(should_refetch_jwks(Some("k3"), Some(&last), now + 1));
+    assert!(should_refetch_jwks(None, Some(&last), now + 1));
+    let none = JwksRefetch { kid: None, at: now };
+    assert!(!should_refetch_jwks(None, Some(&none), now + 5));
+}

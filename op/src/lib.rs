@@ -229,6 +229,10 @@ pub struct Stats {
     pub device_polls: u64,
     /// `use_dpop_nonce` challenges sent.
     pub nonce_challenges: u64,
+    /// JWKS requests answered.
+    pub jwks_fetches: u64,
+    /// Signing key rotations (`/_test/rotate`).
+    pub rotations: u64,
 }
 
 struct State {
@@ -470,7 +474,10 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
     match (req.method.as_str(), req.path.as_str()) {
         ("OPTIONS", _) => Reply::text(204, ""),
         ("GET", "/.well-known/openid-configuration") => discovery(st),
-        ("GET", "/jwks") => jwks(st),
+        ("GET", "/jwks") => {
+            st.stats.jwks_fetches += 1;
+            jwks(st)
+        }
         ("GET", "/authorize") => authorize(st, req),
         ("POST", "/login") => login(st, req),
         ("POST", "/device_authorization") => device_authorization(st, req),
@@ -490,6 +497,13 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
                 return Reply::text(400, "unknown fault");
             }
             Reply::text(200, &format!("fault: {:?}", st.fault))
+        }
+        ("GET", "/_test/rotate") => {
+            // A key rotation as a client sees it: the OP signs with a new kid, and its JWKS
+            // publishes only that one (the key material stays: the kid is what selects it).
+            st.stats.rotations += 1;
+            st.kid = format!("{}-rot{}", st.kid.split("-rot").next().unwrap_or("key"), st.stats.rotations);
+            Reply::text(200, &format!("kid: {}", st.kid))
         }
         ("GET", "/_test/stats") => Reply::json(200, &serde_json::to_value(st.stats).unwrap_or(Value::Null)),
         ("GET", path) => static_file(st, path),

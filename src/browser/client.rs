@@ -25,7 +25,7 @@ use super::{http, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
 use crate::protocol::dpop::ProofParams;
-use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, IdTokenClaims, Jwks, ValidatedIdToken};
+use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, IdTokenClaims, Jwks, JwksRefetch, ValidatedIdToken};
 use crate::protocol::jwa::Alg;
 use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, HttpResponse, ProviderMetadata, TokenResponse, TokenType};
 use crate::protocol::pkce;
@@ -331,7 +331,8 @@ pub struct Client {
     config: ClientConfig,
     meta: ProviderMetadata,
     jwks: RefCell<Jwks>,
-    jwks_fetched_at: Cell<i64>,
+    /// The last refetch of the JWKS for a key it lacked (see [`id_token::should_refetch_jwks`]).
+    jwks_refetch: RefCell<Option<JwksRefetch>>,
     /// The latest `DPoP-Nonce` per endpoint (at most 100).
     nonces: RefCell<Vec<(String, String)>>,
     /// The DPoP proof of the last token request (for demos and diagnostics; proofs are single use).
@@ -361,7 +362,7 @@ impl Client {
             config,
             meta,
             jwks: RefCell::new(Jwks::default()),
-            jwks_fetched_at: Cell::new(0),
+            jwks_refetch: RefCell::new(None),
             nonces: RefCell::new(Vec::new()),
             last_token_proof: RefCell::new(None),
             last_presentation_proof: RefCell::new(None),
@@ -418,7 +419,6 @@ impl Client {
             return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
         }
         *self.jwks.borrow_mut() = Jwks::from_json(&res.body)?;
-        self.jwks_fetched_at.set(now_secs());
         Ok(())
     }
 
@@ -773,8 +773,10 @@ impl Client {
             id_token::validate(id_token, &jwks, &check, &verifier).await
         };
         match first {
-            // Key rotation: refetch the JWKS once (at most once a minute), then try again.
-            Err(Error::JwksNoMatchingKey { .. }) if now_secs() - self.jwks_fetched_at.get() > 60 || self.jwks.borrow().is_empty() => {
+            // Key rotation: a key the set lacks is worth one refetch, even right after discovery
+            // (once per kid and minute), then one more try.
+            Err(Error::JwksNoMatchingKey { kid }) if id_token::should_refetch_jwks(kid.as_deref(), self.jwks_refetch.borrow().as_ref(), now_secs()) => {
+                *self.jwks_refetch.borrow_mut() = Some(JwksRefetch { kid, at: now_secs() });
                 self.fetch_jwks().await?;
                 let jwks = self.jwks.borrow().clone();
                 Ok(id_token::validate(id_token, &jwks, &check, &verifier).await?)

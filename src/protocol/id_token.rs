@@ -110,6 +110,31 @@ impl Jwks {
     }
 }
 
+/// How long a JWKS refetch for one `kid` holds back another for the same `kid`, in seconds.
+pub const JWKS_REFETCH_INTERVAL: i64 = 60;
+
+/// The last JWKS refetch made because a token named a key the set lacked.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JwksRefetch {
+    /// The `kid` that was looked for (`None`: a token without `kid`).
+    pub kid: Option<String>,
+    /// When, seconds since the epoch.
+    pub at: i64,
+}
+
+/// Whether a token whose key is not in the JWKS (`ERR_JWKS_NO_MATCHING_KEY`, header `kid`)
+/// should make the validator fetch the JWKS again before refusing it. An OP that rotates its
+/// signing key publishes the new key before signing with it, so a `kid` not yet seen is worth
+/// one refetch, however recently the set was fetched (by discovery, for instance). The same
+/// `kid` again within [`JWKS_REFETCH_INTERVAL`] seconds of its own refetch is not: the OP does
+/// not publish it, and asking again would only load the OP.
+pub fn should_refetch_jwks(kid: Option<&str>, last: Option<&JwksRefetch>, now: i64) -> bool {
+    match last {
+        Some(last) if last.kid.as_deref() == kid => now.saturating_sub(last.at) > JWKS_REFETCH_INTERVAL,
+        _ => true,
+    }
+}
+
 /// Whether an unbound ID Token is an error.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BindingPolicy {
