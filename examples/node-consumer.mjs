@@ -9,9 +9,9 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { initSync, KeyBoundConsumer } from '../pkg/web/keybound.js';
+import { initSync, KeyBoundConsumer } from '../pkg/consumer/web.js';   // the "keybound/consumer/web" entry
 
-initSync({ module: readFileSync(new URL('../pkg/web/keybound_bg.wasm', import.meta.url)) });
+initSync({ module: readFileSync(new URL('../pkg/consumer/keybound_bg.wasm', import.meta.url)) });
 
 export async function startConsumer({ port = 0, issuer, clientId, appOrigin }) {
   const consumer = await KeyBoundConsumer.create({
