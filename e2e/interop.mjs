@@ -60,7 +60,7 @@ try {
     const page = await context.newPage();
     const pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body.dataset.state), want, { timeout: 20000 });
+    const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
     const session = async () => JSON.parse((await page.textContent('#session')) || 'null');
     const errorText = async () => page.textContent('#error');
     const errorCode = () => page.getAttribute('#error', 'data-code');
@@ -191,6 +191,10 @@ try {
         };
       }));
       assert(Array.isArray(slots) && slots.includes(`${op.issuer}/token`) && slots.includes(`${op.issuer}/me`), `stored nonce slots ${JSON.stringify(slots)}`);
+      // A live client keeps its nonces in memory (changes made through keybound reach it on a
+      // BroadcastChannel); this write went behind its back, so a fresh page reads the store.
+      await page.reload();
+      await state(['ready', 'signed-in']);
       await page.click('#refresh');
       await state(['refreshed']);
       await noError();

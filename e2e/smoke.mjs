@@ -178,9 +178,9 @@ async function run() {
   const text = (selector) => page.locator(selector).textContent();
   const json = async (selector) => JSON.parse(await text(selector));
   const waitState = (state) => page.waitForFunction(
-    (s) => document.body.dataset.state === s || document.body.dataset.state === 'error', state)
+    (s) => document.body?.dataset.state === s || document.body?.dataset.state === 'error', state)
     .then(async () => {
-      const actual = await page.evaluate(() => document.body.dataset.state);
+      const actual = await page.evaluate(() => document.body?.dataset.state);
       if (actual !== state) throw new Failure(`state ${actual}, error box: ${await text('#error')}`);
     });
   const click = async (selector, state) => {
@@ -496,8 +496,8 @@ async function run() {
     await fault('unbound');
     try {
       await signInAtOp();
-      await page.waitForFunction(() => ['error', 'signed-in'].includes(document.body.dataset.state));
-      assertEqual(await page.evaluate(() => document.body.dataset.state), 'error', 'state');
+      await page.waitForFunction(() => ['error', 'signed-in'].includes(document.body?.dataset.state));
+      assertEqual(await page.evaluate(() => document.body?.dataset.state), 'error', 'state');
       assertEqual(await page.getAttribute('#error', 'data-code'), 'ERR_ID_TOKEN_UNBOUND', '#error data-code');
       assert((await text('#error')).includes('ERR_ID_TOKEN_UNBOUND'), 'the code is not in the error box');
       assert(await page.locator('#error').isVisible(), 'error box is hidden');
@@ -624,7 +624,7 @@ async function run() {
     await click('#generate', 'key-ready');
     await page.fill('#htu', 'not a url');
     await page.click('#sign');
-    await page.waitForFunction(() => document.body.dataset.state === 'error');
+    await page.waitForFunction(() => document.body?.dataset.state === 'error');
     const shown = await text('#error');
     assert(await page.locator('#error').isVisible(), 'error box is hidden');
     assert(/ERR_[A-Z_]+/.test(shown), `no error code in the error box: ${JSON.stringify(shown)}`);

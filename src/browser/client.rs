@@ -13,6 +13,7 @@
 //! a minute).
 
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -318,11 +319,88 @@ fn random(n: usize) -> Result<String> {
     Ok(b64::encode(buf))
 }
 
+fn session_id_of(config: &ClientConfig) -> String {
+    if config.session_name.is_empty() {
+        format!("{} {}", config.issuer, config.client_id)
+    } else {
+        format!("{} {} {}", config.issuer, config.client_id, config.session_name)
+    }
+}
+
 /// DPoP nonces belong to the server endpoint that issued them (RFC 9449 §8, §9): the key is the
 /// normalized `htu`, so an authorization server's nonce is never sent to a resource on the same
 /// origin, or the reverse.
 fn nonce_slot(url: &str) -> String {
     crate::protocol::htu::normalize_htu(url).unwrap_or_else(|_| url.to_owned())
+}
+
+/// The name of the `BroadcastChannel` on which clients of one origin (tabs, workers) tell each
+/// other that a session changed or a DPoP nonce was learned.
+const CHANNEL: &str = "keybound";
+
+/// What a client keeps in memory between calls, so that `fetch`, `present` and `presentTo` make
+/// no IndexedDB round trip while nothing changed. IndexedDB stays the truth: a change made by
+/// this client updates the memory and is broadcast; a change broadcast by another client of the
+/// origin clears (session) or updates (nonce) the memory. `refresh` reads IndexedDB under its
+/// Web Lock, so a rotated refresh token is never read stale.
+#[derive(Debug, Default)]
+struct Memory {
+    /// The session of this client's name, and its key once loaded.
+    session: Option<(SessionRecord, Option<DpopKeyPair>)>,
+    /// The latest `DPoP-Nonce` per endpoint (at most 100); `None`: known to have none.
+    nonces: Vec<(String, Option<String>)>,
+}
+
+impl Memory {
+    fn set_nonce(&mut self, slot: &str, nonce: Option<&str>) {
+        self.nonces.retain(|(s, _)| s != slot);
+        self.nonces.push((slot.to_owned(), nonce.map(str::to_owned)));
+        if self.nonces.len() > 100 {
+            self.nonces.remove(0);
+        }
+    }
+}
+
+/// The channel and its message handler, closed when the client is dropped.
+struct Channel {
+    channel: web_sys::BroadcastChannel,
+    _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Channel")
+    }
+}
+
+impl Drop for Channel {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(None);
+        self.channel.close();
+    }
+}
+
+/// Opens the origin's channel, applying other clients' messages to `memory`. `None` where
+/// `BroadcastChannel` does not exist (then nothing is kept in memory).
+fn open_channel(session_id: String, memory: Rc<RefCell<Memory>>) -> Option<Channel> {
+    super::js::global_prop("BroadcastChannel")?;
+    let channel = web_sys::BroadcastChannel::new(CHANNEL).ok()?;
+    let on_message = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+        let data = event.data();
+        let field = |name: &str| js_sys::Reflect::get(&data, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+        let Ok(mut memory) = memory.try_borrow_mut() else { return };
+        match field("k").as_deref() {
+            Some("session") if field("id").as_deref() == Some(session_id.as_str()) => memory.session = None,
+            Some("nonce") => {
+                if let Some(slot) = field("slot") {
+                    memory.set_nonce(&slot, field("nonce").as_deref());
+                }
+            }
+            _ => {}
+        }
+    });
+    channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    Some(Channel { channel, _on_message: on_message })
 }
 
 /// A configured client for one issuer.
@@ -333,8 +411,10 @@ pub struct Client {
     jwks: RefCell<Jwks>,
     /// The last refetch of the JWKS for a key it lacked (see [`id_token::should_refetch_jwks`]).
     jwks_refetch: RefCell<Option<JwksRefetch>>,
-    /// The latest `DPoP-Nonce` per endpoint (at most 100).
-    nonces: RefCell<Vec<(String, String)>>,
+    /// The session, its key and the nonces, kept between calls (see [`Memory`]).
+    memory: Rc<RefCell<Memory>>,
+    /// Where other clients of the origin announce their changes.
+    channel: Option<Channel>,
     /// The DPoP proof of the last token request (for demos and diagnostics; proofs are single use).
     last_token_proof: RefCell<Option<String>>,
     /// The proof of the last presentation.
@@ -358,12 +438,15 @@ impl Client {
         let req = oauth::discovery_request(&config.issuer)?;
         let (res, date) = http::send_with_date(&req, &Deadline { timeout_ms: config.timeout_ms, signal: None }).await?;
         let meta = oauth::process_discovery_response(&res, &config.issuer)?;
+        let memory = Rc::new(RefCell::new(Memory::default()));
+        let session_id = session_id_of(&config);
         let client = Client {
+            channel: open_channel(session_id, Rc::clone(&memory)),
+            memory,
             config,
             meta,
             jwks: RefCell::new(Jwks::default()),
             jwks_refetch: RefCell::new(None),
-            nonces: RefCell::new(Vec::new()),
             last_token_proof: RefCell::new(None),
             last_presentation_proof: RefCell::new(None),
             clock_offset: Cell::new(0),
@@ -423,11 +506,51 @@ impl Client {
     }
 
     fn session_id(&self) -> String {
-        if self.config.session_name.is_empty() {
-            format!("{} {}", self.config.issuer, self.config.client_id)
-        } else {
-            format!("{} {} {}", self.config.issuer, self.config.client_id, self.config.session_name)
+        session_id_of(&self.config)
+    }
+
+    /// Tells the origin's other clients something changed (best effort: without a channel, they
+    /// keep nothing in memory either).
+    fn announce(&self, entries: &[(&str, JsValue)]) {
+        if let Some(c) = &self.channel {
+            let _ = c.channel.post_message(&super::js::object(entries));
         }
+    }
+
+    /// This client's session changed in IndexedDB: remember `record` (or nothing), and tell the
+    /// others to forget theirs.
+    fn session_changed(&self, record: Option<&SessionRecord>) {
+        if self.channel.is_some() {
+            let mut memory = self.memory.borrow_mut();
+            memory.session = record.map(|r| {
+                // The same key object serves on while the session keeps its key (a refresh).
+                let key = memory.session.take().and_then(|(old, key)| key.filter(|_| old.key_id == r.key_id));
+                (r.clone(), key)
+            });
+        }
+        self.announce(&[("k", "session".into()), ("id", self.session_id().into())]);
+    }
+
+    /// The session and its key for a hot path (`fetch`, `present`): from memory while nothing
+    /// changed, else from IndexedDB (then kept).
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`, `ERR_KEY_NOT_FOUND`, `ERR_KEY_STORE*`, `ERR_KEY_RECORD_INVALID`.
+    async fn session_and_key(&self) -> Result<(SessionRecord, DpopKeyPair)> {
+        let kept = self.memory.borrow().session.clone();
+        let (record, key) = match kept {
+            Some((record, Some(key))) => return Ok((record, key)),
+            Some((record, None)) => (record, None),
+            None => (self.session_or_err().await?, None),
+        };
+        let key = match key {
+            Some(k) => k,
+            None => DpopKeyPair::load(&record.key_id).await?,
+        };
+        if self.channel.is_some() {
+            self.memory.borrow_mut().session = Some((record.clone(), Some(key.clone())));
+        }
+        Ok((record, key))
     }
 
     /// The latest nonce for this endpoint: the one shared through IndexedDB by any tab or worker
@@ -435,23 +558,26 @@ impl Client {
     /// to memory.
     async fn nonce_for(&self, url: &str) -> Option<String> {
         let slot = nonce_slot(url);
-        if let Ok(Some(n)) = key_store::get_text(key_store::NONCE_STORE, &slot, false).await {
-            return Some(n);
+        if let Some((_, known)) = self.memory.borrow().nonces.iter().find(|(s, _)| *s == slot) {
+            return known.clone();
         }
-        self.nonces.borrow().iter().find(|(o, _)| *o == slot).map(|(_, n)| n.clone())
+        let stored = key_store::get_text(key_store::NONCE_STORE, &slot, false).await.ok().flatten();
+        // Kept (also "none") only where other clients' nonces reach this one through the channel.
+        if self.channel.is_some() || stored.is_some() {
+            self.memory.borrow_mut().set_nonce(&slot, stored.as_deref());
+        }
+        stored
     }
 
     async fn remember_nonce(&self, url: &str, nonce: &str) {
         let slot = nonce_slot(url);
-        {
-            let mut nonces = self.nonces.borrow_mut();
-            nonces.retain(|(o, _)| *o != slot);
-            nonces.push((slot.clone(), nonce.to_owned()));
-            if nonces.len() > 100 {
-                nonces.remove(0);
-            }
+        let known = self.memory.borrow().nonces.iter().any(|(s, n)| *s == slot && n.as_deref() == Some(nonce));
+        if known {
+            return;
         }
+        self.memory.borrow_mut().set_nonce(&slot, Some(nonce));
         let _ = key_store::put_text(key_store::NONCE_STORE, &slot, nonce).await;
+        self.announce(&[("k", "nonce".into()), ("slot", slot.as_str().into()), ("nonce", nonce.into())]);
     }
 
     /// Starts a login: a fresh key pair (stored in IndexedDB), `state`, OIDC `nonce` and PKCE
@@ -684,7 +810,10 @@ impl Client {
 
     async fn save(&self, record: &SessionRecord) -> Result<()> {
         let text = serde_json::to_string(record).map_err(|e| Error::json("session", e))?;
-        key_store::put_text(SESSION_STORE, &self.session_id(), &text).await
+        let saved = key_store::put_text(SESSION_STORE, &self.session_id(), &text).await;
+        // Whatever happened, this client and the others read IndexedDB again next time.
+        self.session_changed(if saved.is_ok() { Some(record) } else { None });
+        saved
     }
 
     /// The stored session of this client, if any.
@@ -706,6 +835,7 @@ impl Client {
                     let _ = DpopKeyPair::delete(&key_id).await;
                 }
                 key_store::delete_in(SESSION_STORE, &self.session_id()).await?;
+                self.session_changed(None);
                 let reason = if other.is_ok() { "a session stored by another version of keybound was discarded; log in again" } else { "an unreadable stored session was discarded; log in again" };
                 Err(Error::KeyRecordInvalid { reason }.into())
             }
@@ -834,9 +964,9 @@ impl Client {
     /// `ERR_NO_SESSION`, `ERR_NETWORK`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
     pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>, deadline: &Deadline) -> Result<web_sys::Response> {
         let method = &http::normalize_method(method)?;
-        let record = self.session_or_err().await?;
+        let (record, key) = self.session_and_key().await?;
         let dpop = record.token_type.eq_ignore_ascii_case("dpop");
-        let key = if dpop { Some(DpopKeyPair::load(&record.key_id).await?) } else { None };
+        let key = dpop.then_some(key);
         let mut retried = false;
         loop {
             let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
@@ -902,11 +1032,10 @@ impl Client {
     /// is nothing to prove); `ERR_KEY_NOT_FOUND`; `ERR_URL_INVALID`.
     pub async fn present(&self, htm: &str, htu: &str, nonce: Option<&str>) -> Result<(String, String)> {
         let htm = &http::normalize_method(htm)?;
-        let record = self.session_or_err().await?;
+        let (record, key) = self.session_and_key().await?;
         if !record.bound {
             return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
         }
-        let key = DpopKeyPair::load(&record.key_id).await?;
         let proof = key.proof_at(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }, self.now()).await?;
         *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
         Ok((record.id_token, proof))
@@ -969,10 +1098,14 @@ impl Client {
     /// # Errors
     /// `ERR_KEY_STORE*`.
     pub async fn forget(&self) -> Result<bool> {
-        let Some(record) = self.stored_session().await.ok().flatten() else {
-            return key_store::delete_in(SESSION_STORE, &self.session_id()).await;
+        let result = match self.stored_session().await.ok().flatten() {
+            None => key_store::delete_in(SESSION_STORE, &self.session_id()).await,
+            Some(record) => {
+                let _ = DpopKeyPair::delete(&record.key_id).await;
+                key_store::delete_in(SESSION_STORE, &self.session_id()).await
+            }
         };
-        let _ = DpopKeyPair::delete(&record.key_id).await;
-        key_store::delete_in(SESSION_STORE, &self.session_id()).await
+        self.session_changed(None);
+        result
     }
 }
