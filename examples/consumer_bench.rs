@@ -6,13 +6,13 @@
 
 use std::time::Instant;
 
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::consumer::{self, AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces, Presentation};
 use keybound::protocol::crypto::Signer;
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::{jws, pkce};
-use keybound::native::block_on;
 
 fn main() {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
@@ -20,7 +20,8 @@ fn main() {
     let client = Es256Signer::from_scalar(&[5u8; 32]).expect("client key");
     let now = 1_800_000_000i64;
     let htu = "https://api.example.com/v1/session";
-    let jwks = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, op.public_jwk().canonical_json().replacen('{', r#"{"kid":"k1","#, 1))).expect("jwks");
+    let jwks = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, op.public_jwk().canonical_json().replacen('{', r#"{"kid":"k1","#, 1)))
+        .expect("jwks");
     let issuers = [AcceptedIssuer { issuer: "https://op.example.com".into(), jwks, client_ids: vec!["app".into()] }];
     let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], ..ConsumerPolicy::default() };
     let claims = format!(
@@ -34,7 +35,8 @@ fn main() {
     let ath = pkce::s256(&id_token);
     let proofs: Vec<String> = (0..n)
         .map(|i| {
-            let input = jws::signing_input(&header, &format!(r#"{{"jti":"jti-{i}","htm":"POST","htu":"{htu}","iat":{now},"ath":"{ath}"}}"#));
+            let input =
+                jws::signing_input(&header, &format!(r#"{{"jti":"jti-{i}","htm":"POST","htu":"{htu}","iat":{now},"ath":"{ath}"}}"#));
             jws::assemble(&input, &client.sign_sync(input.as_bytes()))
         })
         .collect();

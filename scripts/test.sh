@@ -2,6 +2,7 @@
 # Runs every keybound test and prints one line per suite, then the total. Every suite runs even
 # when an earlier one fails (a failure must not hide the others); the script fails at the end if
 # any did. Suites:
+#   lint        rustfmt, clippy -D warnings (native, OP, wasm and each entry), rustdoc -D warnings
 #   native      cargo test --features native (protocol core, consumer, passkeys, vectors, layering)
 #   op          cargo test -p keybound-op (the reference OP)
 #   wasm        wasm-bindgen-test in headless Chromium, a Window and a dedicated Worker
@@ -37,6 +38,7 @@ suite() {
   fi
 }
 
+suite lint bash scripts/lint.sh
 suite native cargo test --features native
 suite op cargo test -p keybound-op
 
@@ -74,8 +76,8 @@ cargo run --quiet --profile native --features native --example consumer_bench 30
 echo
 echo "[keybound] suites:"
 printf '  %s\n' "${results[@]}"
-passed=$(grep -E '^test result: ok\. [0-9]+ passed|^test result: FAILED\. [0-9]+ passed|^e2e: [0-9]+ passed|^fuzz: [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
-failed=$(grep -E '^test result: .* [0-9]+ failed|^e2e: [0-9]+ passed, [0-9]+ failed|^fuzz: [0-9]+ passed, [0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
+passed=$(grep -E '^test result: ok\. [0-9]+ passed|^test result: FAILED\. [0-9]+ passed|^e2e: [0-9]+ passed|^fuzz: [0-9]+ passed|^lint: [0-9]+ passed' "$log" | grep -oE '[0-9]+ passed' | awk '{s+=$1} END {print s+0}')
+failed=$(grep -E '^test result: .* [0-9]+ failed|^e2e: [0-9]+ passed, [0-9]+ failed|^fuzz: [0-9]+ passed, [0-9]+ failed|^lint: [0-9]+ passed, [0-9]+ failed' "$log" | grep -oE '[0-9]+ failed' | awk '{s+=$1} END {print s+0}')
 grep -E '^size: [a-z]+ ' "$log" || true
 # A suite that failed without a failing test (a build error, a crash) still counts as failed.
 if [ ${#failed_suites[@]} -gt 0 ] && [ "$failed" = 0 ]; then failed=${#failed_suites[@]}; fi

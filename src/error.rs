@@ -637,9 +637,7 @@ impl fmt::Display for Error {
             }
             Error::JwsSignatureInvalid => f.write_str("JWS signature verification failed"),
             Error::UrlInvalid { reason } => write!(f, "invalid URL: {reason}"),
-            Error::PkceVerifierInvalid => {
-                f.write_str("PKCE code verifier must be 43 to 128 characters of [A-Za-z0-9-._~]")
-            }
+            Error::PkceVerifierInvalid => f.write_str("PKCE code verifier must be 43 to 128 characters of [A-Za-z0-9-._~]"),
             Error::DpopTypInvalid => f.write_str("DPoP proof \"typ\" header must be \"dpop+jwt\""),
             Error::DpopJwkMissing => f.write_str("DPoP proof header has no public \"jwk\""),
             Error::DpopClaimMissing { claim } => {
@@ -653,9 +651,7 @@ impl fmt::Display for Error {
             Error::DpopJtiInvalid => f.write_str("DPoP proof \"jti\" is too short or too long"),
             Error::DpopNonceMismatch => f.write_str("DPoP proof \"nonce\" is missing or not the expected value"),
             Error::DpopAthMismatch => f.write_str("DPoP proof \"ath\" is missing or not the hash of the token"),
-            Error::DpopCodeHashMismatch => {
-                f.write_str("DPoP proof \"c_s256\" is missing or not the hash of the code")
-            }
+            Error::DpopCodeHashMismatch => f.write_str("DPoP proof \"c_s256\" is missing or not the hash of the code"),
             Error::DpopKeyMismatch => f.write_str("DPoP proof key thumbprint is not the expected one"),
             Error::JwksNoMatchingKey { kid: Some(kid) } => {
                 write!(f, "no key in the issuer's JWKS matches \"kid\" \"{}\"", cap_echo(kid))
@@ -733,12 +729,10 @@ impl fmt::Display for Error {
                 cap_echo(message)
             ),
             Error::NoSession => f.write_str("no signed-in session: call startLogin() and finishLogin() first"),
-            Error::NoRefreshToken => {
-                f.write_str("the session has no refresh token (the OP issued none; request offline_access)")
+            Error::NoRefreshToken => f.write_str("the session has no refresh token (the OP issued none; request offline_access)"),
+            Error::CryptoUnavailable => {
+                f.write_str("WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)")
             }
-            Error::CryptoUnavailable => f.write_str(
-                "WebCrypto (crypto.subtle) is unavailable; keybound needs a secure context (https or localhost)",
-            ),
             Error::CryptoOperation { operation, message } if operation.starts_with("credentials.") => {
                 write!(f, "WebAuthn {operation} failed: {}", cap_echo(message))
             }
@@ -774,10 +768,7 @@ mod tests {
             let s = code.as_str();
             assert!(seen.insert(s), "duplicate error code {s}");
             assert!(s.starts_with("ERR_"), "{s} must start with ERR_");
-            assert!(
-                s[4..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
-                "{s} must be SCREAMING_SNAKE"
-            );
+            assert!(s[4..].chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'), "{s} must be SCREAMING_SNAKE");
             assert!(ERROR_CODE_TS.contains(&format!("| \"{s}\"")), "{s} missing from the TS union");
         }
         // The union holds exactly the codes, no more.

@@ -55,21 +55,17 @@ pub fn verify_signature(alg: Alg, key: &PublicJwk, input: &[u8], signature: &[u8
     alg.check_key(key)?;
     let ok = match (alg, key) {
         (Alg::Es256, PublicJwk::Ec { x, y, .. }) => {
-            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1_point(x, y)?)
-                .map_err(|_| invalid_key("not a point on P-256"))?;
+            let vk = p256::ecdsa::VerifyingKey::from_sec1_bytes(&sec1_point(x, y)?).map_err(|_| invalid_key("not a point on P-256"))?;
             let sig = p256::ecdsa::Signature::from_slice(signature).map_err(|_| Error::JwsSignatureInvalid)?;
             vk.verify(input, &sig).is_ok()
         }
         (Alg::Es384, PublicJwk::Ec { x, y, .. }) => {
-            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1_point(x, y)?)
-                .map_err(|_| invalid_key("not a point on P-384"))?;
+            let vk = p384::ecdsa::VerifyingKey::from_sec1_bytes(&sec1_point(x, y)?).map_err(|_| invalid_key("not a point on P-384"))?;
             let sig = p384::ecdsa::Signature::from_slice(signature).map_err(|_| Error::JwsSignatureInvalid)?;
             vk.verify(input, &sig).is_ok()
         }
         (Alg::EdDsa, PublicJwk::Okp { x }) => {
-            let bytes: [u8; 32] = b64::decode(x, "JWK member")?
-                .try_into()
-                .map_err(|_| invalid_key("Ed25519 key must be 32 bytes"))?;
+            let bytes: [u8; 32] = b64::decode(x, "JWK member")?.try_into().map_err(|_| invalid_key("Ed25519 key must be 32 bytes"))?;
             let vk = ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| invalid_key("not an Ed25519 point"))?;
             let sig = ed25519_dalek::Signature::from_slice(signature).map_err(|_| Error::JwsSignatureInvalid)?;
             vk.verify_strict(input, &sig).is_ok()
@@ -193,11 +189,8 @@ impl Rs256Signer {
         use rsa::traits::PublicKeyParts;
         let private = rsa::RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| invalid_key("not a PKCS#8 RSA private key"))?;
         let public = private.to_public_key();
-        let json = format!(
-            r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#,
-            b64::encode(public.n().to_bytes_be()),
-            b64::encode(public.e().to_bytes_be())
-        );
+        let json =
+            format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, b64::encode(public.n().to_bytes_be()), b64::encode(public.e().to_bytes_be()));
         let jwk = PublicJwk::from_json(&json)?;
         Ok(Rs256Signer { key: rsa::pkcs1v15::SigningKey::<Sha256>::new(private), jwk })
     }

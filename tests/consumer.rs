@@ -5,22 +5,23 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier};
-use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::consumer::{
     self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, Presentation, ReplayStore,
 };
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
+use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::{b64, jws, pkce};
 use keybound::{Error, ErrorCode, Result};
 use serde_json::{json, Value};
-use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
 const CONSUMER: &str = "api.app.example.com";
-const OTHER_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+const OTHER_JWK: &str =
+    r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 const ISS: &str = "https://op.example.com";
 const HTU: &str = "https://api.app.example.com/v1/session";
 const NOW: i64 = 1_790_003_010;
@@ -75,7 +76,12 @@ fn proof_claims(id_token: &str) -> Value {
     json!({"jti": format!("jti-{n}"), "htm": "POST", "htu": HTU, "iat": NOW, "ath": pkce::s256(id_token)})
 }
 
-fn proof_with(id_token: &str, key: &Es256Signer, edit: impl Fn(&mut serde_json::Map<String, Value>), header: impl Fn(&mut serde_json::Map<String, Value>)) -> String {
+fn proof_with(
+    id_token: &str,
+    key: &Es256Signer,
+    edit: impl Fn(&mut serde_json::Map<String, Value>),
+    header: impl Fn(&mut serde_json::Map<String, Value>),
+) -> String {
     let mut c = proof_claims(id_token);
     edit(c.as_object_mut().unwrap());
     let mut h = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": public(key)});
@@ -126,55 +132,355 @@ fn every_check_refuses_with_its_code() {
     let edit_id = |e: &dyn Fn(&mut serde_json::Map<String, Value>)| id_token_with(|m| e(m), |_| {});
     let edit_hdr = |e: &dyn Fn(&mut serde_json::Map<String, Value>)| id_token_with(|_| {}, |h| e(h));
     let cases: Vec<(&str, ErrorCode, ErrorCode)> = vec![
-        ("issuer not accepted", ErrorCode::IssuerNotAccepted, { let t = edit_id(&|m| { m.insert("iss".into(), json!("https://evil.example")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("ID Token signed by another key", ErrorCode::JwsSignatureInvalid, { let t = sign(&other, &id_header(), &id_claims()); refuse(&t, &good_proof(&t), &p()) }),
-        ("unknown kid", ErrorCode::JwksNoMatchingKey, { let t = edit_hdr(&|h| { h.insert("kid".into(), json!("nope")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("ID Token alg none", ErrorCode::JwsAlgNotAllowed, { let t = format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode(id_claims().to_string())); refuse(&t, &good_proof(&t), &p()) }),
+        ("issuer not accepted", ErrorCode::IssuerNotAccepted, {
+            let t = edit_id(&|m| {
+                m.insert("iss".into(), json!("https://evil.example"));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("ID Token signed by another key", ErrorCode::JwsSignatureInvalid, {
+            let t = sign(&other, &id_header(), &id_claims());
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("unknown kid", ErrorCode::JwksNoMatchingKey, {
+            let t = edit_hdr(&|h| {
+                h.insert("kid".into(), json!("nope"));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("ID Token alg none", ErrorCode::JwsAlgNotAllowed, {
+            let t = format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode(id_claims().to_string()));
+            refuse(&t, &good_proof(&t), &p())
+        }),
         ("ID Token as JWE", ErrorCode::JweUnsupported, refuse("a.b.c.d.e", &good_proof("a.b.c.d.e"), &p())),
         ("ID Token not a JWS", ErrorCode::JwsMalformed, refuse("garbage", &good_proof("garbage"), &p())),
-        ("typ JWT (unbound token)", ErrorCode::IdTokenTypInvalid, { let t = id_token_with(|m| { m.remove("cnf"); }, |h| { h.insert("typ".into(), json!("JWT")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("legacy typ refused by default", ErrorCode::IdTokenTypInvalid, { let t = edit_hdr(&|h| { h.insert("typ".into(), json!("id_token+cnf")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("cnf missing", ErrorCode::CnfMissing, { let t = edit_id(&|m| { m.remove("cnf"); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("cnf.jkt instead of cnf.jwk", ErrorCode::CnfJktOnly, { let t = edit_id(&|m| { m.insert("cnf".into(), json!({"jkt": "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"})); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("cnf.jwk with a private key", ErrorCode::JwkPrivateKey, { let t = edit_id(&|m| { let mut k = public(&signer(CLIENT_D)); k["d"] = json!(CLIENT_D); m.insert("cnf".into(), json!({"jwk": k})); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("expired", ErrorCode::IdTokenExpired, { let t = edit_id(&|m| { m.insert("exp".into(), json!(NOW - 120)); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("iat in the future", ErrorCode::IdTokenIatInvalid, { let t = edit_id(&|m| { m.insert("iat".into(), json!(NOW + 600)); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("no sub", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.remove("sub"); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("empty sub", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.insert("sub".into(), json!("")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("sub over 255", ErrorCode::IdTokenClaimMissing, { let t = edit_id(&|m| { m.insert("sub".into(), json!("s".repeat(256))); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("cnf.jwk ours, cnf.jkt another key's", ErrorCode::IdTokenCnfMismatch, { let t = edit_id(&|m| { m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"})); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("aud not accepted", ErrorCode::IdTokenAudienceMismatch, { let t = edit_id(&|m| { m.insert("aud".into(), json!("another-app")); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("aud with an extra client", ErrorCode::IdTokenAudienceMismatch, { let t = edit_id(&|m| { m.insert("aud".into(), json!(["s6BhdRkqt3", "another-app"])); }); refuse(&t, &good_proof(&t), &p()) }),
-        ("azp of another client", ErrorCode::IdTokenAzpMismatch, { let t = edit_id(&|m| { m.insert("azp".into(), json!("another-app")); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("typ JWT (unbound token)", ErrorCode::IdTokenTypInvalid, {
+            let t = id_token_with(
+                |m| {
+                    m.remove("cnf");
+                },
+                |h| {
+                    h.insert("typ".into(), json!("JWT"));
+                },
+            );
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("legacy typ refused by default", ErrorCode::IdTokenTypInvalid, {
+            let t = edit_hdr(&|h| {
+                h.insert("typ".into(), json!("id_token+cnf"));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("cnf missing", ErrorCode::CnfMissing, {
+            let t = edit_id(&|m| {
+                m.remove("cnf");
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("cnf.jkt instead of cnf.jwk", ErrorCode::CnfJktOnly, {
+            let t = edit_id(&|m| {
+                m.insert("cnf".into(), json!({"jkt": "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"}));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("cnf.jwk with a private key", ErrorCode::JwkPrivateKey, {
+            let t = edit_id(&|m| {
+                let mut k = public(&signer(CLIENT_D));
+                k["d"] = json!(CLIENT_D);
+                m.insert("cnf".into(), json!({"jwk": k}));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("expired", ErrorCode::IdTokenExpired, {
+            let t = edit_id(&|m| {
+                m.insert("exp".into(), json!(NOW - 120));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("iat in the future", ErrorCode::IdTokenIatInvalid, {
+            let t = edit_id(&|m| {
+                m.insert("iat".into(), json!(NOW + 600));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("no sub", ErrorCode::IdTokenClaimMissing, {
+            let t = edit_id(&|m| {
+                m.remove("sub");
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("empty sub", ErrorCode::IdTokenClaimMissing, {
+            let t = edit_id(&|m| {
+                m.insert("sub".into(), json!(""));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("sub over 255", ErrorCode::IdTokenClaimMissing, {
+            let t = edit_id(&|m| {
+                m.insert("sub".into(), json!("s".repeat(256)));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("cnf.jwk ours, cnf.jkt another key's", ErrorCode::IdTokenCnfMismatch, {
+            let t = edit_id(&|m| {
+                m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"}));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("aud not accepted", ErrorCode::IdTokenAudienceMismatch, {
+            let t = edit_id(&|m| {
+                m.insert("aud".into(), json!("another-app"));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("aud with an extra client", ErrorCode::IdTokenAudienceMismatch, {
+            let t = edit_id(&|m| {
+                m.insert("aud".into(), json!(["s6BhdRkqt3", "another-app"]));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("azp of another client", ErrorCode::IdTokenAzpMismatch, {
+            let t = edit_id(&|m| {
+                m.insert("azp".into(), json!("another-app"));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
         ("empty accepted list accepts nothing", ErrorCode::IdTokenAudienceMismatch, {
             let mut iss = issuers();
             iss[0].client_ids.clear();
             let pr = good_proof(&good);
             let pres = Presentation { id_token: &good, proof: &pr, htm: "POST", htu: HTU };
-            block_on(consumer::verify_presentation(&iss, &p(), &pres, NOW, None::<&NoNonces>, &NativeVerifier, &store())).unwrap_err().code()
+            block_on(consumer::verify_presentation(&iss, &p(), &pres, NOW, None::<&NoNonces>, &NativeVerifier, &store()))
+                .unwrap_err()
+                .code()
         }),
-        ("proof typ JWT", ErrorCode::DpopTypInvalid, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |_| {}, |h| { h.insert("typ".into(), json!("JWT")); }), &p())),
-        ("proof alg HS256", ErrorCode::JwsAlgNotAllowed, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |_| {}, |h| { h.insert("alg".into(), json!("HS256")); }), &p())),
-        ("proof without jwk", ErrorCode::DpopJwkMissing, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |_| {}, |h| { h.remove("jwk"); }), &p())),
-        ("proof jkt instead of jwk", ErrorCode::DpopJwkMissing, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |_| {}, |h| { h.remove("jwk"); h.insert("jkt".into(), json!("x")); }), &p())),
-        ("proof with a private jwk", ErrorCode::JwkPrivateKey, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |_| {}, |h| { h["jwk"]["d"] = json!(CLIENT_D); }), &p())),
+        (
+            "proof typ JWT",
+            ErrorCode::DpopTypInvalid,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |_| {},
+                    |h| {
+                        h.insert("typ".into(), json!("JWT"));
+                    },
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof alg HS256",
+            ErrorCode::JwsAlgNotAllowed,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |_| {},
+                    |h| {
+                        h.insert("alg".into(), json!("HS256"));
+                    },
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof without jwk",
+            ErrorCode::DpopJwkMissing,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |_| {},
+                    |h| {
+                        h.remove("jwk");
+                    },
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof jkt instead of jwk",
+            ErrorCode::DpopJwkMissing,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |_| {},
+                    |h| {
+                        h.remove("jwk");
+                        h.insert("jkt".into(), json!("x"));
+                    },
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof with a private jwk",
+            ErrorCode::JwkPrivateKey,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |_| {},
+                    |h| {
+                        h["jwk"]["d"] = json!(CLIENT_D);
+                    },
+                ),
+                &p(),
+            ),
+        ),
         ("proof signature tampered", ErrorCode::JwsSignatureInvalid, {
             let pr = good_proof(&good);
             let (head, _) = pr.rsplit_once('.').unwrap();
             refuse(&good, &format!("{head}.{}", b64::encode([1u8; 64])), &p())
         }),
-        ("proof without iat", ErrorCode::DpopClaimMissing, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.remove("iat"); }, |_| {}), &p())),
-        ("proof jti too long", ErrorCode::DpopJtiInvalid, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("jti".into(), json!("j".repeat(300))); }, |_| {}), &p())),
-        ("proof for another method", ErrorCode::DpopHtmMismatch, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("htm".into(), json!("GET")); }, |_| {}), &p())),
-        ("proof for another URL", ErrorCode::DpopHtuMismatch, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("htu".into(), json!("https://api.app.example.com/v1/admin")); }, |_| {}), &p())),
-        ("stale proof", ErrorCode::DpopIatOutOfWindow, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("iat".into(), json!(NOW - 300)); }, |_| {}), &p())),
-        ("proof from the future", ErrorCode::DpopIatOutOfWindow, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("iat".into(), json!(NOW + 300)); }, |_| {}), &p())),
-        ("ath over another token", ErrorCode::DpopAthMismatch, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.insert("ath".into(), json!(pkce::s256("another.id.token"))); }, |_| {}), &p())),
-        ("no ath", ErrorCode::DpopAthMismatch, refuse(&good, &proof_with(&good, &signer(CLIENT_D), |m| { m.remove("ath"); }, |_| {}), &p())),
+        (
+            "proof without iat",
+            ErrorCode::DpopClaimMissing,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.remove("iat");
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof jti too long",
+            ErrorCode::DpopJtiInvalid,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("jti".into(), json!("j".repeat(300)));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof for another method",
+            ErrorCode::DpopHtmMismatch,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("htm".into(), json!("GET"));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof for another URL",
+            ErrorCode::DpopHtuMismatch,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("htu".into(), json!("https://api.app.example.com/v1/admin"));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "stale proof",
+            ErrorCode::DpopIatOutOfWindow,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("iat".into(), json!(NOW - 300));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "proof from the future",
+            ErrorCode::DpopIatOutOfWindow,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("iat".into(), json!(NOW + 300));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "ath over another token",
+            ErrorCode::DpopAthMismatch,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.insert("ath".into(), json!(pkce::s256("another.id.token")));
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
+        (
+            "no ath",
+            ErrorCode::DpopAthMismatch,
+            refuse(
+                &good,
+                &proof_with(
+                    &good,
+                    &signer(CLIENT_D),
+                    |m| {
+                        m.remove("ath");
+                    },
+                    |_| {},
+                ),
+                &p(),
+            ),
+        ),
         ("proof by another key than cnf", ErrorCode::DpopKeyMismatch, refuse(&good, &proof_with(&good, &other, |_| {}, |_| {}), &p())),
-        ("cnf of another key", ErrorCode::DpopKeyMismatch, { let t = edit_id(&|m| { m.insert("cnf".into(), json!({"jwk": serde_json::from_str::<Value>(OTHER_JWK).unwrap()})); }); refuse(&t, &good_proof(&t), &p()) }),
+        ("cnf of another key", ErrorCode::DpopKeyMismatch, {
+            let t = edit_id(&|m| {
+                m.insert("cnf".into(), json!({"jwk": serde_json::from_str::<Value>(OTHER_JWK).unwrap()}));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
         ("no DPoP header", ErrorCode::DpopProofMissing, refuse(&good, "", &p())),
-        ("nonce required, none sent", ErrorCode::DpopNonceRequired, refuse(&good, &good_proof(&good), &ConsumerPolicy { require_nonce: true, ..p() })),
+        (
+            "nonce required, none sent",
+            ErrorCode::DpopNonceRequired,
+            refuse(&good, &good_proof(&good), &ConsumerPolicy { require_nonce: true, ..p() }),
+        ),
         ("replay", ErrorCode::DpopReplay, {
             let s = store();
             let pr = good_proof(&good);
@@ -184,7 +490,9 @@ fn every_check_refuses_with_its_code() {
         ("replay store unavailable: fail closed", ErrorCode::ReplayStoreUnavailable, {
             let pr = good_proof(&good);
             let pres = Presentation { id_token: &good, proof: &pr, htm: "POST", htu: HTU };
-            block_on(consumer::verify_presentation(&issuers(), &p(), &pres, NOW, None::<&NoNonces>, &NativeVerifier, &FailingStore)).unwrap_err().code()
+            block_on(consumer::verify_presentation(&issuers(), &p(), &pres, NOW, None::<&NoNonces>, &NativeVerifier, &FailingStore))
+                .unwrap_err()
+                .code()
         }),
     ];
     let mut distinct = HashSet::new();
@@ -195,8 +503,11 @@ fn every_check_refuses_with_its_code() {
     println!("consumer refusals tested: {} cases, {} distinct codes", cases.len(), distinct.len());
     assert!(distinct.len() >= 25, "only {} distinct refusal codes", distinct.len());
     // The legacy switch accepts draft-00 typ when on.
-    let legacy = edit_hdr(&|h| { h.insert("typ".into(), json!("id_token+cnf")); });
-    verify(&legacy, &good_proof(&legacy), &ConsumerPolicy { legacy_typ: true, ..p() }, &store()).expect("legacy typ accepted when switched on");
+    let legacy = edit_hdr(&|h| {
+        h.insert("typ".into(), json!("id_token+cnf"));
+    });
+    verify(&legacy, &good_proof(&legacy), &ConsumerPolicy { legacy_typ: true, ..p() }, &store())
+        .expect("legacy typ accepted when switched on");
 }
 
 #[test]
@@ -216,7 +527,16 @@ fn consumer_nonces_are_stateless_and_time_bounded() {
         let p = Presentation { id_token: &good, proof, htm: "POST", htu: HTU };
         block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
     };
-    let with_nonce = |n: &str| proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(n)); }, |_| {});
+    let with_nonce = |n: &str| {
+        proof_with(
+            &good,
+            &signer(CLIENT_D),
+            |m| {
+                m.insert("nonce".into(), json!(n));
+            },
+            |_| {},
+        )
+    };
     run(&with_nonce(&nonce)).expect("accepted with our nonce");
     assert_eq!(run(&with_nonce("cn-9f2Kq1x7")).unwrap_err().code(), ErrorCode::DpopNonceMismatch);
     let old = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 3600)).unwrap();
@@ -237,7 +557,14 @@ fn consumer_nonces_are_bound_to_the_consumer() {
     assert_eq!(b64::decode(&from_a, "nonce").unwrap()[..8], NOW.to_be_bytes());
 
     let good = good_id_token();
-    let proof = proof_with(&good, &signer(CLIENT_D), |m| { m.insert("nonce".into(), json!(from_a)); }, |_| {});
+    let proof = proof_with(
+        &good,
+        &signer(CLIENT_D),
+        |m| {
+            m.insert("nonce".into(), json!(from_a));
+        },
+        |_| {},
+    );
     let run = |consumer_id: &str| {
         let policy = ConsumerPolicy { require_nonce: true, consumer_id: consumer_id.into(), ..policy() };
         let p = Presentation { id_token: &good, proof: &proof, htm: "POST", htu: HTU };
@@ -252,7 +579,12 @@ fn consumer_nonces_are_bound_to_the_consumer() {
 #[test]
 fn cnf_with_jwk_and_its_own_jkt_is_accepted() {
     let jkt = PublicJwk::from_json(&public(&signer(CLIENT_D)).to_string()).unwrap().thumbprint();
-    let t = id_token_with(|m| { m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": jkt})); }, |_| {});
+    let t = id_token_with(
+        |m| {
+            m.insert("cnf".into(), json!({"jwk": public(&signer(CLIENT_D)), "jkt": jkt}));
+        },
+        |_| {},
+    );
     let a = verify(&t, &good_proof(&t), &policy(), &MemoryReplayStore::new()).expect("accepted");
     assert_eq!(a.cnf_jkt, jkt);
 }
@@ -263,8 +595,21 @@ fn cnf_with_jwk_and_its_own_jkt_is_accepted() {
 fn evidence_records_cap_claimed_strings() {
     let max = keybound::error::MAX_ECHO_CHARS;
     let long = "x".repeat(8_000);
-    let t = id_token_with(|m| { m.insert("iss".into(), json!(format!("https://{long}"))); m.insert("sub".into(), json!(long)); }, |_| {});
-    let pr = proof_with(&t, &signer(CLIENT_D), |m| { m.insert("jti".into(), json!(long)); }, |_| {});
+    let t = id_token_with(
+        |m| {
+            m.insert("iss".into(), json!(format!("https://{long}")));
+            m.insert("sub".into(), json!(long));
+        },
+        |_| {},
+    );
+    let pr = proof_with(
+        &t,
+        &signer(CLIENT_D),
+        |m| {
+            m.insert("jti".into(), json!(long));
+        },
+        |_| {},
+    );
     let htu = format!("{HTU}?q={long}");
     let pres = Presentation { id_token: &t, proof: &pr, htm: "POST", htu: &htu };
     let result = verify(&t, &pr, &policy(), &MemoryReplayStore::new());
@@ -280,7 +625,8 @@ fn evidence_records_cap_claimed_strings() {
     let good = good_id_token();
     let pr = good_proof(&good);
     let pres = Presentation { id_token: &good, proof: &pr, htm: "POST", htu: HTU };
-    let record = EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &verify(&good, &pr, &policy(), &MemoryReplayStore::new()));
+    let record =
+        EvidenceRecord::new("demo-consumer", "open-session", &pres, NOW, &verify(&good, &pr, &policy(), &MemoryReplayStore::new()));
     assert_eq!(record.htu, HTU);
     assert_eq!(record.outcome, "accepted");
 }

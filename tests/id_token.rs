@@ -2,14 +2,13 @@
 //! token validates and is bound; each validation step has a negative test asserting its code.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::{b64, jws};
 use keybound::ErrorCode;
 use serde_json::{json, Value};
-use keybound::native::block_on;
 
 const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
 const OTHER_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
@@ -19,7 +18,8 @@ const JWKS: &str = r#"{"keys":[
   {"kty":"EC","crv":"secp256k1","kid":"k1","x":"AA","y":"AA"},
   {"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"op-es256-2026-09","use":"sig","alg":"ES256"}
 ]}"#;
-const CLIENT_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"V8Ok_mX6-51HS6UDE5CB6Rjrg6qVknQ9OPm9ILHoj1M","y":"hvF-K-t8abiAs-KSDQbmZlHOa_Z_Xt7aqQ70FHxW6Wg"}"#;
+const CLIENT_JWK: &str =
+    r#"{"kty":"EC","crv":"P-256","x":"V8Ok_mX6-51HS6UDE5CB6Rjrg6qVknQ9OPm9ILHoj1M","y":"hvF-K-t8abiAs-KSDQbmZlHOa_Z_Xt7aqQ70FHxW6Wg"}"#;
 const NOW: i64 = 1_790_000_030;
 
 fn jwks() -> Jwks {
@@ -78,8 +78,7 @@ fn jwks_keeps_only_usable_signature_keys() {
 
 #[test]
 fn worked_example_id_token_is_valid_and_bound() {
-    let vectors: std::collections::BTreeMap<String, String> =
-        serde_json::from_str(include_str!("vectors/worked_example.json")).unwrap();
+    let vectors: std::collections::BTreeMap<String, String> = serde_json::from_str(include_str!("vectors/worked_example.json")).unwrap();
     let v = block_on(id_token::validate(&vectors["id_token"], &jwks(), &check(), &NativeVerifier)).unwrap();
     assert!(v.bound);
     assert_eq!(v.claims.sub, "248289761001");
@@ -130,50 +129,262 @@ fn each_validation_step_has_its_code() {
     let other_key_jwk = json!({"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"});
     let cases: Vec<(&str, ErrorCode, ErrorCode)> = vec![
         ("JWE", ErrorCode::JweUnsupported, refused("a.b.c.d.e", &c())),
-        ("alg none", ErrorCode::JwsAlgNotAllowed,
-            refused(&format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode(good_claims().to_string())), &c())),
-        ("alg HS256", ErrorCode::JwsAlgNotAllowed, refused(&header_with(&|h| { h.insert("alg".into(), json!("HS256")); }), &c())),
-        ("crit", ErrorCode::JwsCritUnsupported, refused(&header_with(&|h| { h.insert("crit".into(), json!(["b64"])); }), &c())),
-        ("unknown kid", ErrorCode::JwksNoMatchingKey, refused(&header_with(&|h| { h.insert("kid".into(), json!("rotated-2027")); }), &c())),
-        ("kid of the enc key", ErrorCode::JwksNoMatchingKey, refused(&header_with(&|h| { h.insert("kid".into(), json!("enc-1")); }), &c())),
+        (
+            "alg none",
+            ErrorCode::JwsAlgNotAllowed,
+            refused(&format!("{}.{}.", b64::encode(r#"{"alg":"none"}"#), b64::encode(good_claims().to_string())), &c()),
+        ),
+        (
+            "alg HS256",
+            ErrorCode::JwsAlgNotAllowed,
+            refused(
+                &header_with(&|h| {
+                    h.insert("alg".into(), json!("HS256"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "crit",
+            ErrorCode::JwsCritUnsupported,
+            refused(
+                &header_with(&|h| {
+                    h.insert("crit".into(), json!(["b64"]));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "unknown kid",
+            ErrorCode::JwksNoMatchingKey,
+            refused(
+                &header_with(&|h| {
+                    h.insert("kid".into(), json!("rotated-2027"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "kid of the enc key",
+            ErrorCode::JwksNoMatchingKey,
+            refused(
+                &header_with(&|h| {
+                    h.insert("kid".into(), json!("enc-1"));
+                }),
+                &c(),
+            ),
+        ),
         ("signed by another key", ErrorCode::JwsSignatureInvalid, refused(&mint_with(OTHER_D, &good_header(), &good_claims()), &c())),
         ("embedded jwk is ignored", ErrorCode::JwsSignatureInvalid, {
             let mut h = good_header();
             h.as_object_mut().unwrap().insert("jwk".into(), serde_json::from_str(CLIENT_JWK).unwrap());
             refused(&mint_with(OTHER_D, &h, &good_claims()), &c())
         }),
-        ("no sub", ErrorCode::IdTokenClaimMissing, refused(&with(&|m| { m.remove("sub"); }), &c())),
-        ("exp as a string", ErrorCode::JsonInvalid, refused(&with(&|m| { m.insert("exp".into(), json!("soon")); }), &c())),
-        ("wrong iss", ErrorCode::IdTokenIssuerMismatch, refused(&with(&|m| { m.insert("iss".into(), json!("https://op.example.com/")); }), &c())),
-        ("aud of another client", ErrorCode::IdTokenAudienceMismatch, refused(&with(&|m| { m.insert("aud".into(), json!("other-client")); }), &c())),
-        ("extra untrusted aud", ErrorCode::IdTokenAudienceMismatch, refused(&with(&|m| { m.insert("aud".into(), json!(["s6BhdRkqt3", "evil"])); }), &c())),
-        ("azp of another client", ErrorCode::IdTokenAzpMismatch, refused(&with(&|m| { m.insert("azp".into(), json!("other")); }), &c())),
-        ("expired", ErrorCode::IdTokenExpired, refused(&with(&|m| { m.insert("exp".into(), json!(NOW - 61)); }), &c())),
-        ("iat in the future", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("iat".into(), json!(NOW + 120)); }), &c())),
-        ("iat too old", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("iat".into(), json!(NOW - 3600)); }), &c())),
-        ("nbf in the future", ErrorCode::IdTokenIatInvalid, refused(&with(&|m| { m.insert("nbf".into(), json!(NOW + 120)); }), &c())),
-        ("wrong nonce", ErrorCode::IdTokenNonceMismatch, refused(&with(&|m| { m.insert("nonce".into(), json!("replayed")); }), &c())),
-        ("missing nonce", ErrorCode::IdTokenNonceMismatch, refused(&with(&|m| { m.remove("nonce"); }), &c())),
-        ("typ JWT with cnf", ErrorCode::IdTokenUnbound, refused(&header_with(&|h| { h.insert("typ".into(), json!("JWT")); }), &c())),
-        ("legacy typ id_token+cnf", ErrorCode::IdTokenUnbound, refused(&header_with(&|h| { h.insert("typ".into(), json!("id_token+cnf")); }), &c())),
-        ("cnf.jkt instead of cnf.jwk", ErrorCode::IdTokenUnbound, refused(&with(&|m| { m.insert("cnf".into(), json!({"jkt": CLIENT_JKT})); }), &c())),
-        ("cnf for another key", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &c())),
-        ("cnf for another key, preferred", ErrorCode::IdTokenCnfMismatch,
-            refused(&with(&|m| { m.insert("cnf".into(), json!({"jwk": other_key_jwk})); }), &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() })),
+        (
+            "no sub",
+            ErrorCode::IdTokenClaimMissing,
+            refused(
+                &with(&|m| {
+                    m.remove("sub");
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "exp as a string",
+            ErrorCode::JsonInvalid,
+            refused(
+                &with(&|m| {
+                    m.insert("exp".into(), json!("soon"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "wrong iss",
+            ErrorCode::IdTokenIssuerMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("iss".into(), json!("https://op.example.com/"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "aud of another client",
+            ErrorCode::IdTokenAudienceMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("aud".into(), json!("other-client"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "extra untrusted aud",
+            ErrorCode::IdTokenAudienceMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("aud".into(), json!(["s6BhdRkqt3", "evil"]));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "azp of another client",
+            ErrorCode::IdTokenAzpMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("azp".into(), json!("other"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "expired",
+            ErrorCode::IdTokenExpired,
+            refused(
+                &with(&|m| {
+                    m.insert("exp".into(), json!(NOW - 61));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "iat in the future",
+            ErrorCode::IdTokenIatInvalid,
+            refused(
+                &with(&|m| {
+                    m.insert("iat".into(), json!(NOW + 120));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "iat too old",
+            ErrorCode::IdTokenIatInvalid,
+            refused(
+                &with(&|m| {
+                    m.insert("iat".into(), json!(NOW - 3600));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "nbf in the future",
+            ErrorCode::IdTokenIatInvalid,
+            refused(
+                &with(&|m| {
+                    m.insert("nbf".into(), json!(NOW + 120));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "wrong nonce",
+            ErrorCode::IdTokenNonceMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("nonce".into(), json!("replayed"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "missing nonce",
+            ErrorCode::IdTokenNonceMismatch,
+            refused(
+                &with(&|m| {
+                    m.remove("nonce");
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "typ JWT with cnf",
+            ErrorCode::IdTokenUnbound,
+            refused(
+                &header_with(&|h| {
+                    h.insert("typ".into(), json!("JWT"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "legacy typ id_token+cnf",
+            ErrorCode::IdTokenUnbound,
+            refused(
+                &header_with(&|h| {
+                    h.insert("typ".into(), json!("id_token+cnf"));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "cnf.jkt instead of cnf.jwk",
+            ErrorCode::IdTokenUnbound,
+            refused(
+                &with(&|m| {
+                    m.insert("cnf".into(), json!({"jkt": CLIENT_JKT}));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "cnf for another key",
+            ErrorCode::IdTokenCnfMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("cnf".into(), json!({"jwk": other_key_jwk}));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "cnf for another key, preferred",
+            ErrorCode::IdTokenCnfMismatch,
+            refused(
+                &with(&|m| {
+                    m.insert("cnf".into(), json!({"jwk": other_key_jwk}));
+                }),
+                &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() },
+            ),
+        ),
         // Our key in `jwk`, another key's thumbprint in `jkt`: two keys, refused.
-        ("cnf.jwk and cnf.jkt of different keys", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| {
-            let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
-            m.insert("cnf".into(), json!({"jwk": k, "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"}));
-        }), &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() })),
-        ("cnf.jkt not a string next to cnf.jwk", ErrorCode::IdTokenCnfMismatch, refused(&with(&|m| {
-            let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
-            m.insert("cnf".into(), json!({"jwk": k, "jkt": 1}));
-        }), &c())),
-        ("cnf with a private key", ErrorCode::JwkPrivateKey, refused(&with(&|m| {
-            let mut k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
-            k.as_object_mut().unwrap().insert("d".into(), json!(OTHER_D));
-            m.insert("cnf".into(), json!({"jwk": k}));
-        }), &c())),
+        (
+            "cnf.jwk and cnf.jkt of different keys",
+            ErrorCode::IdTokenCnfMismatch,
+            refused(
+                &with(&|m| {
+                    let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+                    m.insert("cnf".into(), json!({"jwk": k, "jkt": "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"}));
+                }),
+                &IdTokenCheck { binding: BindingPolicy::Preferred, ..c() },
+            ),
+        ),
+        (
+            "cnf.jkt not a string next to cnf.jwk",
+            ErrorCode::IdTokenCnfMismatch,
+            refused(
+                &with(&|m| {
+                    let k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+                    m.insert("cnf".into(), json!({"jwk": k, "jkt": 1}));
+                }),
+                &c(),
+            ),
+        ),
+        (
+            "cnf with a private key",
+            ErrorCode::JwkPrivateKey,
+            refused(
+                &with(&|m| {
+                    let mut k: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+                    k.as_object_mut().unwrap().insert("d".into(), json!(OTHER_D));
+                    m.insert("cnf".into(), json!({"jwk": k}));
+                }),
+                &c(),
+            ),
+        ),
     ];
     for (name, want, got) in cases {
         assert_eq!(got, want, "case {name:?}");
@@ -204,9 +415,24 @@ fn refresh_must_keep_identity_and_key() {
     let other_key = json!({"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"});
     let lenient = IdTokenCheck { nonce: None, expected_jkt: None, ..check() };
     let cases: Vec<(&str, keybound::protocol::id_token::IdTokenClaims)> = vec![
-        ("sub", refreshed(&|m| { m.insert("sub".into(), json!("someone-else")); })),
-        ("auth_time", refreshed(&|m| { m.insert("auth_time".into(), json!(1_790_000_010)); })),
-        ("nonce", refreshed(&|m| { m.insert("nonce".into(), json!("new-nonce")); })),
+        (
+            "sub",
+            refreshed(&|m| {
+                m.insert("sub".into(), json!("someone-else"));
+            }),
+        ),
+        (
+            "auth_time",
+            refreshed(&|m| {
+                m.insert("auth_time".into(), json!(1_790_000_010));
+            }),
+        ),
+        (
+            "nonce",
+            refreshed(&|m| {
+                m.insert("nonce".into(), json!("new-nonce"));
+            }),
+        ),
         ("cnf", {
             let mut claims = good_claims();
             claims.as_object_mut().unwrap().insert("cnf".into(), json!({"jwk": other_key}));

@@ -44,17 +44,24 @@ fn discovery_refusals() {
         ErrorCode::DiscoveryIssuerMismatch
     );
     let bad_endpoint = DISCOVERY.replace("\"https://op.example.com/token\"", "\"/token\"");
-    assert_eq!(code(oauth::process_discovery_response(&json_response(200, &bad_endpoint), "https://op.example.com")), ErrorCode::DiscoveryInvalid);
+    assert_eq!(
+        code(oauth::process_discovery_response(&json_response(200, &bad_endpoint), "https://op.example.com")),
+        ErrorCode::DiscoveryInvalid
+    );
     let no_jwks = DISCOVERY.replace("\"jwks_uri\"", "\"jwks\"");
     assert_eq!(code(oauth::process_discovery_response(&json_response(200, &no_jwks), "https://op.example.com")), ErrorCode::JsonInvalid);
-    assert_eq!(code(oauth::process_discovery_response(&json_response(404, "{}"), "https://op.example.com")), ErrorCode::OAuthResponseInvalid);
+    assert_eq!(
+        code(oauth::process_discovery_response(&json_response(404, "{}"), "https://op.example.com")),
+        ErrorCode::OAuthResponseInvalid
+    );
 }
 
 /// Every endpoint of an https issuer is https: an http token endpoint would send codes, PKCE
 /// verifiers and refresh tokens in the clear. An http (loopback) issuer may use http.
 #[test]
 fn discovery_refuses_http_endpoints_for_an_https_issuer() {
-    let code = |doc: &str, issuer: &str| oauth::process_discovery_response(&json_response(200, doc), issuer).map(|_| ()).unwrap_err().code();
+    let code =
+        |doc: &str, issuer: &str| oauth::process_discovery_response(&json_response(200, doc), issuer).map(|_| ()).unwrap_err().code();
     for endpoint in ["/token", "/authorize", "/jwks", "/device_authorization"] {
         let doc = DISCOVERY.replace(&format!("\"https://op.example.com{endpoint}\""), &format!("\"http://op.example.com{endpoint}\""));
         assert_ne!(doc, DISCOVERY);
@@ -80,7 +87,10 @@ fn device_and_token_responses_are_bounded() {
         oauth::process_device_authorization_response(&json_response(200, &body), ISSUER)
     };
     let uri = r#""verification_uri":"https://op.example.com/device""#;
-    let d = device(&format!(r#"{uri},"verification_uri_complete":"https://op.example.com/device?user_code=u","expires_in":86400,"interval":3600"#)).unwrap();
+    let d = device(&format!(
+        r#"{uri},"verification_uri_complete":"https://op.example.com/device?user_code=u","expires_in":86400,"interval":3600"#
+    ))
+    .unwrap();
     assert_eq!((d.expires_in, d.interval), (86400, 3600));
     assert_eq!(device(&format!(r#"{uri},"expires_in":60,"interval":0"#)).unwrap().interval, 1);
     for (name, fields) in [
@@ -101,7 +111,9 @@ fn device_and_token_responses_are_bounded() {
     let local = r#"{"device_code":"d","user_code":"u","verification_uri":"http://127.0.0.1:9000/device","expires_in":60}"#;
     oauth::process_device_authorization_response(&json_response(200, local), "http://127.0.0.1:9000").unwrap();
 
-    let token = |expires: &str| oauth::process_token_response(&json_response(200, &format!(r#"{{"access_token":"a","token_type":"DPoP","expires_in":{expires}}}"#)));
+    let token = |expires: &str| {
+        oauth::process_token_response(&json_response(200, &format!(r#"{{"access_token":"a","token_type":"DPoP","expires_in":{expires}}}"#)))
+    };
     assert_eq!(token("315360000").unwrap().expires_in, Some(315_360_000));
     for bad in ["315360001", "1e300", "-1"] {
         assert_eq!(token(bad).unwrap_err().code(), ErrorCode::OAuthResponseInvalid, "{bad}");
@@ -184,7 +196,9 @@ fn form_pairs(query: &str) -> Vec<(String, String)> {
 
 #[test]
 fn callback_of_the_worked_example() {
-    let params = oauth::parse_callback("https://app.example.com/cb?code=Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fop.example.com");
+    let params = oauth::parse_callback(
+        "https://app.example.com/cb?code=Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fop.example.com",
+    );
     let code = oauth::check_callback(&params, "Hx3pQ9vZt1", "https://op.example.com", true).unwrap();
     assert_eq!(code.expose(), "Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE");
     assert!(!format!("{params:?}").contains("Q3Jk"), "the code is redacted in Debug");
@@ -332,7 +346,10 @@ fn device_flow_of_the_worked_example() {
     let err = oauth::process_device_authorization_response(&json_response(400, r#"{"error":"dpop_jkt_required"}"#), ISSUER).unwrap_err();
     assert_eq!(err.code(), ErrorCode::OAuthError);
     let bad_uri = no_interval.replace("https://op.example.com/device", "/device");
-    assert_eq!(oauth::process_device_authorization_response(&json_response(200, &bad_uri), ISSUER).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+    assert_eq!(
+        oauth::process_device_authorization_response(&json_response(200, &bad_uri), ISSUER).unwrap_err().code(),
+        ErrorCode::OAuthResponseInvalid
+    );
 }
 
 #[test]
@@ -344,7 +361,8 @@ fn device_poll_outcomes() {
     assert_eq!(poll("access_denied").unwrap_err().code(), ErrorCode::DeviceAccessDenied);
     assert_eq!(poll("expired_token").unwrap_err().code(), ErrorCode::DeviceCodeExpired);
     assert_eq!(poll("invalid_grant").unwrap_err().code(), ErrorCode::OAuthError);
-    let ok = oauth::process_device_poll_response(&json_response(200, r#"{"access_token":"a","token_type":"DPoP","id_token":"x.y.z"}"#)).unwrap();
+    let ok =
+        oauth::process_device_poll_response(&json_response(200, r#"{"access_token":"a","token_type":"DPoP","id_token":"x.y.z"}"#)).unwrap();
     assert!(matches!(ok, DevicePoll::Tokens(t) if t.token_type == TokenType::Dpop));
 }
 
@@ -352,10 +370,25 @@ fn device_poll_outcomes() {
 /// codes, DPoP proofs or access tokens.
 #[test]
 fn debug_of_requests_and_responses_redacts_secrets() {
-    let secrets = ["Q3JkYXV0aGNvZGU", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "8xLOxBtZp8-rt-1", "GmRhmhcxhwAzkoEqiMEg", "eyJwcm9vZi", "SlAV32hkKG", "eyJ.id.token"];
+    let secrets = [
+        "Q3JkYXV0aGNvZGU",
+        "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE",
+        "8xLOxBtZp8-rt-1",
+        "GmRhmhcxhwAzkoEqiMEg",
+        "eyJwcm9vZi",
+        "SlAV32hkKG",
+        "eyJ.id.token",
+    ];
     let proof = "eyJwcm9vZi.payload.signature";
     let requests = [
-        oauth::code_token_request("https://op.example.com/token", "Q3JkYXV0aGNvZGU", "https://app.example.com/cb", "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE", "s6BhdRkqt3", proof),
+        oauth::code_token_request(
+            "https://op.example.com/token",
+            "Q3JkYXV0aGNvZGU",
+            "https://app.example.com/cb",
+            "Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE",
+            "s6BhdRkqt3",
+            proof,
+        ),
         oauth::refresh_token_request("https://op.example.com/token", "8xLOxBtZp8-rt-1", "s6BhdRkqt3", proof),
         oauth::device_token_request("https://op.example.com/token", "GmRhmhcxhwAzkoEqiMEg", "s6BhdRkqt3", proof),
     ];
@@ -369,7 +402,10 @@ fn debug_of_requests_and_responses_redacts_secrets() {
         assert!(printed.contains("https://op.example.com/token"));
     }
     let body = r#"{"access_token":"SlAV32hkKG","token_type":"DPoP","expires_in":3600,"refresh_token":"8xLOxBtZp8-rt-1","id_token":"eyJ.id.token"}"#;
-    for res in [json_response(200, body), HttpResponse { content_type: Some("text/plain".into()), ..json_response(200, "access_token=SlAV32hkKG") }] {
+    for res in [
+        json_response(200, body),
+        HttpResponse { content_type: Some("text/plain".into()), ..json_response(200, "access_token=SlAV32hkKG") },
+    ] {
         let printed = format!("{res:?} {res:#?}");
         for secret in secrets {
             assert!(!printed.contains(secret), "{secret} in {printed}");
@@ -379,8 +415,25 @@ fn debug_of_requests_and_responses_redacts_secrets() {
     assert!(format!("{:?}", json_response(200, body)).contains("\"DPoP\""), "token_type is not a secret");
     // The DPoP proof inputs that carry a token or a code.
     use keybound::protocol::dpop::{ProofCheck, ProofParams};
-    let params = ProofParams { htm: "POST", htu: "https://op.example.com/token", access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), ..Default::default() };
-    let check = ProofCheck { htm: "POST", htu: "https://op.example.com/token", now: 0, max_age: 60, max_skew: 5, allowed_algs: &[], nonce: None, access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), expected_jkt: None };
+    let params = ProofParams {
+        htm: "POST",
+        htu: "https://op.example.com/token",
+        access_token: Some("SlAV32hkKG"),
+        code: Some("Q3JkYXV0aGNvZGU"),
+        ..Default::default()
+    };
+    let check = ProofCheck {
+        htm: "POST",
+        htu: "https://op.example.com/token",
+        now: 0,
+        max_age: 60,
+        max_skew: 5,
+        allowed_algs: &[],
+        nonce: None,
+        access_token: Some("SlAV32hkKG"),
+        code: Some("Q3JkYXV0aGNvZGU"),
+        expected_jkt: None,
+    };
     let printed = format!("{params:?} {check:?}");
     for secret in secrets {
         assert!(!printed.contains(secret), "{secret} in {printed}");
@@ -393,12 +446,17 @@ fn debug_of_requests_and_responses_redacts_secrets() {
 #[test]
 fn error_messages_cap_echoed_strings() {
     let long = "A".repeat(100_000);
-    let err = oauth::process_token_response(&json_response(400, &format!(r#"{{"error":"{long}","error_description":"{long}"}}"#))).unwrap_err();
+    let err =
+        oauth::process_token_response(&json_response(400, &format!(r#"{{"error":"{long}","error_description":"{long}"}}"#))).unwrap_err();
     assert_eq!(err.code(), ErrorCode::OAuthError);
     let message = err.to_string();
     assert!(message.chars().count() < 2 * keybound::error::MAX_ECHO_CHARS + 100, "{} chars", message.chars().count());
     assert!(message.contains(&format!("{}…", "A".repeat(keybound::error::MAX_ECHO_CHARS))));
-    let err = oauth::process_discovery_response(&json_response(200, &DISCOVERY.replace("\"issuer\": \"https://op.example.com\"", &format!("\"issuer\": \"{long}\""))), ISSUER).unwrap_err();
+    let err = oauth::process_discovery_response(
+        &json_response(200, &DISCOVERY.replace("\"issuer\": \"https://op.example.com\"", &format!("\"issuer\": \"{long}\""))),
+        ISSUER,
+    )
+    .unwrap_err();
     assert_eq!(err.code(), ErrorCode::DiscoveryIssuerMismatch);
     assert!(err.to_string().chars().count() < keybound::error::MAX_ECHO_CHARS + 100);
     let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{long}"}}"#)).unwrap_err();

@@ -4,14 +4,13 @@
 //! come with the browser work.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::b64;
 use keybound::protocol::crypto::Signer;
 use keybound::protocol::passkey::{self, Assertion, AssertionCheck, NonceMode};
 use keybound::ErrorCode;
 use sha2::{Digest, Sha256};
-use keybound::native::block_on;
 
 /// DER `SEQUENCE { INTEGER r, INTEGER s }` from a raw `r || s` (test-side encoder).
 fn der(raw: &[u8]) -> Vec<u8> {
@@ -59,13 +58,20 @@ impl Authenticator {
 }
 
 fn check(challenge: &[u8]) -> AssertionCheck<'_> {
-    AssertionCheck { challenge, origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0, top_origins: &[] }
+    AssertionCheck {
+        challenge,
+        origins: &[ORIGIN],
+        rp_id: RP_ID,
+        require_user_verification: true,
+        previous_sign_count: 0,
+        top_origins: &[],
+    }
 }
 
 /// The P-256 group order n, big-endian (SEC 2 §2.4.2).
 const P256_N: [u8; 32] = [
-    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-    0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+    0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17,
+    0x9e, 0x84, 0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
 ];
 
 /// The other valid ECDSA signature over the same data: (r, n - s), as anyone can make from a
@@ -113,7 +119,12 @@ fn der_signatures_convert_to_raw_and_malformed_ones_are_refused() {
     high[0] = 0xff; // r needs a leading zero in DER
     high[32] = 0x00; // s has a leading zero byte in raw: shorter in DER
     assert_eq!(passkey::der_to_raw_ecdsa(&der(&high), 32).unwrap(), high);
-    for bad in [vec![0x31, 0x00], vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01], vec![0x30, 0x08, 0x02, 0x02, 0x00, 0x01, 0x02, 0x02, 0x00, 0x01], vec![]] {
+    for bad in [
+        vec![0x31, 0x00],
+        vec![0x30, 0x06, 0x02, 0x01, 0x01, 0x02, 0x01],
+        vec![0x30, 0x08, 0x02, 0x02, 0x00, 0x01, 0x02, 0x02, 0x00, 0x01],
+        vec![],
+    ] {
         assert_eq!(passkey::der_to_raw_ecdsa(&bad, 32).unwrap_err().code(), ErrorCode::WebAuthnInvalid, "{bad:?}");
     }
 }
@@ -124,7 +135,12 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
     let jwk = auth.key.public_jwk().clone();
     let challenge = passkey::signing_challenge("id.token.here", b"transfer 10 EUR", Some("cn-1"));
     let ok = |data: &[u8], cdj: &[u8], sig: &[u8], c: &AssertionCheck<'_>| {
-        block_on(passkey::verify_assertion(&jwk, &Assertion { authenticator_data: data, client_data_json: cdj, signature: sig }, c, &NativeVerifier))
+        block_on(passkey::verify_assertion(
+            &jwk,
+            &Assertion { authenticator_data: data, client_data_json: cdj, signature: sig },
+            c,
+            &NativeVerifier,
+        ))
     };
     let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN);
     assert_eq!(ok(&data, &cdj, &sig, &check(&challenge)).unwrap(), 7, "returns the new sign count");
@@ -132,32 +148,90 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
     let refuse = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| ok(&data, &cdj, &sig, c).unwrap_err().code();
     let other = passkey::signing_challenge("id.token.here", b"transfer 10000 EUR", Some("cn-1"));
     let cases = [
-        ("registration response", ErrorCode::WebAuthnType, refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.create", ORIGIN), &check(&challenge))),
-        ("assertion for another challenge", ErrorCode::WebAuthnChallenge, refuse(auth.assert(&other, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
-        ("wrong origin", ErrorCode::WebAuthnOrigin, refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", "http://evil.localhost:8080"), &check(&challenge))),
-        ("wrong rpId", ErrorCode::WebAuthnRpId, refuse(auth.assert(&challenge, "evil.example", 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
-        ("missing UP flag", ErrorCode::WebAuthnUserPresence, refuse(auth.assert(&challenge, RP_ID, 0x04, 7, "webauthn.get", ORIGIN), &check(&challenge))),
-        ("UV required, not done", ErrorCode::WebAuthnUserVerification, refuse(auth.assert(&challenge, RP_ID, 0x01, 7, "webauthn.get", ORIGIN), &check(&challenge))),
-        ("signature by another key", ErrorCode::JwsSignatureInvalid, refuse(Authenticator::new(12).assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge))),
+        (
+            "registration response",
+            ErrorCode::WebAuthnType,
+            refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.create", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "assertion for another challenge",
+            ErrorCode::WebAuthnChallenge,
+            refuse(auth.assert(&other, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "wrong origin",
+            ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", "http://evil.localhost:8080"), &check(&challenge)),
+        ),
+        (
+            "wrong rpId",
+            ErrorCode::WebAuthnRpId,
+            refuse(auth.assert(&challenge, "evil.example", 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "missing UP flag",
+            ErrorCode::WebAuthnUserPresence,
+            refuse(auth.assert(&challenge, RP_ID, 0x04, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "UV required, not done",
+            ErrorCode::WebAuthnUserVerification,
+            refuse(auth.assert(&challenge, RP_ID, 0x01, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "signature by another key",
+            ErrorCode::JwsSignatureInvalid,
+            refuse(Authenticator::new(12).assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
         ("tampered clientDataJSON", ErrorCode::JwsSignatureInvalid, {
             let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN);
             let tampered = String::from_utf8(cdj).unwrap().replace("\"crossOrigin\":false", "\"crossOrigin\":false ");
             ok(&data, tampered.as_bytes(), &sig, &check(&challenge)).unwrap_err().code()
         }),
-        ("sign count went back", ErrorCode::WebAuthnSignCount,
-            refuse(auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN), &AssertionCheck { previous_sign_count: 9, ..check(&challenge) })),
+        (
+            "sign count went back",
+            ErrorCode::WebAuthnSignCount,
+            refuse(
+                auth.assert(&challenge, RP_ID, 0x05, 7, "webauthn.get", ORIGIN),
+                &AssertionCheck { previous_sign_count: 9, ..check(&challenge) },
+            ),
+        ),
         ("authenticatorData too short", ErrorCode::WebAuthnInvalid, ok(&data[..36], &cdj, &sig, &check(&challenge)).unwrap_err().code()),
         // WebAuthn L3: BS (0x10) without BE (0x08) is invalid.
-        ("backup state without backup eligibility", ErrorCode::WebAuthnInvalid, refuse(auth.assert(&challenge, RP_ID, 0x15, 7, "webauthn.get", ORIGIN), &check(&challenge))),
-        ("cross-origin iframe (topOrigin)", ErrorCode::WebAuthnOrigin,
-            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)), &check(&challenge))),
-        ("topOrigin with crossOrigin false", ErrorCode::WebAuthnOrigin,
-            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":false,"topOrigin":"https://evil.example""#)), &check(&challenge))),
-        ("topOrigin not the allowed one", ErrorCode::WebAuthnOrigin,
-            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)),
-                &AssertionCheck { top_origins: &["https://portal.example"], ..check(&challenge) })),
-        ("crossOrigin true, no topOrigin", ErrorCode::WebAuthnOrigin,
-            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true"#)), &check(&challenge))),
+        (
+            "backup state without backup eligibility",
+            ErrorCode::WebAuthnInvalid,
+            refuse(auth.assert(&challenge, RP_ID, 0x15, 7, "webauthn.get", ORIGIN), &check(&challenge)),
+        ),
+        (
+            "cross-origin iframe (topOrigin)",
+            ErrorCode::WebAuthnOrigin,
+            refuse(
+                auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)),
+                &check(&challenge),
+            ),
+        ),
+        (
+            "topOrigin with crossOrigin false",
+            ErrorCode::WebAuthnOrigin,
+            refuse(
+                auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":false,"topOrigin":"https://evil.example""#)),
+                &check(&challenge),
+            ),
+        ),
+        (
+            "topOrigin not the allowed one",
+            ErrorCode::WebAuthnOrigin,
+            refuse(
+                auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true,"topOrigin":"https://evil.example""#)),
+                &AssertionCheck { top_origins: &["https://portal.example"], ..check(&challenge) },
+            ),
+        ),
+        (
+            "crossOrigin true, no topOrigin",
+            ErrorCode::WebAuthnOrigin,
+            refuse(auth.assert_cdj(RP_ID, 0x05, 7, &cdj_with(&challenge, r#","crossOrigin":true"#)), &check(&challenge)),
+        ),
     ];
     for (name, want, got) in cases {
         assert_eq!(got, want, "{name}");
@@ -177,7 +251,12 @@ fn backup_flags_and_allowed_top_origins_are_accepted() {
     let jwk = auth.key.public_jwk().clone();
     let challenge = passkey::signing_challenge("id.token.here", b"m", None);
     let ok = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| {
-        block_on(passkey::verify_assertion(&jwk, &Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig }, c, &NativeVerifier))
+        block_on(passkey::verify_assertion(
+            &jwk,
+            &Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
+            c,
+            &NativeVerifier,
+        ))
     };
     // BE alone and BE | BS (a synced passkey) are fine.
     assert_eq!(ok(auth.assert(&challenge, RP_ID, 0x0d, 1, "webauthn.get", ORIGIN), &check(&challenge)).unwrap(), 1);
@@ -204,9 +283,8 @@ fn cose_keys_and_attestation_objects_give_the_public_jwk() {
     use ciborium::Value as V;
     let auth = Authenticator::new(11);
     let jwk = auth.key.public_jwk();
-    let (x, y) = match serde_json::from_str::<serde_json::Value>(&jwk.canonical_json()).unwrap() {
-        v => (b64::decode(v["x"].as_str().unwrap(), "x").unwrap(), b64::decode(v["y"].as_str().unwrap(), "y").unwrap()),
-    };
+    let v = serde_json::from_str::<serde_json::Value>(&jwk.canonical_json()).unwrap();
+    let (x, y) = (b64::decode(v["x"].as_str().unwrap(), "x").unwrap(), b64::decode(v["y"].as_str().unwrap(), "y").unwrap());
     let cose = V::Map(vec![
         (V::Integer(1.into()), V::Integer(2.into())),
         (V::Integer(3.into()), V::Integer((-7).into())),
@@ -257,7 +335,8 @@ mod presentation {
 
     fn issuers() -> Vec<AcceptedIssuer> {
         let op = Es256Signer::from_jwk_d(OP_D).unwrap();
-        let jwks = Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, op.public_jwk().canonical_json().replacen('{', r#"{"kid":"k1","#, 1))).unwrap();
+        let jwks =
+            Jwks::from_json(&format!(r#"{{"keys":[{}]}}"#, op.public_jwk().canonical_json().replacen('{', r#"{"kid":"k1","#, 1))).unwrap();
         vec![AcceptedIssuer { issuer: ISS.into(), jwks, client_ids: vec!["app".into()] }]
     }
 
@@ -269,7 +348,14 @@ mod presentation {
         jws::assemble(&input, &op.sign_sync(input.as_bytes()))
     }
 
-    fn run(auth: &Authenticator, token: &str, mode: NonceMode, salt: Option<&[u8]>, signed_message: &[u8], presented_message: &[u8]) -> keybound::Result<passkey::PasskeyAccepted> {
+    fn run(
+        auth: &Authenticator,
+        token: &str,
+        mode: NonceMode,
+        salt: Option<&[u8]>,
+        signed_message: &[u8],
+        presented_message: &[u8],
+    ) -> keybound::Result<passkey::PasskeyAccepted> {
         let challenge = passkey::signing_challenge(token, signed_message, Some("cn-7"));
         let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 3, "webauthn.get", ORIGIN);
         let jwk = auth.key.public_jwk().clone();
@@ -284,7 +370,16 @@ mod presentation {
         };
         let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(&issuers(), &policy, &p, &check, NOW, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()))
+        block_on(passkey::verify_passkey_presentation(
+            &issuers(),
+            &policy,
+            &p,
+            &check,
+            NOW,
+            None::<&NoNonces>,
+            &NativeVerifier,
+            &MemoryReplayStore::new(),
+        ))
     }
 
     struct FailingStore;
@@ -313,7 +408,9 @@ mod presentation {
             auth.assert(&challenge, RP_ID, 0x05, 0, "webauthn.get", ORIGIN)
         };
         // Builds the presentation and hands it to one of the verifier setups below.
-        let verify = |nonce: Option<&str>, (data, cdj, sig): &(Vec<u8>, Vec<u8>, Vec<u8>), run: &dyn Fn(&PasskeyPresentation<'_>) -> keybound::Result<passkey::PasskeyAccepted>| {
+        let verify = |nonce: Option<&str>,
+                      (data, cdj, sig): &(Vec<u8>, Vec<u8>, Vec<u8>),
+                      run: &dyn Fn(&PasskeyPresentation<'_>) -> keybound::Result<passkey::PasskeyAccepted>| {
             let p = PasskeyPresentation {
                 id_token: &token,
                 public_jwk: &jwk,
@@ -326,7 +423,9 @@ mod presentation {
             run(&p)
         };
         let memory = MemoryReplayStore::new();
-        let with_key = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &memory));
+        let with_key = |p: &PasskeyPresentation<'_>| {
+            block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &memory))
+        };
         let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
 
         let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 5)).unwrap();
@@ -346,10 +445,23 @@ mod presentation {
 
         // Without a nonce key, `require_nonce` refuses everything; the store still fails closed.
         let strict = ConsumerPolicy { require_nonce: true, ..policy.clone() };
-        let no_key = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &strict, p, &check, NOW, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()));
+        let no_key = |p: &PasskeyPresentation<'_>| {
+            block_on(passkey::verify_passkey_presentation(
+                &issuers(),
+                &strict,
+                p,
+                &check,
+                NOW,
+                None::<&NoNonces>,
+                &NativeVerifier,
+                &MemoryReplayStore::new(),
+            ))
+        };
         assert_eq!(code(verify(None, &signed(None), &no_key)), ErrorCode::DpopNonceRequired);
         assert_eq!(code(verify(Some(&nonce), &signed(Some(&nonce)), &no_key)), ErrorCode::DpopNonceMismatch);
-        let failing = |p: &PasskeyPresentation<'_>| block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &FailingStore));
+        let failing = |p: &PasskeyPresentation<'_>| {
+            block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &FailingStore))
+        };
         let fresh = block_on(consumer::issue_nonce(&key, CONSUMER, NOW)).unwrap();
         assert_eq!(code(verify(Some(&fresh), &signed(Some(&fresh)), &failing)), ErrorCode::ReplayStoreUnavailable);
     }
@@ -365,12 +477,32 @@ mod presentation {
         assert_eq!((ok.sub.as_str(), ok.passkey_jkt.as_str(), ok.sign_count), ("u1", jkt.as_str(), 3));
         run(&auth, &plain, NonceMode::Plain, None, b"m", b"m").expect("plain");
         let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
-        assert_eq!(code(run(&auth, &salted, NonceMode::Salted, Some(&[4u8; 32]), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "wrong salt");
-        assert_eq!(code(run(&auth, &plain, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "plain token as salted");
+        assert_eq!(
+            code(run(&auth, &salted, NonceMode::Salted, Some(&[4u8; 32]), b"m", b"m")),
+            ErrorCode::PasskeyNonceMismatch,
+            "wrong salt"
+        );
+        assert_eq!(
+            code(run(&auth, &plain, NonceMode::Salted, Some(&salt), b"m", b"m")),
+            ErrorCode::PasskeyNonceMismatch,
+            "plain token as salted"
+        );
         assert_eq!(code(run(&auth, &salted, NonceMode::Plain, None, b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "salted token as plain");
-        assert_eq!(code(run(&Authenticator::new(22), &salted, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::PasskeyNonceMismatch, "another passkey");
+        assert_eq!(
+            code(run(&Authenticator::new(22), &salted, NonceMode::Salted, Some(&salt), b"m", b"m")),
+            ErrorCode::PasskeyNonceMismatch,
+            "another passkey"
+        );
         let foreign = id_token("https://evil.example", &passkey::commitment(NonceMode::Salted, &jkt, Some(&salt)).unwrap());
-        assert_eq!(code(run(&auth, &foreign, NonceMode::Salted, Some(&salt), b"m", b"m")), ErrorCode::IssuerNotAccepted, "ID Token from another issuer");
-        assert_eq!(code(run(&auth, &salted, NonceMode::Salted, Some(&salt), b"pay 10", b"pay 1000")), ErrorCode::WebAuthnChallenge, "assertion over another message");
+        assert_eq!(
+            code(run(&auth, &foreign, NonceMode::Salted, Some(&salt), b"m", b"m")),
+            ErrorCode::IssuerNotAccepted,
+            "ID Token from another issuer"
+        );
+        assert_eq!(
+            code(run(&auth, &salted, NonceMode::Salted, Some(&salt), b"pay 10", b"pay 1000")),
+            ErrorCode::WebAuthnChallenge,
+            "assertion over another message"
+        );
     }
 }

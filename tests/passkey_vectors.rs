@@ -5,7 +5,7 @@
 //! `verify_passkey_presentation` with the RustCrypto verifier. Plus refusals on the same data.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
-
+use keybound::native::block_on;
 use keybound::native::NativeVerifier;
 use keybound::protocol::b64;
 use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces};
@@ -15,7 +15,6 @@ use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::passkey::{self, Assertion, NonceMode, PasskeyAccepted, PasskeyCheck, PasskeyPresentation};
 use keybound::ErrorCode;
 use serde_json::Value;
-use keybound::native::block_on;
 
 /// The recorded presentation, decoded.
 struct Vector {
@@ -67,7 +66,11 @@ fn load() -> Vector {
 
 impl Vector {
     fn issuers(&self) -> Vec<AcceptedIssuer> {
-        vec![AcceptedIssuer { issuer: self.issuer.clone(), jwks: Jwks::from_json(&self.v["jwks"].to_string()).unwrap(), client_ids: vec![self.client_id.clone()] }]
+        vec![AcceptedIssuer {
+            issuer: self.issuer.clone(),
+            jwks: Jwks::from_json(&self.v["jwks"].to_string()).unwrap(),
+            client_ids: vec![self.client_id.clone()],
+        }]
     }
 
     /// Verifies the recorded presentation with `message` and `origin` in place of the recorded ones.
@@ -79,12 +82,26 @@ impl Vector {
             salt: self.salt.as_deref(),
             message,
             consumer_nonce: self.nonce.as_deref(),
-            assertion: Assertion { authenticator_data: &self.authenticator_data, client_data_json: &self.client_data_json, signature: &self.signature },
+            assertion: Assertion {
+                authenticator_data: &self.authenticator_data,
+                client_data_json: &self.client_data_json,
+                signature: &self.signature,
+            },
         };
-        let check = PasskeyCheck { origins: &[origin], rp_id: &self.rp_id, require_user_verification: self.require_uv, previous_sign_count };
+        let check =
+            PasskeyCheck { origins: &[origin], rp_id: &self.rp_id, require_user_verification: self.require_uv, previous_sign_count };
         // The reference OP signs its ID Tokens with RS256.
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(&self.issuers(), &policy, &presentation, &check, self.now, None::<&NoNonces>, &NativeVerifier, &MemoryReplayStore::new()))
+        block_on(passkey::verify_passkey_presentation(
+            &self.issuers(),
+            &policy,
+            &presentation,
+            &check,
+            self.now,
+            None::<&NoNonces>,
+            &NativeVerifier,
+            &MemoryReplayStore::new(),
+        ))
     }
 }
 
@@ -115,8 +132,8 @@ fn the_recorded_data_is_consistent() {
 #[test]
 fn the_recorded_signature_is_high_s_and_still_verifies() {
     const P256_HALF_N: [u8; 32] = [
-        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b, 0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
+        0x7f, 0xff, 0xff, 0xff, 0x80, 0x00, 0x00, 0x00, 0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xde, 0x73, 0x7d, 0x56, 0xd3, 0x8b,
+        0xcf, 0x42, 0x79, 0xdc, 0xe5, 0x61, 0x7e, 0x31, 0x92, 0xa8,
     ];
     let x = load();
     let raw = passkey::der_to_raw_ecdsa(&x.signature, 32).unwrap();

@@ -5,21 +5,23 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::dpop::{self, DpopClaims, DpopHeader, ProofCheck, ProofParams};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::jwk::PublicJwk;
 use keybound::protocol::{b64, jws, pkce};
 use keybound::{Error, ErrorCode};
-use keybound::native::block_on;
 
 fn vectors() -> BTreeMap<String, String> {
     serde_json::from_str(include_str!("vectors/worked_example.json")).expect("vector file")
 }
 
 // Keys from spec.md.
-const KB_EXAMPLE_KEY: &str = r#"{"crv":"P-256","kty":"EC","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
-const RFC9449_KEY: &str = r#"{"kty":"EC","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","crv":"P-256"}"#;
+const KB_EXAMPLE_KEY: &str =
+    r#"{"crv":"P-256","kty":"EC","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+const RFC9449_KEY: &str =
+    r#"{"kty":"EC","x":"l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs","y":"9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA","crv":"P-256"}"#;
 const RFC7638_RSA_KEY: &str = r#"{"kty":"RSA","n":"0vx7agoebGcQSuuPiLJXZptN9nndrQmbXEps2aiAFbWhM78LhWx4cbbfAAtVT86zwu1RK7aPFFxuhDR1L6tSoc_BJECPebWKRXjBZCiFV4n3oknjhMstn64tZ_2W-5JsGY4Hc5n9yBXArwl93lqt7_RN5w6Cf0h4QyQ5v-65YGjQR0_FDW2QvzqY368QQMicAtaSqzs8KJZgnYb9c7d0zgdAZHzu6qMQvRL5hajrn1n91CbOpbISD08qNLyrdkt-bFTWhAI4vMQFh6WeZu0fM4lFd2NcRwr3XPksINHaQ-G_xBniIqbw0Ls1jF44-csFCur-kEgU8awapJzKnqDKgw","e":"AQAB","alg":"RS256","kid":"2011-04-29"}"#;
 const CLIENT_KEY: &str = r#"{"kty": "EC", "crv": "P-256", "x": "V8Ok_mX6-51HS6UDE5CB6Rjrg6qVknQ9OPm9ILHoj1M", "y": "hvF-K-t8abiAs-KSDQbmZlHOa_Z_Xt7aqQ70FHxW6Wg"}"#;
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
@@ -38,10 +40,7 @@ fn jwk(json: &str) -> PublicJwk {
 fn rfc7638_section_3_1_rsa_thumbprint() {
     let key = jwk(RFC7638_RSA_KEY);
     assert_eq!(key.thumbprint(), "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
-    assert_eq!(
-        key.thumbprint_uri(),
-        "urn:ietf:params:oauth:jwk-thumbprint:sha-256:NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
-    );
+    assert_eq!(key.thumbprint_uri(), "urn:ietf:params:oauth:jwk-thumbprint:sha-256:NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs");
 }
 
 #[test]
@@ -52,10 +51,7 @@ fn kb_example_key_dpop_jkt() {
 #[test]
 fn rfc9449_example_key_jkt_and_ath() {
     assert_eq!(jwk(RFC9449_KEY).thumbprint(), "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I");
-    assert_eq!(
-        pkce::ath("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU").unwrap(),
-        "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo"
-    );
+    assert_eq!(pkce::ath("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU").unwrap(), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
 }
 
 #[test]
@@ -92,28 +88,16 @@ impl Thumb for Es256Signer {
 
 #[test]
 fn rfc7636_appendix_b_code_challenge() {
-    assert_eq!(
-        pkce::code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap(),
-        "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-    );
+    assert_eq!(pkce::code_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").unwrap(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     // Worked example §5.2.
-    assert_eq!(
-        pkce::code_challenge("Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE").unwrap(),
-        "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps"
-    );
+    assert_eq!(pkce::code_challenge("Yb3Jm0fJ3tqzOJ1mZr9gq2wF0k1kXnVvQm3PpWq8sZE").unwrap(), "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps");
 }
 
 #[test]
 fn kb_c_s256_over_code_and_device_code() {
     assert_eq!(pkce::c_s256("SplxlOBeZQQYbYS6WxSbIA").unwrap(), "o1uBp9eSe3DsmScN0jYriFgKKFdK-BLywC9WRpV5GG8");
-    assert_eq!(
-        pkce::c_s256("GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS").unwrap(),
-        "z-6KJMF671PQKXSuIHAVQfnEVR2x1AUsfHlvC50va38"
-    );
-    assert_eq!(
-        pkce::c_s256("Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE").unwrap(),
-        "05q1XFlWXx0za6UwQ_p9Vax0JqaDhC_3A9PRsfWTs40"
-    );
+    assert_eq!(pkce::c_s256("GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS").unwrap(), "z-6KJMF671PQKXSuIHAVQfnEVR2x1AUsfHlvC50va38");
+    assert_eq!(pkce::c_s256("Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE").unwrap(), "05q1XFlWXx0za6UwQ_p9Vax0JqaDhC_3A9PRsfWTs40");
 }
 
 #[test]
@@ -359,8 +343,13 @@ fn negative_cases() -> Vec<(&'static str, ErrorCode, ErrorCode)> {
             check_proof(&good, &ProofCheck { expected_jkt: Some("dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw"), ..c() })),
     ];
     // Duplicate JSON members are refused, not resolved last-wins.
-    cases.push(("duplicate alg member", ErrorCode::JsonInvalid,
-        jws::parse(&format!("{}.e30.c2ln", b64::encode(r#"{"alg":"ES256","alg":"none"}"#)), ES256, jws::Limits::default()).unwrap_err().code()));
+    cases.push((
+        "duplicate alg member",
+        ErrorCode::JsonInvalid,
+        jws::parse(&format!("{}.e30.c2ln", b64::encode(r#"{"alg":"ES256","alg":"none"}"#)), ES256, jws::Limits::default())
+            .unwrap_err()
+            .code(),
+    ));
     cases
 }
 
@@ -375,10 +364,8 @@ fn each_refusal_carries_its_code() {
 /// `ErrorCode::Variant` or as its `"ERR_..."` string), except the few listed here with the reason.
 #[test]
 fn every_error_code_is_asserted_by_a_test() {
-    let untested: &[(ErrorCode, &str)] = &[
-        (ErrorCode::KeyStore, "needs an IndexedDB that fails mid-operation"),
-        (ErrorCode::Js, "reserved for unexpected exceptions"),
-    ];
+    let untested: &[(ErrorCode, &str)] =
+        &[(ErrorCode::KeyStore, "needs an IndexedDB that fails mid-operation"), (ErrorCode::Js, "reserved for unexpected exceptions")];
     let mut sources = String::new();
     let mut dirs = vec![
         std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests")),
@@ -416,7 +403,8 @@ fn every_error_code_is_asserted_by_a_test() {
 #[test]
 fn a_sec1_point_makes_the_same_jwk_and_thumbprint() {
     use keybound::protocol::jwk::{EcCurve, PublicJwk};
-    let jwk = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+    let jwk =
+        r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
     let parsed = PublicJwk::from_json(jwk).expect("jwk");
     let mut point = vec![0x04];
     point.extend(keybound::protocol::b64::decode("ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc", "x").expect("x"));

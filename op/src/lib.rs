@@ -14,21 +14,24 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::thread;
 
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier, Rs256Signer};
-use keybound::protocol::consumer::{self as kbconsumer, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, Presentation};
-use keybound::protocol::id_token::Jwks;
+use keybound::protocol::consumer::{
+    self as kbconsumer, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, Presentation,
+};
 use keybound::protocol::dpop::{self, ProofCheck};
+use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::{b64, jws, pkce};
 use keybound::Error;
 use serde_json::{json, Value};
 use tiny_http::{Header, Request, Response, Server};
-use keybound::native::block_on;
 
 /// Test-only RSA key for RS256 ID Tokens. Never use it for anything real.
 const TEST_RSA_PEM: &str = include_str!("../keys/test-rs256.pem");
 /// A key that is not any client's: used by the `cnf_other_key` fault.
-const OTHER_KEY_JWK: &str = r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
+const OTHER_KEY_JWK: &str =
+    r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 /// The test user.
 pub const TEST_USER: (&str, &str) = ("alice", "wonderland");
 /// DPoP proof algorithms accepted at the token and UserInfo endpoints.
@@ -134,6 +137,8 @@ impl Default for Config {
     }
 }
 
+// One signing key for the OP's life: the size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum OpKey {
     Rs(Rs256Signer),
     Es(Es256Signer),
@@ -299,10 +304,7 @@ fn random_token(bytes: usize) -> String {
 }
 
 fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// Starts the OP on 127.0.0.1.
@@ -374,7 +376,12 @@ struct Reply {
 
 impl Reply {
     fn json(status: u16, value: &Value) -> Reply {
-        Reply { status, content_type: "application/json", body: value.to_string().into_bytes(), headers: vec![("Cache-Control", "no-store".into())] }
+        Reply {
+            status,
+            content_type: "application/json",
+            body: value.to_string().into_bytes(),
+            headers: vec![("Cache-Control", "no-store".into())],
+        }
     }
     fn html(status: u16, body: String) -> Reply {
         Reply { status, content_type: "text/html; charset=utf-8", body: body.into_bytes(), headers: Vec::new() }
@@ -709,7 +716,17 @@ enum ProofOutcome {
     Reply(Reply),
 }
 
-fn check_proof(st: &mut State, req: &Incoming, htm: &str, htu: &str, code: Option<&str>, access_token: Option<&str>, expected_jkt: Option<&str>, nonce_status: u16) -> ProofOutcome {
+#[allow(clippy::too_many_arguments)]
+fn check_proof(
+    st: &mut State,
+    req: &Incoming,
+    htm: &str,
+    htu: &str,
+    code: Option<&str>,
+    access_token: Option<&str>,
+    expected_jkt: Option<&str>,
+    nonce_status: u16,
+) -> ProofOutcome {
     let proofs = req.header_values("DPoP");
     if proofs.len() > 1 {
         return ProofOutcome::Reply(Reply::oauth_error(400, "invalid_dpop_proof", "more than one DPoP header"));
@@ -788,7 +805,13 @@ fn token(st: &mut State, req: &Incoming) -> Reply {
 /// The DPoP proof at a code or device-code grant: required when the grant was bound or carried
 /// `dpop_jkt`, and then from that key; a bound grant's proof carries `c_s256` over `code` (the
 /// authorization code or the `device_code`). Returns the proof key's thumbprint and JWK, if any.
-fn grant_proof(st: &mut State, req: &Incoming, bind_jkt: Option<&str>, dpop_jkt: Option<&str>, code: &str) -> Result<(Option<String>, Option<String>), Reply> {
+fn grant_proof(
+    st: &mut State,
+    req: &Incoming,
+    bind_jkt: Option<&str>,
+    dpop_jkt: Option<&str>,
+    code: &str,
+) -> Result<(Option<String>, Option<String>), Reply> {
     let htu = format!("{}/token", st.issuer);
     let expected = bind_jkt.or(dpop_jkt);
     let code_for_proof = bind_jkt.map(|_| code);
@@ -1071,7 +1094,14 @@ fn device_grant(st: &mut State, req: &Incoming) -> Reply {
                 return Reply::oauth_error(400, "invalid_grant", "unknown device_code");
             };
             let bound = grant.bind_jkt.is_some();
-            let refresh = RefreshGrant { sub, scope: grant.scope, auth_time, jkt: proof_jkt, bound_id_token: bound, cnf_jwk: if bound { proof_jwk } else { None } };
+            let refresh = RefreshGrant {
+                sub,
+                scope: grant.scope,
+                auth_time,
+                jkt: proof_jkt,
+                bound_id_token: bound,
+                cnf_jwk: if bound { proof_jwk } else { None },
+            };
             issue(st, &refresh, grant.nonce.as_deref())
         }
     }
@@ -1099,8 +1129,21 @@ fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
     let proof = if proofs.len() == 1 { proofs[0] } else { "" };
     let presentation = Presentation { id_token: &id_token, proof, htm: "POST", htu: &htu };
     let issuers = [AcceptedIssuer { issuer: st.issuer.clone(), jwks: own_jwks(st), client_ids: vec![st.config.client_id.clone()] }];
-    let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], require_nonce: true, consumer_id: "demo-consumer".into(), ..ConsumerPolicy::default() };
-    let result = block_on(kbconsumer::verify_presentation(&issuers, &policy, &presentation, t, Some(&st.consumer.nonce_key), &NativeVerifier, &st.consumer.replay));
+    let policy = ConsumerPolicy {
+        id_token_algs: vec![Alg::Rs256, Alg::Es256],
+        require_nonce: true,
+        consumer_id: "demo-consumer".into(),
+        ..ConsumerPolicy::default()
+    };
+    let result = block_on(kbconsumer::verify_presentation(
+        &issuers,
+        &policy,
+        &presentation,
+        t,
+        Some(&st.consumer.nonce_key),
+        &NativeVerifier,
+        &st.consumer.replay,
+    ));
     let record = EvidenceRecord::new("demo-consumer", "open-session", &presentation, t, &result);
     st.consumer.counters.count(&record);
     if st.consumer.records.len() == 100 {
@@ -1108,11 +1151,17 @@ fn consumer_session(st: &mut State, req: &Incoming) -> Reply {
     }
     st.consumer.records.push_back(record.clone());
     match result {
-        Ok(a) => Reply::json(200, &json!({"session": random_token(16), "sub": a.sub, "cnf_jkt": a.cnf_jkt, "expires_in": 900, "evidence": record})),
+        Ok(a) => Reply::json(
+            200,
+            &json!({"session": random_token(16), "sub": a.sub, "cnf_jkt": a.cnf_jkt, "expires_in": 900, "evidence": record}),
+        ),
         Err(e) => {
             let code = e.code().as_str();
             let challenge = matches!(e, Error::DpopNonceRequired | Error::DpopNonceMismatch | Error::DpopProofMissing);
-            let mut reply = Reply::json(401, &json!({"error": if challenge { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}));
+            let mut reply = Reply::json(
+                401,
+                &json!({"error": if challenge { "use_dpop_nonce" } else { "invalid_dpop_proof" }, "code": code, "error_description": e.to_string(), "evidence": record}),
+            );
             if challenge {
                 if let Ok(n) = block_on(kbconsumer::issue_nonce(&st.consumer.nonce_key, "demo-consumer", t)) {
                     reply = reply.with("DPoP-Nonce", n).with("WWW-Authenticate", "DPoP error=\"use_dpop_nonce\", algs=\"ES256\"".into());

@@ -22,7 +22,9 @@ fn main() {
             "--pkg" => config.pkg = Some(value("--pkg").into()),
             "--cors" => config.cors_origins.push(value("--cors")),
             "--client-id" => config.client_id = value("--client-id"),
-            "--device-interval" => config.device_interval = value("--device-interval").parse().unwrap_or_else(|_| fail("--device-interval takes a number")),
+            "--device-interval" => {
+                config.device_interval = value("--device-interval").parse().unwrap_or_else(|_| fail("--device-interval takes a number"))
+            }
             other => fail(&format!("unknown argument {other}")),
         }
     }

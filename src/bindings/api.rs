@@ -52,4 +52,3 @@ pub fn calculate_jwk_thumbprint(jwk: JsJwk) -> Result<String, JsValue> {
 pub fn error_codes() -> js_sys::Array {
     ErrorCode::ALL.iter().map(|c| JsValue::from_str(c.as_str())).collect()
 }
-

@@ -126,7 +126,8 @@ fn request_deadline(client: &Client, init: &JsValue) -> Result<crate::browser::h
         }
         let signal = get(init, "signal");
         if !signal.is_undefined() && !signal.is_null() {
-            let signal = signal.dyn_into::<web_sys::AbortSignal>().map_err(|_| core_to_js(Error::arg("signal", "must be an AbortSignal")))?;
+            let signal =
+                signal.dyn_into::<web_sys::AbortSignal>().map_err(|_| core_to_js(Error::arg("signal", "must be an AbortSignal")))?;
             deadline = deadline.with_signal(Some(signal));
         }
     }
@@ -350,11 +351,7 @@ impl JsClient {
     /// `fetch` with the access token (`Authorization: DPoP` + proof with `ath`, or `Bearer`),
     /// retrying once on a `use_dpop_nonce` challenge. Never sends the ID Token.
     #[wasm_bindgen(unchecked_return_type = "Promise<Response>")]
-    pub fn fetch(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
-        init: Option<FetchInit>,
-    ) -> js_sys::Promise {
+    pub fn fetch(&self, #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue, init: Option<FetchInit>) -> js_sys::Promise {
         let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
@@ -411,11 +408,7 @@ impl JsClient {
     /// Presents the session to a consumer at `url` (`DPoP` header, ID Token in a JSON body
     /// `{"id_token": …}` or in `init.idTokenHeader`), retrying once on a 401 `use_dpop_nonce`.
     #[wasm_bindgen(js_name = presentTo, unchecked_return_type = "Promise<Response>")]
-    pub fn present_to(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue,
-        init: Option<PresentInit>,
-    ) -> js_sys::Promise {
+    pub fn present_to(&self, #[wasm_bindgen(unchecked_param_type = "string")] url: JsValue, init: Option<PresentInit>) -> js_sys::Promise {
         let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {

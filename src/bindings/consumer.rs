@@ -155,7 +155,10 @@ impl JsConsumer {
                 }
             };
             let nonce_key = Some(WebCryptoNonceKey::import(&secret).await.map_err(to_js)?);
-            let deadline = crate::browser::http::Deadline { timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS), signal: None };
+            let deadline = crate::browser::http::Deadline {
+                timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS),
+                signal: None,
+            };
             let store = match get(&options, "replayStore") {
                 v if v.is_undefined() || v.is_null() => Store::Memory(MemoryReplayStore::new()),
                 v => Store::Js(JsReplayStore::new(v).map_err(to_js)?),
@@ -201,7 +204,8 @@ impl JsConsumer {
                     Ok(obj.into())
                 }
                 Err(e) => {
-                    let nonce_error = matches!(e.code(), ErrorCode::DpopNonceRequired | ErrorCode::DpopNonceMismatch | ErrorCode::DpopProofMissing);
+                    let nonce_error =
+                        matches!(e.code(), ErrorCode::DpopNonceRequired | ErrorCode::DpopNonceMismatch | ErrorCode::DpopProofMissing);
                     let err = core_to_js(e);
                     js_sys::Reflect::set(&err, &"evidence".into(), &evidence(&record))?;
                     if nonce_error {
@@ -239,7 +243,8 @@ impl JsConsumer {
                 Some(s) => Some(b64::decode(&s, "salt").map_err(core_to_js)?),
                 None => None,
             };
-            let (message, data, cdj, sig) = (decode("message")?, decode("authenticatorData")?, decode("clientDataJSON")?, decode("signature")?);
+            let (message, data, cdj, sig) =
+                (decode("message")?, decode("authenticatorData")?, decode("clientDataJSON")?, decode("signature")?);
             let nonce = opt_str(&p, "nonce")?;
             let presentation = crate::protocol::passkey::PasskeyPresentation {
                 id_token: &id_token,
@@ -283,7 +288,9 @@ impl JsConsumer {
     }
 
     /// Counts of accepted and refused presentations, replays and key mismatches (per key too).
-    #[wasm_bindgen(unchecked_return_type = "{ accepted: number; refused: number; replays: number; key_mismatches: number; nonce_challenges: number; refusals_by_key: Record<string, number> }")]
+    #[wasm_bindgen(
+        unchecked_return_type = "{ accepted: number; refused: number; replays: number; key_mismatches: number; nonce_challenges: number; refusals_by_key: Record<string, number> }"
+    )]
     pub fn counters(&self) -> JsValue {
         let text = serde_json::to_string(&self.inner.counters()).unwrap_or_default();
         js_sys::JSON::parse(&text).unwrap_or(JsValue::NULL)

@@ -107,7 +107,17 @@ extern "C" {
     /// value comes from Rust).
     #[wasm_bindgen(js_name = dpopKeyObject)]
     #[allow(clippy::too_many_arguments)]
-    fn dpop_key_object(header: &JsValue, id: &JsValue, jkt: &JsValue, persisted: bool, crv: &JsValue, x: &str, y: &str, key_pair: &JsValue, value: &str) -> JsValue;
+    fn dpop_key_object(
+        header: &JsValue,
+        id: &JsValue,
+        jkt: &JsValue,
+        persisted: bool,
+        crv: &JsValue,
+        x: &str,
+        y: &str,
+        key_pair: &JsValue,
+        value: &str,
+    ) -> JsValue;
 }
 
 /// Builds the frozen JavaScript `DPoPKeyPair` object for a key: `id`, `jkt`, `alg`, `persisted`,

@@ -101,8 +101,16 @@ export interface ValidatedIdToken {
 
 fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
     object_arg(v, "response")?;
-    let status = get(v, "status").as_f64().filter(|s| (100.0..600.0).contains(s)).ok_or_else(|| core_to_js(Error::arg("status", "must be an HTTP status number")))?;
-    Ok(HttpResponse { status: status as u16, content_type: opt_str(v, "contentType")?, dpop_nonce: opt_str(v, "dpopNonce")?, body: req_str(v, "body")? })
+    let status = get(v, "status")
+        .as_f64()
+        .filter(|s| (100.0..600.0).contains(s))
+        .ok_or_else(|| core_to_js(Error::arg("status", "must be an HTTP status number")))?;
+    Ok(HttpResponse {
+        status: status as u16,
+        content_type: opt_str(v, "contentType")?,
+        dpop_nonce: opt_str(v, "dpopNonce")?,
+        body: req_str(v, "body")?,
+    })
 }
 
 fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
@@ -121,9 +129,12 @@ fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
 /// Builds a key-bound authorization URL: `response_type=code`, `scope` with `openid` (and
 /// `bound_key` with `dpopJkt`), `dpop_jkt`, PKCE S256, `state`, `nonce`.
 #[wasm_bindgen(js_name = buildAuthorizationUrl)]
-pub fn build_authorization_url(#[wasm_bindgen(unchecked_param_type = "AuthorizationUrlParameters")] params: JsValue) -> Result<String, JsValue> {
+pub fn build_authorization_url(
+    #[wasm_bindgen(unchecked_param_type = "AuthorizationUrlParameters")] params: JsValue,
+) -> Result<String, JsValue> {
     object_arg(&params, "params")?;
-    let (endpoint, client_id, redirect_uri) = (req_str(&params, "authorizationEndpoint")?, req_str(&params, "clientId")?, req_str(&params, "redirectUri")?);
+    let (endpoint, client_id, redirect_uri) =
+        (req_str(&params, "authorizationEndpoint")?, req_str(&params, "clientId")?, req_str(&params, "redirectUri")?);
     let (scope, state, nonce) = (opt_str(&params, "scope")?.unwrap_or_default(), req_str(&params, "state")?, req_str(&params, "nonce")?);
     let (challenge, jkt) = (req_str(&params, "codeChallenge")?, opt_str(&params, "dpopJkt")?);
     oauth::authorization_url(&AuthorizationRequest {
@@ -168,7 +179,10 @@ pub fn validate_authorization_response(
 /// {htm: "POST", htu: tokenEndpoint, code})`).
 #[wasm_bindgen(js_name = buildCodeTokenRequest, unchecked_return_type = "HttpRequestLike")]
 pub fn build_code_token_request(
-    #[wasm_bindgen(unchecked_param_type = "{ tokenEndpoint: string; code: string; redirectUri: string; codeVerifier: string; clientId: string; dpopProof: string }")] p: JsValue,
+    #[wasm_bindgen(
+        unchecked_param_type = "{ tokenEndpoint: string; code: string; redirectUri: string; codeVerifier: string; clientId: string; dpopProof: string }"
+    )]
+    p: JsValue,
 ) -> Result<JsValue, JsValue> {
     object_arg(&p, "params")?;
     let req = oauth::code_token_request(
@@ -185,10 +199,16 @@ pub fn build_code_token_request(
 /// The refresh request (a new proof from the same key, without `code`).
 #[wasm_bindgen(js_name = buildRefreshTokenRequest, unchecked_return_type = "HttpRequestLike")]
 pub fn build_refresh_token_request(
-    #[wasm_bindgen(unchecked_param_type = "{ tokenEndpoint: string; refreshToken: string; clientId: string; dpopProof: string }")] p: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "{ tokenEndpoint: string; refreshToken: string; clientId: string; dpopProof: string }")]
+    p: JsValue,
 ) -> Result<JsValue, JsValue> {
     object_arg(&p, "params")?;
-    let req = oauth::refresh_token_request(&req_str(&p, "tokenEndpoint")?, &req_str(&p, "refreshToken")?, &req_str(&p, "clientId")?, &req_str(&p, "dpopProof")?);
+    let req = oauth::refresh_token_request(
+        &req_str(&p, "tokenEndpoint")?,
+        &req_str(&p, "refreshToken")?,
+        &req_str(&p, "clientId")?,
+        &req_str(&p, "dpopProof")?,
+    );
     request_object(&req)
 }
 
@@ -249,20 +269,25 @@ pub fn is_dpop_nonce_error(err: JsValue) -> bool {
     get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
 }
 
-/// The symbol under which a [`LocalJWKSet`](create_local_jwk_set) keeps its id.
+/// The symbol under which a `LocalJWKSet` ([`create_local_jwk_set`]) keeps its id.
 const SET_SYMBOL: &str = "keybound.localJwkSet";
 /// How many parsed sets are kept. A set that fell out is parsed again from its own (frozen)
 /// keys, so this bounds memory, never correctness.
 const SETS_KEPT: usize = 16;
 
+/// The next id, and the parsed sets by id, oldest first.
+type Sets = (f64, Vec<(f64, Rc<Jwks>)>);
+
 thread_local! {
     static SET_KEY: JsValue = js_sys::Symbol::for_(SET_SYMBOL).into();
-    /// Parsed sets by id, oldest first, and the next id.
-    static SETS: RefCell<(f64, Vec<(f64, Rc<Jwks>)>)> = const { RefCell::new((0.0, Vec::new())) };
+    static SETS: RefCell<Sets> = const { RefCell::new((0.0, Vec::new())) };
 }
 
 fn parse_jwks(jwks: &JsValue) -> Result<Jwks, JsValue> {
-    let json = js_sys::JSON::stringify(jwks).ok().and_then(|s| s.as_string()).ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
+    let json = js_sys::JSON::stringify(jwks)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
     Jwks::from_json(&json).map_err(core_to_js)
 }
 
@@ -272,7 +297,7 @@ fn local_set(jwks: &JsValue) -> Option<Rc<Jwks>> {
     SETS.with(|sets| sets.borrow().1.iter().find(|(i, _)| *i == id).map(|(_, set)| set.clone()))
 }
 
-/// Makes a [`LocalJWKSet`]: a frozen snapshot of `jwks` whose keys are parsed now, once, and
+/// Makes a `LocalJWKSet` (a TypeScript type): a frozen snapshot of `jwks` whose keys are parsed now, once, and
 /// whose WebCrypto keys are imported on first use and then reused. Later changes to the object
 /// passed in have no effect. Like jose's `createLocalJWKSet`; pass the result to
 /// `validateIdToken`.
@@ -282,7 +307,10 @@ fn local_set(jwks: &JsValue) -> Option<Rc<Jwks>> {
 #[wasm_bindgen(js_name = createLocalJWKSet, unchecked_return_type = "LocalJWKSet")]
 pub fn create_local_jwk_set(#[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue) -> Result<JsValue, JsValue> {
     object_arg(&jwks, "jwks")?;
-    let json = js_sys::JSON::stringify(&jwks).ok().and_then(|s| s.as_string()).ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
+    let json = js_sys::JSON::stringify(&jwks)
+        .ok()
+        .and_then(|s| s.as_string())
+        .ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
     let parsed = Jwks::from_json(&json).map_err(core_to_js)?;
     // The snapshot: a deep copy, frozen, so the object and the parsed keys cannot disagree.
     let copy = js_sys::JSON::parse(&json)?;

@@ -38,7 +38,9 @@ fn passkey_object(name: &str, p: &StoredPasskey) -> Result<JsValue, JsValue> {
 /// key and credential id under `name` (default `"default"`). Needs a Window on a host name
 /// (`localhost` works; an IP address is not a valid RP ID).
 #[wasm_bindgen(js_name = registerPasskey, unchecked_return_type = "Promise<KeyBoundPasskey>")]
-pub fn register_passkey(#[wasm_bindgen(unchecked_param_type = "{ userName: string; name?: string; rpId?: string }")] options: JsValue) -> js_sys::Promise {
+pub fn register_passkey(
+    #[wasm_bindgen(unchecked_param_type = "{ userName: string; name?: string; rpId?: string }")] options: JsValue,
+) -> js_sys::Promise {
     promise(Box::pin(async move {
         object_arg(&options, "options")?;
         let user = req_str(&options, "userName")?;

@@ -19,9 +19,9 @@ use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
 use super::dpop_key::DpopKeyPair;
+use super::http::Deadline;
 use super::js::{now_secs, BrowserError, Result};
 use super::key_store::{self, PENDING_STORE, SESSION_STORE};
-use super::http::Deadline;
 use super::{http, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
@@ -248,7 +248,8 @@ async fn passkey_nonce(name: &str, mode: crate::protocol::passkey::NonceMode) ->
         crate::protocol::passkey::NonceMode::Plain => None,
     };
     let nonce = crate::protocol::passkey::commitment(mode, &jkt, salt.as_deref())?;
-    let binding = PasskeyBinding { name: name.to_owned(), jkt, mode: mode_name(mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
+    let binding =
+        PasskeyBinding { name: name.to_owned(), jkt, mode: mode_name(mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
     Ok((nonce, binding))
 }
 
@@ -496,7 +497,12 @@ impl Client {
     }
 
     async fn fetch_jwks(&self) -> Result<()> {
-        let req = HttpRequest { method: "GET", url: self.meta.jwks_uri.clone(), headers: vec![("accept", "application/json".into())], body: String::new() };
+        let req = HttpRequest {
+            method: "GET",
+            url: self.meta.jwks_uri.clone(),
+            headers: vec![("accept", "application/json".into())],
+            body: String::new(),
+        };
         let res = http::send(&req, &self.deadline()).await?;
         if res.status != 200 {
             return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
@@ -652,7 +658,8 @@ impl Client {
             return Err(Error::StateMismatch.into());
         }
         let text = key_store::get_text(PENDING_STORE, &state, true).await?.ok_or(Error::StateMismatch)?;
-        let pending: PendingRecord = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
+        let pending: PendingRecord =
+            serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
         if pending.v != RECORD_VERSION {
             return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" }.into());
         }
@@ -672,7 +679,10 @@ impl Client {
     }
 
     async fn finish_pending(&self, params: &oauth::CallbackParams, state: &str, pending: &PendingRecord) -> Result<SessionRecord> {
-        if pending.issuer != self.config.issuer || pending.client_id != self.config.client_id || now_secs() - pending.created_at > PENDING_TTL {
+        if pending.issuer != self.config.issuer
+            || pending.client_id != self.config.client_id
+            || now_secs() - pending.created_at > PENDING_TTL
+        {
             return Err(Error::StateMismatch.into());
         }
         let code = oauth::check_callback(params, state, &self.config.issuer, self.meta.authorization_response_iss_parameter_supported)?;
@@ -680,7 +690,14 @@ impl Client {
         let code = code.expose();
         let tokens = self
             .token_call(&key, Some(code), |proof| {
-                oauth::code_token_request(&self.meta.token_endpoint, code, &pending.redirect_uri, &pending.verifier, &self.config.client_id, proof)
+                oauth::code_token_request(
+                    &self.meta.token_endpoint,
+                    code,
+                    &pending.redirect_uri,
+                    &pending.verifier,
+                    &self.config.client_id,
+                    proof,
+                )
             })
             .await?;
         let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, Some(&pending.nonce), true, pending.bind).await?;
@@ -696,8 +713,17 @@ impl Client {
     /// Validates the ID Token of a token response, stores the session, and forgets the previous
     /// session's key. `nonce_must_echo`: whether the OP must echo the nonce (code flow) or may
     /// leave it out (device flow, spec.md §2.9).
-    async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, nonce: Option<&str>, nonce_must_echo: bool, bind: bool) -> Result<SessionRecord> {
-        let id_token = tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
+    async fn complete(
+        &self,
+        key_id: &str,
+        jkt: &str,
+        tokens: &TokenResponse,
+        nonce: Option<&str>,
+        nonce_must_echo: bool,
+        bind: bool,
+    ) -> Result<SessionRecord> {
+        let id_token =
+            tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
         let expected_nonce = if nonce_must_echo { nonce } else { None };
         let validated = self.validate(&id_token, expected_nonce, bind.then_some(jkt), self.config.binding).await?;
         if !nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
@@ -746,7 +772,11 @@ impl Client {
     /// `ERR_INVALID_ARGUMENT` when the OP has no device endpoint; `ERR_OAUTH_ERROR`, `ERR_NETWORK`.
     #[cfg(feature = "agent")]
     pub async fn start_device_login(&self) -> Result<DeviceLogin> {
-        let endpoint = self.meta.device_authorization_endpoint.clone().ok_or(Error::arg("deviceAuthorizationEndpoint", "the OP advertises no device_authorization_endpoint"))?;
+        let endpoint = self
+            .meta
+            .device_authorization_endpoint
+            .clone()
+            .ok_or(Error::arg("deviceAuthorizationEndpoint", "the OP advertises no device_authorization_endpoint"))?;
         let nonce = random(16)?;
         let key = DpopKeyPair::generate(Some(format!("device:{}", random(12)?)), true).await?;
         let req = oauth::device_authorization_request(&endpoint, &self.config.client_id, &self.config.scope, Some(key.jkt()), Some(&nonce));
@@ -775,7 +805,12 @@ impl Client {
     /// `ERR_DEVICE_ACCESS_DENIED`, `ERR_DEVICE_CODE_EXPIRED`, `ERR_CANCELLED`, and the ID Token
     /// codes.
     #[cfg(feature = "agent")]
-    pub async fn finish_device_login(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
+    pub async fn finish_device_login(
+        &self,
+        login: &DeviceLogin,
+        signal: Option<&web_sys::AbortSignal>,
+        on_poll: &dyn Fn(&str, i64),
+    ) -> Result<SessionRecord> {
         let result = self.poll_device(login, signal, on_poll).await;
         if result.is_err() {
             let _ = DpopKeyPair::delete(&login.key_id).await;
@@ -784,7 +819,12 @@ impl Client {
     }
 
     #[cfg(feature = "agent")]
-    async fn poll_device(&self, login: &DeviceLogin, signal: Option<&web_sys::AbortSignal>, on_poll: &dyn Fn(&str, i64)) -> Result<SessionRecord> {
+    async fn poll_device(
+        &self,
+        login: &DeviceLogin,
+        signal: Option<&web_sys::AbortSignal>,
+        on_poll: &dyn Fn(&str, i64),
+    ) -> Result<SessionRecord> {
         let key = DpopKeyPair::load(&login.key_id).await?;
         let device_code = login.auth.device_code.expose();
         let deadline = login.started_at + login.auth.expires_in;
@@ -795,10 +835,17 @@ impl Client {
                 return Err(Error::DeviceCodeExpired.into());
             }
             let poll = self
-                .token_call_as(&key, Some(device_code), |proof| oauth::device_token_request(&self.meta.token_endpoint, device_code, &self.config.client_id, proof), oauth::process_device_poll_response)
+                .token_call_as(
+                    &key,
+                    Some(device_code),
+                    |proof| oauth::device_token_request(&self.meta.token_endpoint, device_code, &self.config.client_id, proof),
+                    oauth::process_device_poll_response,
+                )
                 .await?;
             match poll {
-                oauth::DevicePoll::Tokens(tokens) => return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false, true).await,
+                oauth::DevicePoll::Tokens(tokens) => {
+                    return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false, true).await
+                }
                 oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
                 oauth::DevicePoll::SlowDown => {
                     interval += 5;
@@ -836,7 +883,11 @@ impl Client {
                 }
                 key_store::delete_in(SESSION_STORE, &self.session_id()).await?;
                 self.session_changed(None);
-                let reason = if other.is_ok() { "a session stored by another version of keybound was discarded; log in again" } else { "an unreadable stored session was discarded; log in again" };
+                let reason = if other.is_ok() {
+                    "a session stored by another version of keybound was discarded; log in again"
+                } else {
+                    "an unreadable stored session was discarded; log in again"
+                };
                 Err(Error::KeyRecordInvalid { reason }.into())
             }
         }
@@ -865,7 +916,8 @@ impl Client {
         let mut retried = false;
         loop {
             let nonce = self.nonce_for(htu).await;
-            let proof = key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
+            let proof =
+                key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
             let (res, date) = http::send_with_date(&build(&proof), &self.deadline()).await?;
             self.learn_clock(date.as_deref());
             *self.last_token_proof.borrow_mut() = Some(proof);
@@ -884,7 +936,8 @@ impl Client {
 
     async fn validate(&self, id_token: &str, nonce: Option<&str>, jkt: Option<&str>, binding: BindingPolicy) -> Result<ValidatedIdToken> {
         let advertised = &self.meta.id_token_signing_alg_values_supported;
-        let algs: Vec<Alg> = ID_TOKEN_ALGS.iter().copied().filter(|a| advertised.is_empty() || advertised.iter().any(|x| x == a.as_str())).collect();
+        let algs: Vec<Alg> =
+            ID_TOKEN_ALGS.iter().copied().filter(|a| advertised.is_empty() || advertised.iter().any(|x| x == a.as_str())).collect();
         let check = IdTokenCheck {
             issuer: &self.config.issuer,
             client_id: &self.config.client_id,
@@ -905,7 +958,9 @@ impl Client {
         match first {
             // Key rotation: a key the set lacks is worth one refetch, even right after discovery
             // (once per kid and minute), then one more try.
-            Err(Error::JwksNoMatchingKey { kid }) if id_token::should_refetch_jwks(kid.as_deref(), self.jwks_refetch.borrow().as_ref(), now_secs()) => {
+            Err(Error::JwksNoMatchingKey { kid })
+                if id_token::should_refetch_jwks(kid.as_deref(), self.jwks_refetch.borrow().as_ref(), now_secs()) =>
+            {
                 *self.jwks_refetch.borrow_mut() = Some(JwksRefetch { kid, at: now_secs() });
                 self.fetch_jwks().await?;
                 let jwks = self.jwks.borrow().clone();
@@ -962,7 +1017,14 @@ impl Client {
     ///
     /// # Errors
     /// `ERR_NO_SESSION`, `ERR_NETWORK`, `ERR_URL_INVALID`, `ERR_CRYPTO_*`.
-    pub async fn fetch(&self, method: &str, url: &str, headers: &[(String, String)], body: Option<&str>, deadline: &Deadline) -> Result<web_sys::Response> {
+    pub async fn fetch(
+        &self,
+        method: &str,
+        url: &str,
+        headers: &[(String, String)],
+        body: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<web_sys::Response> {
         let method = &http::normalize_method(method)?;
         let (record, key) = self.session_and_key().await?;
         let dpop = record.token_type.eq_ignore_ascii_case("dpop");
@@ -972,7 +1034,8 @@ impl Client {
             let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
             if let Some(key) = &key {
                 let nonce = self.nonce_for(url).await;
-                let params = ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(&record.access_token), code: None };
+                let params =
+                    ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(&record.access_token), code: None };
                 hs.push(("authorization", format!("DPoP {}", record.access_token)));
                 hs.push(("dpop", key.proof_at(&params, self.now()).await?));
             } else {
@@ -1047,7 +1110,14 @@ impl Client {
     ///
     /// # Errors
     /// As [`Client::present`], plus `ERR_NETWORK`.
-    pub async fn present_to(&self, method: &str, url: &str, body: Option<&str>, id_token_header: Option<&str>, deadline: &Deadline) -> Result<web_sys::Response> {
+    pub async fn present_to(
+        &self,
+        method: &str,
+        url: &str,
+        body: Option<&str>,
+        id_token_header: Option<&str>,
+        deadline: &Deadline,
+    ) -> Result<web_sys::Response> {
         if id_token_header.is_some_and(|h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("dpop")) {
             // KB §9.5: the ID Token is not an access token.
             return Err(Error::arg("idTokenHeader", "must not be Authorization or DPoP").into());

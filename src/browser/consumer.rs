@@ -1,5 +1,5 @@
 //! The consuming component in the browser, a Worker or Node (the wasm build): the protocol
-//! core's [`verify_presentation`] with WebCrypto, JWKS fetched from the issuers' discovery (and
+//! core's [`verify_presentation`](crate::protocol::consumer::verify_presentation) with WebCrypto, JWKS fetched from the issuers' discovery (and
 //! refetched once on an unknown `kid`, at most once a minute), a WebCrypto HMAC key for consumer
 //! nonces, a replay store (in memory, or one the caller plugs in), evidence records and counters.
 
@@ -11,11 +11,13 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::CryptoKey;
 
-use super::js::{crypto_error, describe, now_secs, object, Result};
 use super::http::Deadline;
+use super::js::{crypto_error, describe, now_secs, object, Result};
 use super::{http, subtle};
 use crate::error::Error;
-use crate::protocol::consumer::{self, Accepted, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NonceKey, Presentation, ReplayStore};
+use crate::protocol::consumer::{
+    self, Accepted, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NonceKey, Presentation, ReplayStore,
+};
 use crate::protocol::id_token::Jwks;
 use crate::protocol::oauth::{self, HttpRequest};
 
@@ -45,7 +47,10 @@ impl WebCryptoNonceKey {
 
 impl NonceKey for WebCryptoNonceKey {
     async fn tag(&self, data: &[u8]) -> crate::Result<Vec<u8>> {
-        let p = subtle::subtle().map_err(|e| e.error)?.sign_with_str_and_u8_array("HMAC", &self.key, data).map_err(|e| crypto_error("sign")(e).error)?;
+        let p = subtle::subtle()
+            .map_err(|e| e.error)?
+            .sign_with_str_and_u8_array("HMAC", &self.key, data)
+            .map_err(|e| crypto_error("sign")(e).error)?;
         let sig = JsFuture::from(p).await.map_err(|e| crypto_error("sign")(e).error)?;
         Ok(Uint8Array::new(&sig).to_vec())
     }
@@ -180,7 +185,14 @@ impl BrowserConsumer {
     ///
     /// # Errors
     /// `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_INVALID_ARGUMENT`.
-    pub async fn new(id: String, issuers: Vec<IssuerConfig>, policy: ConsumerPolicy, nonce_key: Option<WebCryptoNonceKey>, store: Store, deadline: Deadline) -> Result<Self> {
+    pub async fn new(
+        id: String,
+        issuers: Vec<IssuerConfig>,
+        policy: ConsumerPolicy,
+        nonce_key: Option<WebCryptoNonceKey>,
+        store: Store,
+        deadline: Deadline,
+    ) -> Result<Self> {
         let mut states = Vec::with_capacity(issuers.len());
         for i in issuers {
             let (jwks, jwks_uri) = match i.jwks {
@@ -233,7 +245,12 @@ impl BrowserConsumer {
         if let Err(Error::JwksNoMatchingKey { .. }) = &result {
             // Key rotation: refetch the claimed issuer's JWKS once (at most once a minute).
             let iss = consumer::claimed(presentation).iss;
-            let uri = self.issuers.borrow().iter().find(|i| Some(&i.accepted.issuer) == iss.as_ref() && now - i.fetched_at.get() > 60).and_then(|i| i.jwks_uri.clone());
+            let uri = self
+                .issuers
+                .borrow()
+                .iter()
+                .find(|i| Some(&i.accepted.issuer) == iss.as_ref() && now - i.fetched_at.get() > 60)
+                .and_then(|i| i.jwks_uri.clone());
             if let Some(uri) = uri {
                 if let Ok(jwks) = fetch_jwks(&uri, &self.deadline).await {
                     if let Some(state) = self.issuers.borrow_mut().iter_mut().find(|i| Some(&i.accepted.issuer) == iss.as_ref()) {
@@ -253,7 +270,11 @@ impl BrowserConsumer {
     /// (required by default; one this consumer issued, still fresh), the ID Token, its nonce
     /// against the commitment, the assertion; then the assertion is single use (replay store,
     /// failing closed) and the sign count must grow.
-    pub async fn verify_passkey(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>, action: &str) -> (crate::Result<crate::protocol::passkey::PasskeyAccepted>, EvidenceRecord) {
+    pub async fn verify_passkey(
+        &self,
+        presentation: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        action: &str,
+    ) -> (crate::Result<crate::protocol::passkey::PasskeyAccepted>, EvidenceRecord) {
         let now = now_secs();
         let result = self.verify_passkey_once(presentation, now).await;
         let record = EvidenceRecord::passkey(&self.id, action, presentation, now, &result);
@@ -261,12 +282,21 @@ impl BrowserConsumer {
         (result, record)
     }
 
-    async fn verify_passkey_once(&self, presentation: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
+    async fn verify_passkey_once(
+        &self,
+        presentation: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        now: i64,
+    ) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
         let settings = self.passkey.as_ref().ok_or(Error::arg("passkey", "this consumer was created without passkey settings"))?;
         let origins: Vec<&str> = settings.origins.iter().map(String::as_str).collect();
         let jkt = presentation.public_jwk.thumbprint();
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
-        let check = crate::protocol::passkey::PasskeyCheck { origins: &origins, rp_id: &settings.rp_id, require_user_verification: settings.require_user_verification, previous_sign_count: previous };
+        let check = crate::protocol::passkey::PasskeyCheck {
+            origins: &origins,
+            rp_id: &settings.rp_id,
+            require_user_verification: settings.require_user_verification,
+            previous_sign_count: previous,
+        };
         let accepted: Vec<AcceptedIssuer> = self.issuers.borrow().iter().map(|i| i.accepted.clone()).collect();
         // The protocol core makes every check, as it does for a Rust consumer: with the
         // requirement on, the nonce must be one this consumer issued and still fresh (off, it is
@@ -275,7 +305,17 @@ impl BrowserConsumer {
         let mut policy = self.policy.clone();
         policy.require_nonce = settings.require_nonce;
         let nonces = if settings.require_nonce { self.nonce_key.as_ref() } else { None };
-        let result = crate::protocol::passkey::verify_passkey_presentation(&accepted, &policy, presentation, &check, now, nonces, &subtle::WebCryptoVerifier, &self.store).await?;
+        let result = crate::protocol::passkey::verify_passkey_presentation(
+            &accepted,
+            &policy,
+            presentation,
+            &check,
+            now,
+            nonces,
+            &subtle::WebCryptoVerifier,
+            &self.store,
+        )
+        .await?;
         self.sign_counts.borrow_mut().insert(jkt, result.sign_count);
         Ok(result)
     }

@@ -7,11 +7,11 @@ use web_sys::{CryptoKey, CryptoKeyPair};
 use super::js::{now_secs, Result};
 use super::{key_store, subtle};
 use crate::error::Error;
+use crate::protocol::b64;
 use crate::protocol::crypto::Signer;
 use crate::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams, ProofTemplate};
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::PublicJwk;
-use crate::protocol::b64;
 
 /// An ES256 DPoP key pair in WebCrypto, optionally persisted in IndexedDB under `id`.
 #[derive(Debug, Clone)]

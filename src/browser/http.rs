@@ -60,7 +60,12 @@ fn request_signal(url: &str, deadline: &Deadline) -> Result<AbortSignal> {
     if deadline.signal.as_ref().is_some_and(AbortSignal::aborted) {
         return Err(Error::Cancelled.into());
     }
-    let unsupported = |_| BrowserError::from(Error::Network { url: url.to_owned(), message: "this platform has no AbortSignal.timeout/any, which keybound needs to bound every request".into() });
+    let unsupported = |_| {
+        BrowserError::from(Error::Network {
+            url: url.to_owned(),
+            message: "this platform has no AbortSignal.timeout/any, which keybound needs to bound every request".into(),
+        })
+    };
     let timeout = abort_signal_timeout(deadline.timeout_ms.clamp(1, MAX_TIMEOUT_MS)).map_err(unsupported)?;
     match &deadline.signal {
         None => Ok(timeout),
@@ -105,7 +110,8 @@ pub fn normalize_method(method: &str) -> crate::Result<String> {
 /// # Errors
 /// `ERR_INVALID_ARGUMENT` for an invalid method.
 fn builder(method: &str, url: &str, headers: &[(&str, &str)], signal: &AbortSignal) -> crate::Result<RequestBuilder> {
-    let method = Method::from_bytes(normalize_method(method)?.as_bytes()).map_err(|_| Error::arg("method", "must be an HTTP method token"))?;
+    let method =
+        Method::from_bytes(normalize_method(method)?.as_bytes()).map_err(|_| Error::arg("method", "must be an HTTP method token"))?;
     let mut b = RequestBuilder::new(url).method(method).redirect(RequestRedirect::Error).abort_signal(Some(signal));
     for (name, value) in headers {
         b = b.header(name, value);
@@ -129,11 +135,17 @@ pub async fn send_with_date(req: &HttpRequest, deadline: &Deadline) -> Result<(H
     let signal = request_signal(&req.url, deadline)?;
     let b = builder(req.method, &req.url, &headers, &signal)?;
     let fail = |e| failure(&req.url, deadline, &signal, e);
-    let response = if req.body.is_empty() { b.send().await } else { b.body(req.body.as_str()).map_err(fail)?.send().await }.map_err(fail)?;
+    let response =
+        if req.body.is_empty() { b.send().await } else { b.body(req.body.as_str()).map_err(fail)?.send().await }.map_err(fail)?;
     let date = response.headers().get("date");
     let body = response.text().await.map_err(fail)?;
     Ok((
-        HttpResponse { status: response.status(), content_type: response.headers().get("content-type"), dpop_nonce: response.headers().get("dpop-nonce"), body },
+        HttpResponse {
+            status: response.status(),
+            content_type: response.headers().get("content-type"),
+            dpop_nonce: response.headers().get("dpop-nonce"),
+            body,
+        },
         date,
     ))
 }
@@ -153,13 +165,19 @@ pub async fn send(req: &HttpRequest, deadline: &Deadline) -> Result<HttpResponse
 ///
 /// # Errors
 /// `ERR_INVALID_ARGUMENT`, `ERR_NETWORK`, `ERR_TIMEOUT`, `ERR_CANCELLED`.
-pub async fn send_raw(method: &str, url: &str, headers: &[(&str, &str)], body: Option<&str>, deadline: &Deadline) -> Result<gloo_net::http::Response> {
+pub async fn send_raw(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+    deadline: &Deadline,
+) -> Result<gloo_net::http::Response> {
     let signal = request_signal(url, deadline)?;
     let b = builder(method, url, headers, &signal)?;
     let fail = |e| failure(url, deadline, &signal, e);
-    Ok(match body {
+    match body {
         Some(text) => b.body(text).map_err(fail)?.send().await,
         None => b.send().await,
     }
-    .map_err(fail)?)
+    .map_err(fail)
 }

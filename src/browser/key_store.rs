@@ -140,9 +140,7 @@ pub async fn add(id: &str, pair: &CryptoKeyPair, jkt: &str) -> Result<()> {
     check_id(id)?;
     let db = open().await?;
     let result = async {
-        let tx = db
-            .transaction_with_str_and_mode(KEY_STORE, IdbTransactionMode::Readwrite)
-            .map_err(store_error("put"))?;
+        let tx = db.transaction_with_str_and_mode(KEY_STORE, IdbTransactionMode::Readwrite).map_err(store_error("put"))?;
         let store = tx.object_store(KEY_STORE).map_err(store_error("put"))?;
         let record = object(&[
             ("v", RECORD_VERSION.into()),

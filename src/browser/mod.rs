@@ -2,11 +2,11 @@
 //! appear. Everything here works in a Window and in a dedicated Worker, because it reaches the
 //! platform through the global scope (`globalThis`), never through `window()`.
 
-pub mod dpop_key;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "consumer")]
 pub mod consumer;
+pub mod dpop_key;
 pub mod http;
 pub mod js;
 pub mod key_store;

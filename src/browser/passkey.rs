@@ -82,7 +82,7 @@ async fn spki_to_jwk(spki: &[u8], alg: i64) -> Result<PublicJwk> {
         .import_key_with_object("spki", &Uint8Array::from(spki), &params, true, &Array::of1(&"verify".into()))
         .map_err(super::js::crypto_error("importKey"))?;
     let key: web_sys::CryptoKey = JsFuture::from(p).await.map_err(super::js::crypto_error("importKey"))?.unchecked_into();
-    Ok(subtle::export_public_jwk(&key).await?)
+    subtle::export_public_jwk(&key).await
 }
 
 /// Registers a passkey (ES256 preferred; Ed25519 and RS256 accepted) and stores its public data
@@ -107,7 +107,10 @@ pub async fn register(name: &str, user_name: &str, rp_id: Option<&str>) -> Resul
     }
     let public_key = object(&[
         ("rp", rp.into()),
-        ("user", object(&[("id", Uint8Array::from(&user_id[..]).into()), ("name", user_name.into()), ("displayName", user_name.into())]).into()),
+        (
+            "user",
+            object(&[("id", Uint8Array::from(&user_id[..]).into()), ("name", user_name.into()), ("displayName", user_name.into())]).into(),
+        ),
         ("challenge", Uint8Array::from(&challenge[..]).into()),
         ("pubKeyCredParams", params.into()),
         ("authenticatorSelection", object(&[("residentKey", "preferred".into()), ("userVerification", "preferred".into())]).into()),
@@ -140,9 +143,9 @@ pub async fn register(name: &str, user_name: &str, rp_id: Option<&str>) -> Resul
             (jwk, alg)
         }
     };
-    let rp_id = rp_id.map(str::to_owned).unwrap_or_else(|| {
-        global_prop("location").map(|l| field(&l, "hostname")).and_then(|h| h.as_string()).unwrap_or_default()
-    });
+    let rp_id = rp_id
+        .map(str::to_owned)
+        .unwrap_or_else(|| global_prop("location").map(|l| field(&l, "hostname")).and_then(|h| h.as_string()).unwrap_or_default());
     let stored = StoredPasskey { v: 1, credential_id: b64::encode(credential_id), public_jwk: jwk.canonical_json(), alg, rp_id };
     let text = serde_json::to_string(&stored).map_err(|e| Error::json("passkey", e))?;
     key_store::put_text(key_store::PASSKEY_STORE, name, &text).await?;

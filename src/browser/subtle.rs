@@ -109,7 +109,8 @@ fn settle_jws(slot: JsValue, outcome: JsValue) -> std::result::Result<JsValue, J
     if !outcome.is_instance_of::<js_sys::ArrayBuffer>() {
         return Err(crypto_error("sign")(outcome).into_js());
     }
-    let input = input.ok_or_else(|| BrowserError::from(Error::CryptoOperation { operation: "sign", message: "lost signing input".into() }).into_js())?;
+    let input = input
+        .ok_or_else(|| BrowserError::from(Error::CryptoOperation { operation: "sign", message: "lost signing input".into() }).into_js())?;
     Ok(JsValue::from_str(&crate::protocol::jws::assemble(&input, &Uint8Array::new(&outcome).to_vec())))
 }
 
@@ -191,9 +192,11 @@ pub(crate) fn persistent3(f: impl Fn(JsValue, JsValue, JsValue) -> std::result::
 /// A rejection handler, kept for the life of the module, that turns WebCrypto's exception into
 /// `ERR_CRYPTO_OPERATION` naming `operation` (the exception as `cause`).
 pub(crate) fn crypto_rejection(operation: &'static str) -> Callback {
-    Closure::<dyn Fn(JsValue) -> std::result::Result<JsValue, JsValue>>::new(move |cause: JsValue| Err(crypto_error(operation)(cause).into_js()))
-        .into_js_value()
-        .unchecked_into()
+    Closure::<dyn Fn(JsValue) -> std::result::Result<JsValue, JsValue>>::new(move |cause: JsValue| {
+        Err(crypto_error(operation)(cause).into_js())
+    })
+    .into_js_value()
+    .unchecked_into()
 }
 
 thread_local! {
@@ -251,16 +254,10 @@ pub async fn sign_es256(private_key: &CryptoKey, data: &[u8]) -> Result<Vec<u8>>
 /// WebCrypto `(importKey params, verify params)` for an algorithm.
 fn params(alg: Alg) -> (js_sys::Object, js_sys::Object) {
     let ec = |curve: &str, hash: &str| {
-        (
-            object(&[("name", "ECDSA".into()), ("namedCurve", curve.into())]),
-            object(&[("name", "ECDSA".into()), ("hash", hash.into())]),
-        )
+        (object(&[("name", "ECDSA".into()), ("namedCurve", curve.into())]), object(&[("name", "ECDSA".into()), ("hash", hash.into())]))
     };
     let rsa = |name: &str, hash: &str, salt: u32| {
-        (
-            object(&[("name", name.into()), ("hash", hash.into())]),
-            object(&[("name", name.into()), ("saltLength", salt.into())]),
-        )
+        (object(&[("name", name.into()), ("hash", hash.into())]), object(&[("name", name.into()), ("saltLength", salt.into())]))
     };
     match alg {
         Alg::Es256 => ec("P-256", "SHA-256"),
@@ -315,9 +312,8 @@ async fn imported_key(alg: Alg, jwk: &PublicJwk) -> Result<Rc<Imported>> {
     let js_jwk = js_sys::JSON::parse(&jwk.canonical_json()).map_err(crypto_error("importKey"))?;
     let (import, verify) = params(alg);
     let usages = Array::of1(&"verify".into());
-    let promise = subtle
-        .import_key_with_object("jwk", js_jwk.unchecked_ref(), &import, false, &usages)
-        .map_err(crypto_error("importKey"))?;
+    let promise =
+        subtle.import_key_with_object("jwk", js_jwk.unchecked_ref(), &import, false, &usages).map_err(crypto_error("importKey"))?;
     let key: CryptoKey = JsFuture::from(promise).await.map_err(crypto_error("importKey"))?.unchecked_into();
     let entry = Rc::new(Imported { alg, jwk: jwk.clone(), key, verify });
     IMPORTED.with(|cache| {

@@ -247,7 +247,13 @@ pub(crate) struct CheckedToken {
 /// The consumer's ID Token checks for any binding mode (spec.md §6.2): the issuer is accepted,
 /// the signature with its JWKS, `exp`/`iat`/`nbf`, `aud` among the accepted client_ids and
 /// nothing else, `azp`.
-pub(crate) async fn check_id_token<V: Verifier>(issuers: &[AcceptedIssuer], policy: &ConsumerPolicy, id_token: &str, now: i64, verifier: &V) -> Result<CheckedToken> {
+pub(crate) async fn check_id_token<V: Verifier>(
+    issuers: &[AcceptedIssuer],
+    policy: &ConsumerPolicy,
+    id_token: &str,
+    now: i64,
+    verifier: &V,
+) -> Result<CheckedToken> {
     let parsed = jws::parse(id_token, &policy.id_token_algs, jws::Limits::default())?;
     let unverified: RawClaims = serde_json::from_slice(parsed.payload_unverified()).map_err(|e| Error::json("ID Token claims", e))?;
     let iss = unverified.iss.clone().ok_or(Error::IdTokenClaimMissing { claim: "iss" })?;
@@ -400,11 +406,10 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     // RFC 9449 §9 at a resource: the consumer's nonce (checked after the proof's signature).
     match (proof.claims.nonce.as_deref(), nonces) {
         (None, _) if policy.require_nonce => return Err(Error::DpopNonceRequired),
-        (Some(n), Some(key)) => {
-            if !check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew).await? {
-                return Err(Error::DpopNonceMismatch);
-            }
-        }
+        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew)
+            .await?
+            .then_some(())
+            .ok_or(Error::DpopNonceMismatch)?,
         (Some(_), None) if policy.require_nonce => return Err(Error::DpopNonceMismatch),
         _ => {}
     }
@@ -417,7 +422,16 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     if !fresh {
         return Err(Error::DpopReplay);
     }
-    Ok(Accepted { iss: token.iss, sub: token.sub, aud: token.aud, azp: token.azp, cnf_jkt, jti: proof.claims.jti, proof_iat: proof.claims.iat, claims_json: token.claims_json })
+    Ok(Accepted {
+        iss: token.iss,
+        sub: token.sub,
+        aud: token.aud,
+        azp: token.azp,
+        cnf_jkt,
+        jti: proof.claims.jti,
+        proof_iat: proof.claims.iat,
+        claims_json: token.claims_json,
+    })
 }
 
 /// One decision, accepted or refused, with the facts kept apart.
@@ -536,15 +550,34 @@ impl EvidenceRecord {
 
     /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
     /// is the passkey). Strings are capped as in [`EvidenceRecord::new`].
-    pub fn passkey(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
+    pub fn passkey(
+        consumer: &str,
+        action: &str,
+        p: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        now: i64,
+        result: &Result<crate::protocol::passkey::PasskeyAccepted>,
+    ) -> Self {
         Self::passkey_uncapped(consumer, action, p, now, result).capped()
     }
 
-    fn passkey_uncapped(consumer: &str, action: &str, p: &crate::protocol::passkey::PasskeyPresentation<'_>, now: i64, result: &Result<crate::protocol::passkey::PasskeyAccepted>) -> Self {
+    fn passkey_uncapped(
+        consumer: &str,
+        action: &str,
+        p: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        now: i64,
+        result: &Result<crate::protocol::passkey::PasskeyAccepted>,
+    ) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
         let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
         match result {
-            Ok(a) => EvidenceRecord { outcome: "accepted", issuer: Some(a.iss.clone()), subject: Some(a.sub.clone()), audience: a.aud.clone(), verified: true, ..base },
+            Ok(a) => EvidenceRecord {
+                outcome: "accepted",
+                issuer: Some(a.iss.clone()),
+                subject: Some(a.sub.clone()),
+                audience: a.aud.clone(),
+                verified: true,
+                ..base
+            },
             Err(e) => {
                 let c = claimed(&Presentation { id_token: p.id_token, proof: "", htm: "", htu: "" });
                 EvidenceRecord { error: Some(e.code().as_str()), issuer: c.iss, subject: c.sub, ..base }

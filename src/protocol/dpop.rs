@@ -415,9 +415,5 @@ pub async fn verify_proof<V: Verifier>(proof: &str, check: &ProofCheck<'_>, veri
             return Err(Error::DpopKeyMismatch);
         }
     }
-    Ok(VerifiedProof {
-        jwk,
-        jkt,
-        claims: DpopClaims { jti, htm, htu, iat, nonce: raw.nonce, ath: raw.ath, c_s256: raw.c_s256 },
-    })
+    Ok(VerifiedProof { jwk, jkt, claims: DpopClaims { jti, htm, htu, iat, nonce: raw.nonce, ath: raw.ath, c_s256: raw.c_s256 } })
 }

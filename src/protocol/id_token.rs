@@ -92,13 +92,9 @@ impl Jwks {
         };
         let no_match = || Error::JwksNoMatchingKey { kid: header.kid.clone() };
         match &header.kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .filter(|k| k.kid.as_deref() == Some(kid.as_str()))
-                .find(fits)
-                .map(|k| &k.jwk)
-                .ok_or_else(no_match),
+            Some(kid) => {
+                self.keys.iter().filter(|k| k.kid.as_deref() == Some(kid.as_str())).find(fits).map(|k| &k.jwk).ok_or_else(no_match)
+            }
             None => {
                 let mut it = self.keys.iter().filter(fits);
                 match (it.next(), it.next()) {
@@ -273,8 +269,7 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
     let key = jwks.select(&parsed.header)?;
     // Step 6: the signature, before any claim is believed.
     let payload = jws::verify(&parsed, key, verifier).await?;
-    let claims_json = String::from_utf8(payload.to_vec())
-        .map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
+    let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
     let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
 

@@ -34,18 +34,8 @@ pub enum Alg {
 
 impl Alg {
     /// Every algorithm, strongest default first.
-    pub const ALL: &'static [Alg] = &[
-        Alg::Es256,
-        Alg::Es384,
-        Alg::Es512,
-        Alg::Rs256,
-        Alg::Rs384,
-        Alg::Rs512,
-        Alg::Ps256,
-        Alg::Ps384,
-        Alg::Ps512,
-        Alg::EdDsa,
-    ];
+    pub const ALL: &'static [Alg] =
+        &[Alg::Es256, Alg::Es384, Alg::Es512, Alg::Rs256, Alg::Rs384, Alg::Rs512, Alg::Ps256, Alg::Ps384, Alg::Ps512, Alg::EdDsa];
 
     /// The registered JWS name.
     pub const fn as_str(self) -> &'static str {
@@ -68,11 +58,7 @@ impl Alg {
     /// # Errors
     /// `ERR_JWS_ALG_NOT_ALLOWED` for `none`, `HS*`, and anything unknown.
     pub fn from_name(name: &str) -> Result<Alg> {
-        Alg::ALL
-            .iter()
-            .copied()
-            .find(|a| a.as_str() == name)
-            .ok_or_else(|| Error::JwsAlgNotAllowed { alg: name.to_owned() })
+        Alg::ALL.iter().copied().find(|a| a.as_str() == name).ok_or_else(|| Error::JwsAlgNotAllowed { alg: name.to_owned() })
     }
 
     /// Checks that `key` is the kind of key this algorithm uses.
@@ -80,16 +66,14 @@ impl Alg {
     /// # Errors
     /// `ERR_JWS_ALG_KEY_MISMATCH`.
     pub fn check_key(self, key: &PublicJwk) -> Result<()> {
-        let fits = match (self, key) {
+        let fits = matches!(
+            (self, key),
             (Alg::Es256, PublicJwk::Ec { crv: EcCurve::P256, .. })
-            | (Alg::Es384, PublicJwk::Ec { crv: EcCurve::P384, .. })
-            | (Alg::Es512, PublicJwk::Ec { crv: EcCurve::P521, .. })
-            | (Alg::EdDsa, PublicJwk::Okp { .. }) => true,
-            (Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512, PublicJwk::Rsa { .. }) => {
-                true
-            }
-            _ => false,
-        };
+                | (Alg::Es384, PublicJwk::Ec { crv: EcCurve::P384, .. })
+                | (Alg::Es512, PublicJwk::Ec { crv: EcCurve::P521, .. })
+                | (Alg::EdDsa, PublicJwk::Okp { .. })
+                | (Alg::Rs256 | Alg::Rs384 | Alg::Rs512 | Alg::Ps256 | Alg::Ps384 | Alg::Ps512, PublicJwk::Rsa { .. })
+        );
         if fits {
             Ok(())
         } else {
@@ -99,6 +83,7 @@ impl Alg {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::error::ErrorCode;

@@ -165,8 +165,7 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
     if response.status != 200 {
         return Err(Error::OAuthResponseInvalid { reason: "discovery did not answer 200", status: response.status });
     }
-    let meta: ProviderMetadata =
-        serde_json::from_str(&response.body).map_err(|e| Error::json("discovery document", e))?;
+    let meta: ProviderMetadata = serde_json::from_str(&response.body).map_err(|e| Error::json("discovery document", e))?;
     if meta.issuer != expected_issuer {
         return Err(Error::DiscoveryIssuerMismatch { found: meta.issuer });
     }
@@ -175,7 +174,10 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
         (Some(&meta.token_endpoint), "\"token_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
         (Some(&meta.jwks_uri), "\"jwks_uri\" is not an absolute http(s) URL (https for an https issuer)"),
         (meta.userinfo_endpoint.as_ref(), "\"userinfo_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
-        (meta.device_authorization_endpoint.as_ref(), "\"device_authorization_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
+        (
+            meta.device_authorization_endpoint.as_ref(),
+            "\"device_authorization_endpoint\" is not an absolute http(s) URL (https for an https issuer)",
+        ),
     ] {
         if url.is_some_and(|u| !url_fits_issuer(u, expected_issuer)) {
             return Err(Error::DiscoveryInvalid { reason });
@@ -365,9 +367,7 @@ pub fn code_token_request(
 /// The refresh (KB §5): a new proof from the same key, without `c_s256`.
 pub fn refresh_token_request(token_endpoint: &str, refresh_token: &str, client_id: &str, dpop_proof: &str) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
-    form.append_pair("grant_type", "refresh_token")
-        .append_pair("refresh_token", refresh_token)
-        .append_pair("client_id", client_id);
+    form.append_pair("grant_type", "refresh_token").append_pair("refresh_token", refresh_token).append_pair("client_id", client_id);
     token_request(token_endpoint, dpop_proof, form)
 }
 
@@ -422,7 +422,9 @@ struct RawError {
 /// A `DPoP-Nonce` value is `1*NQCHAR` (RFC 9449 §8.1): printable ASCII without space, `"` or
 /// `\`. Anything else (for example two headers joined with ", ") is ignored.
 pub fn valid_dpop_nonce(value: &str) -> Option<&str> {
-    let ok = !value.is_empty() && value.len() <= 1024 && value.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
+    let ok = !value.is_empty()
+        && value.len() <= 1024
+        && value.bytes().all(|b| b == 0x21 || (0x23..=0x5B).contains(&b) || (0x5D..=0x7E).contains(&b));
     ok.then_some(value)
 }
 
@@ -494,7 +496,13 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
 /// The device authorization request (KB §3.1): `scope` with `openid` (and `bound_key` with
 /// `dpop_jkt`), and `dpop_jkt`. The optional OIDC `nonce` is sent too (KB's example does; an OP
 /// may not echo it).
-pub fn device_authorization_request(endpoint: &str, client_id: &str, scope: &str, dpop_jkt: Option<&str>, nonce: Option<&str>) -> HttpRequest {
+pub fn device_authorization_request(
+    endpoint: &str,
+    client_id: &str,
+    scope: &str,
+    dpop_jkt: Option<&str>,
+    nonce: Option<&str>,
+) -> HttpRequest {
     let mut form = form_urlencoded::Serializer::new(String::new());
     form.append_pair("client_id", client_id).append_pair("scope", &effective_scope(scope, dpop_jkt.is_some()));
     if let Some(jkt) = dpop_jkt {
@@ -580,7 +588,14 @@ pub fn process_device_authorization_response(response: &HttpResponse, issuer: &s
         Some(i) if i.is_finite() && (0.0..=MAX_DEVICE_INTERVAL as f64).contains(&i) => (i as i64).max(1),
         Some(_) => return Err(invalid("\"interval\" is negative, not finite or over one hour")),
     };
-    Ok(DeviceAuthorization { device_code: Secret::new(device_code), user_code, verification_uri, verification_uri_complete: raw.verification_uri_complete, expires_in, interval })
+    Ok(DeviceAuthorization {
+        device_code: Secret::new(device_code),
+        user_code,
+        verification_uri,
+        verification_uri_complete: raw.verification_uri_complete,
+        expires_in,
+        interval,
+    })
 }
 
 /// A token poll (RFC 8628 §3.4) with a new DPoP proof carrying `c_s256` over the `device_code`

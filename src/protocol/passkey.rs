@@ -119,7 +119,7 @@ pub fn der_to_raw_ecdsa(der: &[u8], coordinate_len: usize) -> Result<Vec<u8>> {
         if int.len() > coordinate_len {
             return Err(bad());
         }
-        out.extend(std::iter::repeat(0).take(coordinate_len - int.len()));
+        out.extend(std::iter::repeat_n(0, coordinate_len - int.len()));
         out.extend_from_slice(int);
         body = b;
     }
@@ -194,7 +194,12 @@ fn assertion_alg(key: &PublicJwk) -> Result<Alg> {
 /// `ERR_WEBAUTHN_INVALID` (malformed data, BS without BE), `ERR_WEBAUTHN_TYPE`, `ERR_WEBAUTHN_CHALLENGE`,
 /// `ERR_WEBAUTHN_ORIGIN`, `ERR_WEBAUTHN_RP_ID`, `ERR_WEBAUTHN_USER_PRESENCE`,
 /// `ERR_WEBAUTHN_USER_VERIFICATION`, `ERR_WEBAUTHN_SIGN_COUNT`, `ERR_JWS_SIGNATURE_INVALID`.
-pub async fn verify_assertion<V: Verifier>(key: &PublicJwk, assertion: &Assertion<'_>, check: &AssertionCheck<'_>, verifier: &V) -> Result<u32> {
+pub async fn verify_assertion<V: Verifier>(
+    key: &PublicJwk,
+    assertion: &Assertion<'_>,
+    check: &AssertionCheck<'_>,
+    verifier: &V,
+) -> Result<u32> {
     // Step 11: parse clientDataJSON.
     let client: ClientData = serde_json::from_slice(assertion.client_data_json).map_err(|e| Error::json("clientDataJSON", e))?;
     // Step 13: the type is webauthn.get (a registration response is not a signature).
@@ -422,11 +427,10 @@ pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKe
     match (presentation.consumer_nonce, nonces) {
         (None, Some(_)) => return Err(Error::DpopNonceRequired),
         (None, None) if policy.require_nonce => return Err(Error::DpopNonceRequired),
-        (Some(n), Some(key)) => {
-            if !check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew).await? {
-                return Err(Error::DpopNonceMismatch);
-            }
-        }
+        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew)
+            .await?
+            .then_some(())
+            .ok_or(Error::DpopNonceMismatch)?,
         (Some(_), None) if policy.require_nonce => return Err(Error::DpopNonceMismatch),
         _ => {}
     }

@@ -47,10 +47,8 @@ const PUBLIC_FORM_KEYS: &[&str] =
     &["grant_type", "client_id", "redirect_uri", "scope", "dpop_jkt", "response_type", "code_challenge_method"];
 
 /// JSON members whose values are not secret, shown by [`RedactedJson`].
-const PUBLIC_JSON_KEYS: &[&str] = &[
-    "token_type", "expires_in", "scope", "error", "error_description", "error_uri", "interval", "issuer",
-    "verification_uri",
-];
+const PUBLIC_JSON_KEYS: &[&str] =
+    &["token_type", "expires_in", "scope", "error", "error_description", "error_uri", "interval", "issuer", "verification_uri"];
 
 /// `Debug` of a form-encoded body: the parameter names, with only the values of
 /// [`PUBLIC_FORM_KEYS`] shown.
@@ -98,7 +96,8 @@ impl fmt::Debug for RedactedHeaders<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut list = f.debug_list();
         for (name, value) in self.0 {
-            let shown = if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("accept") { value.as_str() } else { REDACTED };
+            let shown =
+                if name.eq_ignore_ascii_case("content-type") || name.eq_ignore_ascii_case("accept") { value.as_str() } else { REDACTED };
             list.entry(&(name, shown));
         }
         list.finish()

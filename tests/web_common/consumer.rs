@@ -107,10 +107,9 @@ async fn audiences_nonces_and_a_failing_store() {
     let id_token = mint_id_token(&key);
 
     // A consumer that serves another application refuses this token.
-    let other_app = js_sys::JSON::parse(&format!(
-        r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["another-app"],"jwks":{JWKS}}}]}}"#
-    ))
-    .expect("json");
+    let other_app =
+        js_sys::JSON::parse(&format!(r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["another-app"],"jwks":{JWKS}}}]}}"#))
+            .expect("json");
     let c = consumer_from(other_app).await;
     let err = JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, None).await, HTU))).await.expect_err("aud");
     assert_eq!(code(&err), "ERR_ID_TOKEN_AUD_MISMATCH");
@@ -120,19 +119,28 @@ async fn audiences_nonces_and_a_failing_store() {
     let err = JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, None).await, HTU))).await.expect_err("no nonce");
     assert_eq!(code(&err), "ERR_DPOP_NONCE_REQUIRED");
     let nonce = get(&err, "dpopNonce").as_string().expect("a fresh nonce on the error");
-    JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, Some(&nonce)).await, HTU))).await.expect("accepted with the nonce");
-    let err = JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, Some("made-up")).await, HTU))).await.expect_err("bad nonce");
+    JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, Some(&nonce)).await, HTU)))
+        .await
+        .expect("accepted with the nonce");
+    let err = JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, Some("made-up")).await, HTU)))
+        .await
+        .expect_err("bad nonce");
     assert_eq!(code(&err), "ERR_DPOP_NONCE_MISMATCH");
 
     // A replay store that fails: refused (fail closed), not accepted.
-    let options = js_sys::JSON::parse(&format!(r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["s6BhdRkqt3"],"jwks":{JWKS}}}]}}"#)).expect("json");
+    let options =
+        js_sys::JSON::parse(&format!(r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["s6BhdRkqt3"],"jwks":{JWKS}}}]}}"#))
+            .expect("json");
     let failing = js_sys::eval("({ checkAndStore: async () => { throw new Error('redis is down'); } })").expect("store");
     Reflect::set(&options, &"replayStore".into(), &failing).expect("set");
     let c = consumer_from(options).await;
-    let err = JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, None).await, HTU))).await.expect_err("store down");
+    let err =
+        JsFuture::from(c.verify(presentation(&id_token, &proof(&key, &id_token, HTU, None).await, HTU))).await.expect_err("store down");
     assert_eq!(code(&err), "ERR_REPLAY_STORE_UNAVAILABLE");
     // A working JS store sees the jti.
-    let options = js_sys::JSON::parse(&format!(r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["s6BhdRkqt3"],"jwks":{JWKS}}}]}}"#)).expect("json");
+    let options =
+        js_sys::JSON::parse(&format!(r#"{{"consumerId":"c","issuers":[{{"issuer":"{ISS}","clientIds":["s6BhdRkqt3"],"jwks":{JWKS}}}]}}"#))
+            .expect("json");
     let store = js_sys::eval("(() => { const seen = new Map(); globalThis.__kbSeen = seen; return { checkAndStore: async (k, now, exp) => { if (seen.has(k) && seen.get(k) >= now) return false; seen.set(k, exp); return true; } }; })()").expect("store");
     Reflect::set(&options, &"replayStore".into(), &store).expect("set");
     let c = consumer_from(options).await;

@@ -39,8 +39,11 @@ fn authorization_url_callback_and_token_request_of_the_worked_example() {
     )
     .expect("code");
     assert_eq!(code, "Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE");
-    let err = ll::validate_authorization_response("https://app.example.com/cb?code=x&state=forged".into(), obj(r#"{"state":"Hx3pQ9vZt1","issuer":"https://op.example.com"}"#))
-        .expect_err("state");
+    let err = ll::validate_authorization_response(
+        "https://app.example.com/cb?code=x&state=forged".into(),
+        obj(r#"{"state":"Hx3pQ9vZt1","issuer":"https://op.example.com"}"#),
+    )
+    .expect_err("state");
     assert_eq!(code_of(&err), "ERR_STATE_MISMATCH");
 
     let req = ll::build_code_token_request(obj(
@@ -82,7 +85,8 @@ fn token_responses() {
     assert_eq!(code_of(&err), "ERR_USE_DPOP_NONCE");
     assert!(ll::is_dpop_nonce_error(err.clone()));
     assert_eq!(get(&err, "dpopNonce").as_string().as_deref(), Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"));
-    let err = ll::process_token_response(obj(r#"{"status":400,"contentType":"application/json","body":"{\"error\":\"invalid_grant\"}"}"#)).expect_err("grant");
+    let err = ll::process_token_response(obj(r#"{"status":400,"contentType":"application/json","body":"{\"error\":\"invalid_grant\"}"}"#))
+        .expect_err("grant");
     assert_eq!(code_of(&err), "ERR_OAUTH_ERROR");
     assert_eq!(get(&err, "error").as_string().as_deref(), Some("invalid_grant"));
     assert!(!ll::is_dpop_nonce_error(err));
@@ -92,14 +96,18 @@ fn token_responses() {
 
 #[wasm_bindgen_test]
 async fn validate_id_token_of_the_worked_example() {
-    let vectors: std::collections::BTreeMap<String, String> = serde_json::from_str(include_str!("../vectors/worked_example.json")).expect("vectors");
-    let jwks = obj(r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"op-es256-2026-09","use":"sig","alg":"ES256"}]}"#);
+    let vectors: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(include_str!("../vectors/worked_example.json")).expect("vectors");
+    let jwks = obj(
+        r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"op-es256-2026-09","use":"sig","alg":"ES256"}]}"#,
+    );
     let options = r#"{"issuer":"https://op.example.com","clientId":"s6BhdRkqt3","nonce":"n-0S6_WzA2Mj-7c1e","dpopJkt":"mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0","currentDate":1790000030}"#;
     let v = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(options))).await.expect("valid");
     assert_eq!(get(&v, "bound").as_bool(), Some(true));
     assert_eq!(get(&get(&v, "claims"), "sub").as_string().as_deref(), Some("248289761001"));
     let other_key = options.replace("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0", "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw");
-    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&other_key))).await.expect_err("other key");
+    let err =
+        JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&other_key))).await.expect_err("other key");
     assert_eq!(code_of(&err), "ERR_ID_TOKEN_CNF_MISMATCH");
     let late = options.replace("1790000030", "1800000000");
     let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks, obj(&late))).await.expect_err("expired");

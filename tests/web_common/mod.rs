@@ -216,9 +216,7 @@ async fn missing_webcrypto_is_a_coded_error() {
 async fn a_stored_record_of_another_version_is_refused() {
     let id = unique_id("v99");
     let db = key_store::open().await.expect("open");
-    let tx = db
-        .transaction_with_str_and_mode(key_store::KEY_STORE, web_sys::IdbTransactionMode::Readwrite)
-        .expect("tx");
+    let tx = db.transaction_with_str_and_mode(key_store::KEY_STORE, web_sys::IdbTransactionMode::Readwrite).expect("tx");
     let record = Object::new();
     Reflect::set(&record, &"v".into(), &99.into()).expect("set");
     tx.object_store(key_store::KEY_STORE).expect("store").put_with_key(&record, &id.as_str().into()).expect("put");
@@ -252,9 +250,10 @@ async fn js_errors_are_real_errors_with_a_code_and_a_cause() {
 
     // Rejections of the async facade carry codes too.
     let bad = js_sys::JSON::parse(r#"{"htm":"POST"}"#).expect("json");
-    let js_key = JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
-        .await
-        .expect("key");
+    let js_key =
+        JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
+            .await
+            .expect("key");
     assert!(Object::is_frozen(js_key.unchecked_ref::<Object>()), "the key object is frozen");
     let err = JsFuture::from(keys::create_dpop_proof(js_key.clone(), bad)).await.expect_err("no htu");
     assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
@@ -287,7 +286,10 @@ async fn wrong_argument_types_are_coded_rejections_not_traps() {
         assert_eq!(get(&err, "argument").as_string().as_deref(), Some("key"));
     }
     // The real thing works with the same options.
-    let key = JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into()))).await.expect("key");
+    let key =
+        JsFuture::from(keys::generate_dpop_key_pair(Some(js_sys::JSON::parse(r#"{"persist":false}"#).expect("json").unchecked_into())))
+            .await
+            .expect("key");
     let proof = JsFuture::from(keys::create_dpop_proof(key, options)).await.expect("proof");
     assert_eq!(proof.as_string().expect("string").split('.').count(), 3);
 }

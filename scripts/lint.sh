@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Code hygiene, each check a line: rustfmt, clippy with warnings denied (native with its tests,
+# the reference OP, the wasm build with every feature and each entry's features), and rustdoc
+# with warnings denied (native and wasm). Prints "lint: N passed, M failed"; exits non-zero if any
+# check failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  rustup component add rustfmt clippy
+fi
+passed=0
+failed=0
+check() {
+  local name=$1
+  shift
+  if out=$("$@" 2>&1); then
+    passed=$((passed + 1))
+    echo "lint: ok      $name"
+  else
+    failed=$((failed + 1))
+    echo "lint: FAILED  $name"
+    echo "$out" | grep -E "^(warning|error)|-->|^Diff in" | head -40
+  fi
+}
+wasm=(--target wasm32-unknown-unknown)
+check "cargo fmt --check" cargo fmt --all --check
+check "clippy native (lib, tests, examples)" cargo clippy --features native --all-targets -- -D warnings
+check "clippy reference OP" cargo clippy -p keybound-op --all-targets -- -D warnings
+check "clippy wasm (every feature, with the wasm tests)" cargo clippy "${wasm[@]}" --all-targets --features native -- -D warnings
+for f in client consumer client,passkey client,agent; do
+  check "clippy wasm entry features $f" cargo clippy "${wasm[@]}" --lib --no-default-features --features "$f" -- -D warnings
+done
+check "rustdoc native" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --features native
+check "rustdoc wasm" env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps "${wasm[@]}"
+echo "lint: $passed passed, $failed failed"
+[ "$failed" = 0 ]
