@@ -6,6 +6,7 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use keybound::native::block_on;
 use keybound::native::{Es256Signer, NativeVerifier};
 use keybound::protocol::crypto::Signer;
 use keybound::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams};
@@ -15,7 +16,6 @@ use keybound::protocol::oauth::{self, AuthorizationRequest, HttpResponse, TokenT
 use keybound::protocol::pkce;
 use keybound::{Error, ErrorCode};
 use keybound_op::{start, Config, RunningOp};
-use keybound::native::block_on;
 
 const CLIENT_D: &str = "EdiqAaCkaOmnDTOZuSzBCITGx2O7JLc3pV6ZTgtmwPs";
 const OTHER_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
