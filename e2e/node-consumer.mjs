@@ -51,6 +51,22 @@ try {
     assert(noProof && noProof.code === 'ERR_DPOP_PROOF_MISSING' && noProof.dpopNonce, `got ${noProof && noProof.code}`);
   });
 
+  await test('a consumer whose OP does not answer discovery: ERR_TIMEOUT after its timeout, not a hang', async () => {
+    const { KeyBoundConsumer } = await import('../pkg/consumer/web.js');   // initialized by the example server
+    assert((await fetch(`${op.origin}/_test/fault?name=discovery_hang`)).ok, 'fault');
+    try {
+      const t0 = Date.now();
+      const err = await KeyBoundConsumer.create({ consumerId: 'slow', issuers: [{ issuer: op.origin, clientIds: ['keybound-demo'] }], timeout: 500 })
+        .then(() => null, (e) => e);
+      assert(err?.code === 'ERR_TIMEOUT', `code ${err?.code}: ${err?.message}`);
+      assert(Date.now() - t0 < 5000, `waited ${Date.now() - t0} ms: the OP's 10 s hold, not the 0.5 s timeout`);
+      const bad = await KeyBoundConsumer.create({ consumerId: 'x', issuers: [{ issuer: op.origin, clientIds: ['c'] }], timeout: 0 }).then(() => null, (e) => e);
+      assert(bad?.code === 'ERR_INVALID_ARGUMENT' && bad.argument === 'timeout', `timeout 0: ${bad?.code}`);
+    } finally {
+      await fetch(`${op.origin}/_test/fault?name=`);
+    }
+  });
+
   await test('counters count replays', async () => {
     const c = example.consumer.counters();
     assert(c.accepted === 2 && c.replays === 1, JSON.stringify(c));

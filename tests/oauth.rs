@@ -468,3 +468,20 @@ fn error_messages_cap_echoed_strings() {
     let err = keybound::protocol::jwk::PublicJwk::from_json(&format!(r#"{{"kty":"{}"}}"#, "é".repeat(300))).unwrap_err();
     assert_eq!(err.to_string(), format!("unsupported JWK key type or curve \"{}…\"", "é".repeat(256)));
 }
+
+/// The clock offset learned from a `Date` header: noise under 5 s is no offset, a day at most is
+/// learned, anything beyond (or absurd) is not learned at all.
+#[test]
+fn the_learned_clock_offset_is_bounded() {
+    use keybound::protocol::oauth::{learned_clock_offset, MAX_CLOCK_OFFSET};
+    let local = 1_700_000_000;
+    assert_eq!(learned_clock_offset(local + 4, local), Some(0));
+    assert_eq!(learned_clock_offset(local - 4, local), Some(0));
+    assert_eq!(learned_clock_offset(local + 420, local), Some(420));
+    assert_eq!(learned_clock_offset(local - 420, local), Some(-420));
+    assert_eq!(learned_clock_offset(local + MAX_CLOCK_OFFSET, local), Some(MAX_CLOCK_OFFSET));
+    assert_eq!(learned_clock_offset(local + MAX_CLOCK_OFFSET + 1, local), None);
+    assert_eq!(learned_clock_offset(local - 10 * 365 * 86_400, local), None);
+    assert_eq!(learned_clock_offset(i64::MAX, local), None);
+    assert_eq!(learned_clock_offset(i64::MIN, local), None);
+}

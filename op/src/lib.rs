@@ -72,6 +72,9 @@ pub enum Fault {
     /// The token endpoint holds each request open for 10 seconds without reading the grant,
     /// then answers 503: a hung OP, for the clients' timeouts. Only that worker thread waits.
     TokenHang,
+    /// Discovery holds each request open for 10 seconds, then answers 503 (for consumers'
+    /// timeouts).
+    DiscoveryHang,
 }
 
 impl Fault {
@@ -92,6 +95,7 @@ impl Fault {
             "device_slow_down" => Fault::DeviceSlowDown,
             "device_expired" => Fault::DeviceExpired,
             "token_hang" => Fault::TokenHang,
+            "discovery_hang" => Fault::DiscoveryHang,
             _ => return None,
         })
     }
@@ -440,7 +444,11 @@ fn handle(state: &Arc<Mutex<State>>, mut request: Request) {
         raw_body: body.clone(),
         headers: request.headers().iter().map(|h| (h.field.to_string(), h.value.to_string())).collect(),
     };
-    let hang = incoming.method == "POST" && incoming.path == "/token" && state.lock().is_ok_and(|st| st.fault == Some(Fault::TokenHang));
+    let hang = state.lock().is_ok_and(|st| match st.fault {
+        Some(Fault::TokenHang) => incoming.method == "POST" && incoming.path == "/token",
+        Some(Fault::DiscoveryHang) => incoming.method == "GET" && incoming.path == "/.well-known/openid-configuration",
+        _ => false,
+    });
     let reply = if hang {
         // Outside the lock: the other worker threads keep serving.
         thread::sleep(std::time::Duration::from_secs(10));

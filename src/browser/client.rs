@@ -460,9 +460,8 @@ impl Client {
     /// Learns the OP's clock offset from a `Date` header. Offsets under 5 seconds are noise
     /// (the header has one-second resolution) and leave the clock alone.
     fn learn_clock(&self, date: Option<&str>) {
-        if let Some(server) = http::server_time(date) {
-            let offset = server - now_secs();
-            self.clock_offset.set(if offset.abs() >= 5 { offset } else { 0 });
+        if let Some(offset) = http::server_time(date).and_then(|server| oauth::learned_clock_offset(server, now_secs())) {
+            self.clock_offset.set(offset);
         }
     }
 

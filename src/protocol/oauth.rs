@@ -419,6 +419,23 @@ struct RawError {
     error_description: Option<String>,
 }
 
+/// The largest clock offset a client learns from a server's `Date` header: one day. A device
+/// whose clock is further off cannot use TLS either; an offset beyond this comes from a broken
+/// or hostile header and is not learned.
+pub const MAX_CLOCK_OFFSET: i64 = 24 * 3600;
+
+/// The clock offset (server minus local, seconds) to learn from a server's `Date` header read at
+/// local time `local`: 0 under 5 seconds (the header has one-second resolution), the offset up
+/// to [`MAX_CLOCK_OFFSET`], and `None` (learn nothing, keep the previous offset) beyond.
+pub fn learned_clock_offset(server: i64, local: i64) -> Option<i64> {
+    let offset = server.checked_sub(local)?;
+    match offset.checked_abs()? {
+        0..5 => Some(0),
+        5..=MAX_CLOCK_OFFSET => Some(offset),
+        _ => None,
+    }
+}
+
 /// A `DPoP-Nonce` value is `1*NQCHAR` (RFC 9449 §8.1): printable ASCII without space, `"` or
 /// `\`. Anything else (for example two headers joined with ", ") is ignored.
 pub fn valid_dpop_nonce(value: &str) -> Option<&str> {
