@@ -102,6 +102,7 @@ await test('the tarball ships each entry once: one wasm per entry, both glues, n
   const entryFiles = new Set(['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'keybound_bg.wasm', 'keybound_bg.wasm.d.ts']);
   const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !/^pkg\/[a-z]+\/snippets\/keybound-[0-9a-f]+\/inline\d+\.js$/.test(f));
   assert(!stray.length, `files no entry needs: ${stray}`);
+  for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) assert(files.includes(f), `the tarball lacks ${f}`);
 });
 
 await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refusing what the plain JWKS refuses', async () => {
