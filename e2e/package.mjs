@@ -135,6 +135,28 @@ await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refu
   assert(notSet?.code === 'ERR_JSON_INVALID', `bad JWKS: ${notSet?.code}`);
 });
 
+await test('options of the wrong type are ERR_INVALID_ARGUMENT naming the option, never a silent default', async () => {
+  const consumer = await import(`${root}pkg/consumer/web.js`);
+  consumer.initSync({ module: readFileSync(`${root}pkg/consumer/keybound_bg.wasm`) });
+  const main = await import(`${root}pkg/main/web.js`);
+  main.initSync({ module: readFileSync(`${root}pkg/main/keybound_bg.wasm`) });
+  const code = (p) => p.then(() => null, (e) => `${e.code} ${e.argument}`);
+  const base = { consumerId: 'c', issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa'] }] };
+  for (const [extra, argument] of [[{ requireNonce: 'true' }, 'requireNonce'], [{ legacyTyp: 1 }, 'legacyTyp'],
+    [{ clockTolerance: '60' }, 'clockTolerance'], [{ proofMaxAge: 1.5 }, 'proofMaxAge'], [{ proofMaxAge: 0 }, 'proofMaxAge'],
+    [{ clockTolerance: -1 }, 'clockTolerance'], [{ passkey: { origins: ['https://a.example'], rpId: 'a.example', requireNonce: 'no' } }, 'requireNonce']]) {
+    const got = await code(consumer.KeyBoundConsumer.create({ ...base, ...extra }));
+    assert(got === `ERR_INVALID_ARGUMENT ${argument}`, `${JSON.stringify(extra)}: ${got}`);
+  }
+  const opts = { issuer: 'https://op.example.com', clientId: 'spa' };
+  for (const [extra, argument] of [[{ clockTolerance: '60' }, 'clockTolerance'], [{ maxAge: -5 }, 'maxAge'], [{ currentDate: 'now' }, 'currentDate']]) {
+    const got = await code(main.validateIdToken('a.b.c', { keys: [] }, { ...opts, ...extra }));
+    assert(got === `ERR_INVALID_ARGUMENT ${argument}`, `validateIdToken ${JSON.stringify(extra)}: ${got}`);
+  }
+  const got = await code(main.KeyBoundClient.discover('https://op.invalid', { clientId: 'c', redirectUri: 'https://a.invalid/cb', keyBinding: 'false' }));
+  assert(got === 'ERR_INVALID_ARGUMENT keyBinding', `keyBinding 'false': ${got}`);
+});
+
 await test('RFC 7638 thumbprint through the package', () => {
   const jwk = { kty: 'EC', crv: 'P-256', x: 'ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc', y: 'nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4' };
   assert(mod.calculateJwkThumbprint(jwk) === 'dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw', 'wrong thumbprint');

@@ -115,3 +115,31 @@ pub fn timeout_option(options: &JsValue) -> Result<Option<u32>, JsValue> {
         _ => Err(core_to_js(Error::arg("timeout", "must be a whole number of milliseconds from 1 to 600000"))),
     }
 }
+
+/// An optional boolean member: absent (`undefined`/`null`) is `default`; anything but a boolean
+/// is `ERR_INVALID_ARGUMENT` naming it (a `"true"` string is never read as `false`).
+pub fn opt_bool(obj: &JsValue, name: &'static str, default: bool) -> Result<bool, JsValue> {
+    let v = get(obj, name);
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    v.as_bool().ok_or_else(|| core_to_js(Error::arg(name, "must be a boolean")))
+}
+
+/// An optional whole number of seconds in `min..=max`: absent is `default`; anything else
+/// (a string, a fraction, out of range) is `ERR_INVALID_ARGUMENT` naming it.
+pub fn opt_seconds(obj: &JsValue, name: &'static str, default: i64, min: i64, max: i64) -> Result<i64, JsValue> {
+    let v = get(obj, name);
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 && n >= min as f64 && n <= max as f64 => Ok(n as i64),
+        _ => Err(core_to_js(Error::arg(name, "must be a whole number of seconds in range"))),
+    }
+}
+
+/// A day, in seconds: the largest clock tolerance and proof age accepted.
+pub const DAY: i64 = 86_400;
+/// The largest `currentDate` accepted: JavaScript's largest safe integer.
+pub const MAX_TIME: i64 = 9_007_199_254_740_991;

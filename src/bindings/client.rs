@@ -205,7 +205,7 @@ impl JsClient {
                 scope: opt_str(&options, "scope")?.unwrap_or_default(),
                 binding: binding_policy(&options)?,
                 session_name: opt_str(&options, "session")?.unwrap_or_default(),
-                bind_key: get(&options, "keyBinding").as_bool().unwrap_or(true),
+                bind_key: super::args::opt_bool(&options, "keyBinding", true)?,
                 timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS),
                 passkey: match get(&options, "passkey") {
                     v if v.is_undefined() || v.is_null() => None,

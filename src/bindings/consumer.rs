@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use super::args::{get, object_arg, opt_str, promise, req_str, string_arg};
+use super::args::{get, object_arg, opt_bool, opt_seconds, opt_str, promise, req_str, string_arg, DAY};
 use super::errors::{core_to_js, to_js};
 use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, PasskeySettings, Store, WebCryptoNonceKey};
 use crate::browser::subtle;
@@ -129,7 +129,6 @@ impl JsConsumer {
                 };
                 issuers.push(IssuerConfig { issuer: req_str(&entry, "issuer")?, client_ids, jwks });
             }
-            let number = |name: &'static str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
             let id_token_algs = match get(&options, "algorithms") {
                 v if v.is_undefined() => ConsumerPolicy::default().id_token_algs,
                 v if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
@@ -140,10 +139,10 @@ impl JsConsumer {
             };
             let policy = ConsumerPolicy {
                 id_token_algs,
-                require_nonce: get(&options, "requireNonce").as_bool().unwrap_or(false),
-                legacy_typ: get(&options, "legacyTyp").as_bool().unwrap_or(false),
-                clock_skew: number("clockTolerance", 60),
-                proof_max_age: number("proofMaxAge", 60),
+                require_nonce: opt_bool(&options, "requireNonce", false)?,
+                legacy_typ: opt_bool(&options, "legacyTyp", false)?,
+                clock_skew: opt_seconds(&options, "clockTolerance", 60, 0, DAY)?,
+                proof_max_age: opt_seconds(&options, "proofMaxAge", 60, 1, DAY)?,
                 ..ConsumerPolicy::default()
             };
             let secret = match opt_str(&options, "nonceSecret")? {
@@ -163,20 +162,24 @@ impl JsConsumer {
                 v if v.is_undefined() || v.is_null() => Store::Memory(MemoryReplayStore::new()),
                 v => Store::Js(JsReplayStore::new(v).map_err(to_js)?),
             };
-            let mut consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store, deadline).await.map_err(to_js)?;
+            // Every option is checked before anything goes on the network.
             let pk = get(&options, "passkey");
-            if pk.is_object() {
+            let passkey = if pk.is_object() {
                 let origins = get(&pk, "origins");
                 if !js_sys::Array::is_array(&origins) {
                     return Err(core_to_js(Error::arg("origins", "must be an array of origins")));
                 }
-                consumer.passkey = Some(PasskeySettings {
+                Some(PasskeySettings {
                     origins: js_sys::Array::from(&origins).iter().map(|o| string_arg(&o, "origins")).collect::<Result<_, _>>()?,
                     rp_id: req_str(&pk, "rpId")?,
-                    require_user_verification: get(&pk, "requireUserVerification").as_bool().unwrap_or(true),
-                    require_nonce: get(&pk, "requireNonce").as_bool().unwrap_or(true),
-                });
-            }
+                    require_user_verification: opt_bool(&pk, "requireUserVerification", true)?,
+                    require_nonce: opt_bool(&pk, "requireNonce", true)?,
+                })
+            } else {
+                None
+            };
+            let mut consumer = BrowserConsumer::new(id, issuers, policy, nonce_key, store, deadline).await.map_err(to_js)?;
+            consumer.passkey = passkey;
             Ok(JsConsumer { inner: Rc::new(consumer) }.into())
         }))
     }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use super::args::{binding_policy, get, object_arg, opt_str, opt_str_reused, promise, req_str};
+use super::args::{binding_policy, get, object_arg, opt_seconds, opt_str, opt_str_reused, promise, req_str, DAY, MAX_TIME};
 use super::errors::{core_to_js, to_js};
 use crate::browser::js::now_secs;
 use crate::browser::subtle::WebCryptoVerifier;
@@ -170,7 +170,7 @@ pub fn validate_authorization_response(
 ) -> Result<String, JsValue> {
     object_arg(&expected, "expected")?;
     let (state, issuer) = (req_str(&expected, "state")?, req_str(&expected, "issuer")?);
-    let iss_required = get(&expected, "issRequired").as_bool().unwrap_or(false);
+    let iss_required = super::args::opt_bool(&expected, "issRequired", false)?;
     let code = oauth::check_callback(&oauth::parse_callback(&url), &state, &issuer, iss_required).map_err(core_to_js)?;
     Ok(code.expose().to_owned())
 }
@@ -370,15 +370,14 @@ pub fn validate_id_token(
                 .collect::<Result<_, _>>()
                 .map_err(core_to_js)?,
         };
-        let number = |name: &'static str, default: i64| get(&options, name).as_f64().map(|v| v as i64).unwrap_or(default);
         let check = IdTokenCheck {
             issuer: &issuer,
             client_id: &client_id,
             extra_audiences: &[],
             allowed_algs: &algs,
-            now: number("currentDate", now_secs()),
-            clock_skew: number("clockTolerance", 60),
-            max_age: number("maxAge", 600),
+            now: opt_seconds(&options, "currentDate", now_secs(), 0, MAX_TIME)?,
+            clock_skew: opt_seconds(&options, "clockTolerance", 60, 0, DAY)?,
+            max_age: opt_seconds(&options, "maxAge", 600, 0, 10 * 365 * DAY)?,
             nonce: nonce.as_deref(),
             expected_jkt: jkt.as_deref(),
             binding,
