@@ -82,7 +82,8 @@ for (const [entry, spec] of Object.entries(ENTRIES)) {
       assert(new Set(union).size === union.length, 'the TS union repeats a code');
       assert(JSON.stringify([...union].sort()) === JSON.stringify([...codes].sort()),
         `union and errorCodes() differ: ${union.filter((c) => !codes.includes(c))} / ${codes.filter((c) => !union.includes(c))}`);
-      for (const s of ['export interface KeyboundError extends Error', 'calculateJwkThumbprint(jwk: JWK): string', ...spec.dts,
+      for (const s of ['export interface KeyboundError extends Error', 'calculateJwkThumbprint(jwk: JWK): string',
+        'export function isKeyboundError(err: unknown): err is KeyboundError;', ...spec.dts,
         ...(entry === 'consumer' ? [] : CLIENT_DTS)]) assert(text.includes(s), `missing: ${s}`);
       for (const s of spec.notDts) assert(!text.includes(s), `unexpected: ${s}`);
       assert(dts === 'keybound.d.ts' || text.includes('export default function __wbg_init'), 'web typings lack init');
@@ -155,6 +156,26 @@ await test('options of the wrong type are ERR_INVALID_ARGUMENT naming the option
   }
   const got = await code(main.KeyBoundClient.discover('https://op.invalid', { clientId: 'c', redirectUri: 'https://a.invalid/cb', keyBinding: 'false' }));
   assert(got === 'ERR_INVALID_ARGUMENT keyBinding', `keyBinding 'false': ${got}`);
+});
+
+await test('isKeyboundError and isDPoPNonceError take anything and say yes only to keybound errors', async () => {
+  let caught;
+  try { mod.calculatePKCECodeChallenge('short'); } catch (e) { caught = e; }
+  assert(mod.isKeyboundError(caught) === true, 'a keybound error');
+  const consumer = await import(`${root}pkg/consumer/web.js`);
+  consumer.initSync({ module: readFileSync(`${root}pkg/consumer/keybound_bg.wasm`) });
+  assert(consumer.isKeyboundError(caught) === true, 'an error of another entry is a keybound error too');
+  const lookalike = Object.assign(new Error('x'), { name: 'KeyboundError', code: 'ERR_NOT_A_CODE' });
+  for (const v of [new TypeError('t'), { name: 'KeyboundError', code: 'ERR_INVALID_ARGUMENT' }, lookalike, 'ERR_INVALID_ARGUMENT', null, undefined, 42]) {
+    assert(mod.isKeyboundError(v) === false, `not a keybound error: ${String(v)}`);
+    assert(mod.isDPoPNonceError(v) === false, `not a nonce error: ${String(v)}`);
+  }
+  assert(mod.isDPoPNonceError(caught) === false, 'a keybound error of another code');
+  let nonceErr;
+  try {
+    mod.processTokenResponse({ status: 400, contentType: 'application/json', dpopNonce: 'n-1', body: '{"error":"use_dpop_nonce"}' });
+  } catch (e) { nonceErr = e; }
+  assert(mod.isDPoPNonceError(nonceErr) === true && nonceErr.dpopNonce === 'n-1', `nonce error: ${nonceErr?.code}`);
 });
 
 await test('RFC 7638 thumbprint through the package', () => {

@@ -47,6 +47,18 @@ pub fn calculate_jwk_thumbprint(jwk: JsJwk) -> Result<String, JsValue> {
     PublicJwk::from_json(&json).map(|k| k.thumbprint()).map_err(core_to_js)
 }
 
+/// Whether `err` is a keybound error: an `Error` named `KeyboundError` whose `code` is one of
+/// [`ErrorCode`]. Takes anything a `catch` gives, and narrows it in TypeScript. Errors of every
+/// entry qualify (they share the codes).
+#[wasm_bindgen(js_name = isKeyboundError, unchecked_return_type = "err is KeyboundError")]
+pub fn is_keybound_error(#[wasm_bindgen(unchecked_param_type = "unknown")] err: JsValue) -> bool {
+    if !err.is_instance_of::<js_sys::Error>() {
+        return false;
+    }
+    let prop = |name: &str| js_sys::Reflect::get(&err, &JsValue::from_str(name)).ok().and_then(|v| v.as_string());
+    prop("name").as_deref() == Some("KeyboundError") && prop("code").is_some_and(|c| ErrorCode::ALL.iter().any(|k| k.as_str() == c))
+}
+
 /// Every error code keybound can produce (the same list as the `ErrorCode` type).
 #[wasm_bindgen(js_name = errorCodes, unchecked_return_type = "ErrorCode[]")]
 pub fn error_codes() -> js_sys::Array {

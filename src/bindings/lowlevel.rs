@@ -264,9 +264,10 @@ pub fn process_token_response(#[wasm_bindgen(unchecked_param_type = "HttpRespons
 }
 
 /// Whether an error asks for a DPoP nonce (`ERR_USE_DPOP_NONCE`); its `dpopNonce` is the value.
-#[wasm_bindgen(js_name = isDPoPNonceError)]
-pub fn is_dpop_nonce_error(err: JsValue) -> bool {
-    get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
+/// Takes anything a `catch` gives, and narrows it in TypeScript.
+#[wasm_bindgen(js_name = isDPoPNonceError, unchecked_return_type = "err is KeyboundError & { code: \"ERR_USE_DPOP_NONCE\"; dpopNonce: string }")]
+pub fn is_dpop_nonce_error(#[wasm_bindgen(unchecked_param_type = "unknown")] err: JsValue) -> bool {
+    super::api::is_keybound_error(err.clone()) && get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
 }
 
 /// The symbol under which a `LocalJWKSet` ([`create_local_jwk_set`]) keeps its id.
