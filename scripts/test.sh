@@ -70,6 +70,7 @@ step "benchmarks (figures only)"
 if [ -f pkg/main/web.js ]; then
   node e2e/bench.mjs || echo "[keybound] the benchmark page broke (figures only, not a test failure)"
   node e2e/bench-consumer.mjs 300 || echo "[keybound] the consumer benchmark broke (figures only)"
+  node e2e/bench-client.mjs || echo "[keybound] the client hot-path benchmark broke (figures only)"
 fi
 cargo run --quiet --profile native --features native --example consumer_bench 3000 || echo "[keybound] the native consumer benchmark broke (figures only)"
 
