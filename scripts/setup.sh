@@ -30,6 +30,26 @@ ensure_build_tools() {
   fi
 }
 
+# Firefox ESR and geckodriver, for the wasm tests in a second engine (Debian's firefox-esr;
+# geckodriver from crates.io, pinned).
+# Returns non-zero (does not exit) when it cannot, so that the caller records a failed suite.
+ensure_firefox() {
+  if ! command -v firefox-esr >/dev/null && ! command -v firefox >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      step "apt-get install firefox-esr"
+      apt-get update -qq || return 1
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends firefox-esr >/dev/null || return 1
+    else
+      echo "[keybound] error: Firefox is missing: install it (Debian: apt-get install firefox-esr) or run as root" >&2
+      return 1
+    fi
+  fi
+  if ! command -v geckodriver >/dev/null; then
+    step "cargo install geckodriver 0.37.1 (takes 1-3 minutes once)"
+    cargo install --quiet geckodriver --version 0.37.1 --locked || return 1
+  fi
+}
+
 ensure_browser() {
   if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then return; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

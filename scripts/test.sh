@@ -6,6 +6,7 @@
 #   native      cargo test --features native (protocol core, consumer, passkeys, vectors, layering)
 #   op          cargo test -p keybound-op (the reference OP)
 #   wasm        wasm-bindgen-test in headless Chromium, a Window and a dedicated Worker
+#   wasm-firefox  the same in headless Firefox ESR (geckodriver)
 #   build       the package's entries (scripts/build.sh), with the size budget check
 #   package     Node test of the shipped entries, typings and tarball
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
@@ -49,6 +50,13 @@ export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
 export WASM_BINDGEN_TEST_TIMEOUT=60
 suite wasm cargo test --target wasm32-unknown-unknown --features native
+# The same wasm tests (Window and dedicated Worker) in Firefox ESR, through geckodriver.
+if ensure_firefox; then
+  suite wasm-firefox env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --features native
+else
+  results+=("FAILED  wasm-firefox (Firefox or geckodriver could not be installed)")
+  failed_suites+=("wasm-firefox")
+fi
 
 suite build bash scripts/build.sh
 if [ -f pkg/web/keybound.js ]; then
