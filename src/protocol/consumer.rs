@@ -213,6 +213,42 @@ pub async fn check_nonce<K: NonceKey>(key: &K, consumer_id: &str, nonce: &str, n
     key.check(&nonce_mac_input(consumer_id, ts), tag).await
 }
 
+/// The consumer-nonce step of a presentation: with `required`, a nonce must be present and one
+/// this consumer issued, still fresh (`ERR_DPOP_NONCE_REQUIRED`, `ERR_DPOP_NONCE_MISMATCH`);
+/// without, a nonce that is present is still checked when there is a nonce key.
+pub(crate) async fn check_consumer_nonce<K: NonceKey>(
+    nonce: Option<&str>,
+    nonces: Option<&K>,
+    required: bool,
+    policy: &ConsumerPolicy,
+    now: i64,
+) -> Result<()> {
+    match (nonce, nonces) {
+        (None, _) if required => Err(Error::DpopNonceRequired),
+        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew)
+            .await?
+            .then_some(())
+            .ok_or(Error::DpopNonceMismatch),
+        (Some(_), None) if required => Err(Error::DpopNonceMismatch),
+        _ => Ok(()),
+    }
+}
+
+/// The single-use step of a presentation: `key` goes into the replay store for the acceptance
+/// window; a key already there is `ERR_DPOP_REPLAY`. Fails closed: any store error is
+/// `ERR_REPLAY_STORE_UNAVAILABLE`, and nothing is accepted without the store's answer.
+pub(crate) async fn use_once<R: ReplayStore>(replay: &R, key: &str, policy: &ConsumerPolicy, now: i64) -> Result<()> {
+    let fresh = replay.check_and_store(key, now, now + policy.proof_max_age + policy.clock_skew).await.map_err(|e| match e {
+        e @ Error::ReplayStoreUnavailable { .. } => e,
+        other => Error::ReplayStoreUnavailable { message: other.to_string() },
+    })?;
+    if fresh {
+        Ok(())
+    } else {
+        Err(Error::DpopReplay)
+    }
+}
+
 #[derive(Deserialize)]
 struct RawCnf {
     jwk: Option<RawJwk>,
@@ -404,24 +440,10 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     };
     let proof = dpop::verify_proof(presentation.proof, &check, verifier).await?;
     // RFC 9449 §9 at a resource: the consumer's nonce (checked after the proof's signature).
-    match (proof.claims.nonce.as_deref(), nonces) {
-        (None, _) if policy.require_nonce => return Err(Error::DpopNonceRequired),
-        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew)
-            .await?
-            .then_some(())
-            .ok_or(Error::DpopNonceMismatch)?,
-        (Some(_), None) if policy.require_nonce => return Err(Error::DpopNonceMismatch),
-        _ => {}
-    }
+    check_consumer_nonce(proof.claims.nonce.as_deref(), nonces, policy.require_nonce, policy, now).await?;
     // RFC 9449 §11.1: `jti` single use within the window, scoped to this URI. Fail closed.
     let replay_key = format!("{} {}", crate::protocol::htu::normalize_htu(presentation.htu)?, proof.claims.jti);
-    let fresh = replay.check_and_store(&replay_key, now, now + policy.proof_max_age + policy.clock_skew).await.map_err(|e| match e {
-        e @ Error::ReplayStoreUnavailable { .. } => e,
-        other => Error::ReplayStoreUnavailable { message: other.to_string() },
-    })?;
-    if !fresh {
-        return Err(Error::DpopReplay);
-    }
+    use_once(replay, &replay_key, policy, now).await?;
     Ok(Accepted {
         iss: token.iss,
         sub: token.sub,

@@ -21,7 +21,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::protocol::b64;
-use crate::protocol::consumer::{check_nonce, NonceKey, ReplayStore};
+use crate::protocol::consumer::{check_consumer_nonce, use_once, NonceKey, ReplayStore};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
@@ -423,27 +423,13 @@ pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKe
     verifier: &V,
     replay: &R,
 ) -> Result<PasskeyAccepted> {
-    // The consumer nonce first: cheap, and what stops pre-made assertions.
-    match (presentation.consumer_nonce, nonces) {
-        (None, Some(_)) => return Err(Error::DpopNonceRequired),
-        (None, None) if policy.require_nonce => return Err(Error::DpopNonceRequired),
-        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, now, policy.proof_max_age, policy.clock_skew)
-            .await?
-            .then_some(())
-            .ok_or(Error::DpopNonceMismatch)?,
-        (Some(_), None) if policy.require_nonce => return Err(Error::DpopNonceMismatch),
-        _ => {}
-    }
+    // The consumer nonce first: cheap, and what stops pre-made assertions. An assertion has no
+    // timestamp, so with a nonce key a nonce is always required.
+    check_consumer_nonce(presentation.consumer_nonce, nonces, policy.require_nonce || nonces.is_some(), policy, now).await?;
     let accepted = verify_passkey_presentation_unchecked(issuers, policy, presentation, check, now, verifier).await?;
     // Single use within the window, scoped to this passkey, keyed on what was signed. Fail closed.
     let key = format!("passkey {} {}", accepted.passkey_jkt, b64::encode(signed_data_hash(&presentation.assertion)));
-    let fresh = replay.check_and_store(&key, now, now + policy.proof_max_age + policy.clock_skew).await.map_err(|e| match e {
-        e @ Error::ReplayStoreUnavailable { .. } => e,
-        other => Error::ReplayStoreUnavailable { message: other.to_string() },
-    })?;
-    if !fresh {
-        return Err(Error::DpopReplay);
-    }
+    use_once(replay, &key, policy, now).await?;
     Ok(accepted)
 }
 
