@@ -12,7 +12,9 @@
 #
 # Environment: FUZZ_SANITIZER (default "none": the crate forbids unsafe code, and without ASan the
 # build is faster and runs ~2x more inputs; "address" for the deps' unsafe code),
-# FUZZ_ARGS (extra libFuzzer flags).
+# FUZZ_ARGS (extra libFuzzer flags), KEYBOUND_FUZZ_SKIP_KNOWN=1 (stop at inputs that show a known,
+# reported issue instead of failing: fuzz/README.md), FUZZ_TRACE=1 (print each outcome; for
+# checking seeds, not for runs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -72,7 +74,7 @@ for t in $targets; do
   if [ -z "$runs" ]; then
     runs=$(sed -n 's/^#\([0-9]*\).*/\1/p' "$log" | tail -n 1)
   fi
-  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2)
+  cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | cut -d' ' -f2) || true   # none when it crashed at start
   if [ "$rc" -eq 0 ]; then
     passed=$((passed + 1))
     echo "fuzz: $t ${runs:-0} runs, $elapsed s, ok"
@@ -80,7 +82,9 @@ for t in $targets; do
     failed=$((failed + 1))
     echo "fuzz: $t ${runs:-0} runs, $elapsed s, CRASH"
     # What and where: the panic or libFuzzer's reason, and the saved input.
-    grep -m 3 -E "panicked at|^==[0-9]+== ERROR|ERROR: libFuzzer|Test unit written to" "$log" | sed 's/^/fuzz:   /' || true
+    { grep -m 1 -A 1 "panicked at" "$log" || true
+      grep -m 2 -E "ERROR: libFuzzer|ALARM: working on the last Unit|out-of-memory|Test unit written to" "$log" || true
+    } | sed 's/^/fuzz:   /'
     echo "fuzz:   log: $log"
   fi
   echo "fuzz:   $t cov ${cov:-?}, exit $rc" >&2

@@ -111,6 +111,9 @@ fn assertion(sel: u8, data: &[u8]) {
     let r = common::checked(block_on(passkey::verify_assertion(key, &a, &check, &common::AlwaysOk)));
     common::trace("assertion (always-ok)", &r);
     let Ok(count) = r else { return };
+    if !common::accepted_object(client_data_json, "clientDataJSON") {
+        return;
+    }
     let d = authenticator_data;
     assert!(d.len() >= 37);
     assert_eq!(&d[..32], &Sha256::digest(f.rp_id.as_bytes())[..]);
