@@ -485,3 +485,48 @@ fn the_learned_clock_offset_is_bounded() {
     assert_eq!(learned_clock_offset(i64::MAX, local), None);
     assert_eq!(learned_clock_offset(i64::MIN, local), None);
 }
+
+/// Every JSON document keybound reads must be an object: serde's derived structs would also read
+/// an array, field by field (found by the fuzzer). Arrays are refused with ERR_JSON_INVALID; an
+/// OAuth error body that is an array is not read as an error.
+#[test]
+fn json_arrays_are_refused_where_objects_are_required() {
+    fn code<T>(r: Result<T, Error>) -> ErrorCode {
+        r.map(|_| ()).expect_err("an array must be refused").code()
+    }
+    // A token response in array form, in declaration order (access_token, token_type, ...).
+    assert_eq!(
+        code(oauth::process_token_response(&json_response(200, r#"["at","DPoP",60,"rt","id.tok.en","openid"]"#))),
+        ErrorCode::JsonInvalid
+    );
+    assert_eq!(code(oauth::process_token_response(&json_response(200, "  \n[]"))), ErrorCode::JsonInvalid);
+    assert_eq!(
+        code(oauth::process_discovery_response(&json_response(200, r#"["https://op.example.com"]"#), ISSUER)),
+        ErrorCode::JsonInvalid
+    );
+    assert_eq!(
+        code(oauth::process_device_authorization_response(
+            &json_response(200, r#"["d","u","https://op.example.com/device",null,600,5]"#),
+            ISSUER
+        )),
+        ErrorCode::JsonInvalid
+    );
+    // An error body as an array is not an OAuth error response.
+    let err = oauth::process_token_response(&json_response(400, r#"["invalid_grant","bad"]"#)).expect_err("refused");
+    assert_ne!(err.code(), ErrorCode::OAuthError);
+    // The same documents as objects still parse.
+    assert!(oauth::process_token_response(&json_response(200, r#" {"access_token":"at","token_type":"DPoP"}"#)).is_ok());
+}
+
+/// A device `expires_in` under one second would truncate to 0 (found by the fuzzer): refused.
+#[test]
+fn a_device_code_lifetime_under_one_second_is_refused() {
+    let body =
+        |e: &str| format!(r#"{{"device_code":"d","user_code":"u","verification_uri":"https://op.example.com/device","expires_in":{e}}}"#);
+    for e in ["0.5", "0.999", "0"] {
+        let err = oauth::process_device_authorization_response(&json_response(200, &body(e)), ISSUER).expect_err(e);
+        assert_eq!(err.code(), ErrorCode::OAuthResponseInvalid, "expires_in {e}");
+    }
+    let d = oauth::process_device_authorization_response(&json_response(200, &body("1.5")), ISSUER).expect("1.5 s");
+    assert_eq!(d.expires_in, 1);
+}

@@ -421,3 +421,26 @@ fn a_sec1_point_makes_the_same_jwk_and_thumbprint() {
     }
     assert_eq!(PublicJwk::from_sec1_point(EcCurve::P384, &point).expect_err("P-384 length").code(), keybound::ErrorCode::JwkInvalid);
 }
+
+/// JOSE documents in array form are refused (serde would read a struct from an array): a JWS
+/// header, a JWK, a JWK Set (found by the fuzzer).
+#[test]
+fn jose_documents_in_array_form_are_refused() {
+    let header = b64::encode(r#"["ES256","dpop+jwt",null,null,null]"#);
+    let payload = b64::encode(r#"{"jti":"x"}"#);
+    let token = format!("{header}.{payload}.c2ln");
+    let err = jws::parse(&token, &[Alg::Es256], jws::Limits::default()).expect_err("array header");
+    assert_eq!(err.code(), ErrorCode::JsonInvalid);
+    let err = PublicJwk::from_json(
+        r#"["EC","P-256","ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"]"#,
+    )
+    .expect_err("array JWK");
+    assert_eq!(err.code(), ErrorCode::JsonInvalid);
+    let err = keybound::protocol::id_token::Jwks::from_json("[[]]").expect_err("array JWKS");
+    assert_eq!(err.code(), ErrorCode::JsonInvalid);
+    // Objects still parse, with leading white space.
+    assert!(PublicJwk::from_json(
+        r#" {"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#
+    )
+    .is_ok());
+}

@@ -291,14 +291,14 @@ pub(crate) async fn check_id_token<V: Verifier>(
     verifier: &V,
 ) -> Result<CheckedToken> {
     let parsed = jws::parse(id_token, &policy.id_token_algs, jws::Limits::default())?;
-    let unverified: RawClaims = serde_json::from_slice(parsed.payload_unverified()).map_err(|e| Error::json("ID Token claims", e))?;
+    let unverified: RawClaims = crate::protocol::json::object(parsed.payload_unverified(), "ID Token claims")?;
     let iss = unverified.iss.clone().ok_or(Error::IdTokenClaimMissing { claim: "iss" })?;
     let issuer = issuers.iter().find(|i| i.issuer == iss).ok_or(Error::IssuerNotAccepted { iss: iss.clone() })?;
     // KB §9.3: verify the signature ourselves, with the issuer's JWKS only.
     let key = issuer.jwks.select(&parsed.header)?;
     let payload = jws::verify(&parsed, key, verifier).await?;
     let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
-    let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
+    let raw: RawClaims = crate::protocol::json::object(claims_json.as_bytes(), "ID Token claims")?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
     let sub = raw.sub.ok_or(missing("sub"))?;
     // As the client (`id_token::validate`): OIDC Core §2, a non-empty `sub` of at most 255.
@@ -372,7 +372,7 @@ pub struct Claimed {
 pub fn claimed(presentation: &Presentation<'_>) -> Claimed {
     let mut c = Claimed::default();
     let payload = |token: &str| token.split('.').nth(1).and_then(|p| b64::decode(p, "payload").ok());
-    if let Some(raw) = payload(presentation.id_token).and_then(|p| serde_json::from_slice::<RawClaims>(&p).ok()) {
+    if let Some(raw) = payload(presentation.id_token).and_then(|p| crate::protocol::json::object::<RawClaims>(&p, "ID Token claims").ok()) {
         c.iss = raw.iss;
         c.sub = raw.sub;
         c.cnf_jkt = raw.cnf.and_then(|cnf| cnf.jwk).and_then(|j| PublicJwk::from_raw(j).ok()).map(|j| j.thumbprint());
@@ -383,7 +383,7 @@ pub fn claimed(presentation: &Presentation<'_>) -> Claimed {
         struct J {
             jti: Option<String>,
         }
-        c.jti = serde_json::from_slice::<J>(p.payload_unverified()).ok().and_then(|j| j.jti);
+        c.jti = crate::protocol::json::object::<J>(p.payload_unverified(), "DPoP claims").ok().and_then(|j| j.jti);
     }
     c
 }

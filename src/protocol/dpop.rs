@@ -375,7 +375,7 @@ pub async fn verify_proof<V: Verifier>(proof: &str, check: &ProofCheck<'_>, veri
     }
     let jwk = parsed.header.jwk.clone().ok_or(Error::DpopJwkMissing)?;
     let payload = jws::verify(&parsed, &jwk, verifier).await?;
-    let raw: RawClaims = serde_json::from_slice(payload).map_err(|e| Error::json("DPoP claims", e))?;
+    let raw: RawClaims = crate::protocol::json::object(payload, "DPoP claims")?;
     let missing = |claim| Error::DpopClaimMissing { claim };
     let jti = raw.jti.ok_or(missing("jti"))?;
     let htm = raw.htm.ok_or(missing("htm"))?;

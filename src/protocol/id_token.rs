@@ -56,7 +56,7 @@ impl Jwks {
     /// # Errors
     /// `ERR_JSON_INVALID`; `ERR_JWK_PRIVATE_KEY` if the set publishes private key material.
     pub fn from_json(json: &str) -> Result<Self> {
-        let raw: RawJwks = serde_json::from_str(json).map_err(|e| Error::json("JWKS", e))?;
+        let raw: RawJwks = crate::protocol::json::object(json.as_bytes(), "JWKS")?;
         let mut keys = Vec::with_capacity(raw.keys.len());
         for k in raw.keys {
             match PublicJwk::from_raw(k.key) {
@@ -270,7 +270,7 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
     // Step 6: the signature, before any claim is believed.
     let payload = jws::verify(&parsed, key, verifier).await?;
     let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
-    let raw: RawClaims = serde_json::from_str(&claims_json).map_err(|e| Error::json("ID Token claims", e))?;
+    let raw: RawClaims = crate::protocol::json::object(claims_json.as_bytes(), "ID Token claims")?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
 
     // Step 14: required claims.

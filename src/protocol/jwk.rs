@@ -120,7 +120,7 @@ impl PublicJwk {
     /// under 2048 bits, or exponent under 3),
     /// `ERR_BASE64URL_INVALID`.
     pub fn from_json(json: &str) -> Result<Self> {
-        let raw: RawJwk = serde_json::from_str(json).map_err(|e| Error::json("JWK", e))?;
+        let raw: RawJwk = crate::protocol::json::object(json.as_bytes(), "JWK")?;
         Self::from_raw(raw)
     }
 

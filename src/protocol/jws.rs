@@ -116,7 +116,7 @@ pub fn parse<'a>(token: &'a str, allowed: &[Alg], limits: Limits) -> Result<Comp
         return Err(Error::JwsTooLarge { limit: limits.max_header });
     }
     let header_bytes = b64::decode(h, "JWS header")?;
-    let raw: RawHeader = serde_json::from_slice(&header_bytes).map_err(|e| Error::json("JWS header", e))?;
+    let raw: RawHeader = crate::protocol::json::object(&header_bytes, "JWS header")?;
     let alg_name = raw.alg.ok_or(Error::JwsMalformed { reason: "header has no \"alg\"" })?;
     let alg = Alg::from_name(&alg_name)?;
     if !allowed.contains(&alg) {

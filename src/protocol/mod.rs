@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod dpop;
 pub mod htu;
 pub mod id_token;
+pub mod json;
 pub mod jwa;
 pub mod jwk;
 pub mod jws;

@@ -165,7 +165,7 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
     if response.status != 200 {
         return Err(Error::OAuthResponseInvalid { reason: "discovery did not answer 200", status: response.status });
     }
-    let meta: ProviderMetadata = serde_json::from_str(&response.body).map_err(|e| Error::json("discovery document", e))?;
+    let meta: ProviderMetadata = crate::protocol::json::object(response.body.as_bytes(), "discovery document")?;
     if meta.issuer != expected_issuer {
         return Err(Error::DiscoveryIssuerMismatch { found: meta.issuer });
     }
@@ -470,7 +470,9 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
     let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
     if response.status != 200 {
         if (400..500).contains(&response.status) && is_json(response) {
-            if let Ok(RawError { error: Some(error), error_description }) = serde_json::from_str(&response.body) {
+            if let Ok(RawError { error: Some(error), error_description }) =
+                crate::protocol::json::object(response.body.as_bytes(), "OAuth error")
+            {
                 if error == "use_dpop_nonce" {
                     if let Some(nonce) = response.dpop_nonce.as_deref().and_then(valid_dpop_nonce) {
                         return Err(Error::UseDpopNonce { nonce: nonce.to_owned() });
@@ -484,7 +486,7 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
     if !is_json(response) {
         return Err(invalid("the token response is not JSON"));
     }
-    let raw: RawToken = serde_json::from_str(&response.body).map_err(|e| Error::json("token response", e))?;
+    let raw: RawToken = crate::protocol::json::object(response.body.as_bytes(), "token response")?;
     let access_token = raw.access_token.filter(|t| !t.is_empty()).ok_or(invalid("no \"access_token\""))?;
     // Refused rather than clamped: a lifetime the OP cannot mean says the response is not sane.
     let expires_in = match raw.expires_in {
@@ -576,13 +578,15 @@ pub fn process_device_authorization_response(response: &HttpResponse, issuer: &s
     let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
     if response.status != 200 {
         if is_json(response) {
-            if let Ok(RawError { error: Some(error), error_description }) = serde_json::from_str(&response.body) {
+            if let Ok(RawError { error: Some(error), error_description }) =
+                crate::protocol::json::object(response.body.as_bytes(), "OAuth error")
+            {
                 return Err(Error::OAuthError { error, description: error_description, status: response.status });
             }
         }
         return Err(invalid("the device authorization endpoint answered an error without an OAuth error body"));
     }
-    let raw: RawDevice = serde_json::from_str(&response.body).map_err(|e| Error::json("device authorization response", e))?;
+    let raw: RawDevice = crate::protocol::json::object(response.body.as_bytes(), "device authorization response")?;
     let device_code = raw.device_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"device_code\""))?;
     let user_code = raw.user_code.filter(|c| !c.is_empty()).ok_or(invalid("no \"user_code\""))?;
     let verification_uri = raw.verification_uri.ok_or(invalid("no \"verification_uri\""))?;
@@ -593,8 +597,9 @@ pub fn process_device_authorization_response(response: &HttpResponse, issuer: &s
         return Err(invalid("\"verification_uri_complete\" is not an absolute http(s) URL (https for an https issuer)"));
     }
     let expires_in = raw.expires_in.ok_or(invalid("no positive \"expires_in\""))?;
-    if !(expires_in.is_finite() && expires_in > 0.0) {
-        return Err(invalid("no positive \"expires_in\""));
+    // At least one second: a fraction below it would truncate to 0 (expired at once).
+    if !(expires_in.is_finite() && expires_in >= 1.0) {
+        return Err(invalid("no \"expires_in\" of at least one second"));
     }
     if expires_in > MAX_DEVICE_EXPIRES_IN as f64 {
         return Err(invalid("\"expires_in\" is over one day"));

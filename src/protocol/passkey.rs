@@ -201,7 +201,7 @@ pub async fn verify_assertion<V: Verifier>(
     verifier: &V,
 ) -> Result<u32> {
     // Step 11: parse clientDataJSON.
-    let client: ClientData = serde_json::from_slice(assertion.client_data_json).map_err(|e| Error::json("clientDataJSON", e))?;
+    let client: ClientData = crate::protocol::json::object(assertion.client_data_json, "clientDataJSON")?;
     // Step 13: the type is webauthn.get (a registration response is not a signature).
     if client.typ.as_deref() != Some("webauthn.get") {
         return Err(Error::WebAuthnType);
