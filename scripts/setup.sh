@@ -24,7 +24,12 @@ ensure_build_tools() {
     cargo install --quiet wasm-bindgen-cli --version "$want" --locked --force 2>/dev/null \
       || cargo install --quiet wasm-bindgen-cli --version "$want" --force
   fi
-  if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] || [ ! -x node_modules/.bin/esbuild ]; then
+  # Every pinned dev dependency must be there (a node_modules made before one was added lacks it).
+  local missing=""
+  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop; do
+    [ -d "node_modules/$dep" ] || missing="$missing $dep"
+  done
+  if [ -n "$missing" ] || [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ]; then
     step "npm ci"
     npm ci --no-audit --no-fund --loglevel=error
   fi
