@@ -2,8 +2,10 @@
 // passkey, agent) exports its API and not the others', both typings of each list exactly the
 // codes the wasm reports (no two alike), the tarball ships one wasm per entry, and a core error
 // reaches JS as a real Error with its code. The full build (pkg/web, the demo's) is checked too.
-import { readFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -176,6 +178,20 @@ await test('isKeyboundError and isDPoPNonceError take anything and say yes only 
     mod.processTokenResponse({ status: 400, contentType: 'application/json', dpopNonce: 'n-1', body: '{"error":"use_dpop_nonce"}' });
   } catch (e) { nonceErr = e; }
   assert(mod.isDPoPNonceError(nonceErr) === true && nonceErr.dpopNonce === 'n-1', `nonce error: ${nonceErr?.code}`);
+});
+
+await test('the size check passes today\'s budgets and refuses an entry over its budget', () => {
+  const run = (env) => spawnSync('node', [`${root}scripts/size.mjs`, `${root}pkg`], { encoding: 'utf8', env: { ...process.env, ...env } });
+  const ok = run({});
+  assert(ok.status === 0 && /size: main .*within budget/.test(ok.stdout), `today: exit ${ok.status} ${ok.stderr}`);
+  const dir = mkdtempSync(path.join(tmpdir(), 'kb-budget-'));
+  const budget = JSON.parse(readFileSync(`${root}scripts/size-budget.json`, 'utf8'));
+  budget.entries.consumer = 40960;
+  writeFileSync(path.join(dir, 'budget.json'), JSON.stringify(budget));
+  const over = run({ KEYBOUND_SIZE_BUDGET: path.join(dir, 'budget.json') });
+  assert(over.status === 1, `over budget: exit ${over.status}`);
+  assert(/size: consumer .*OVER budget 40960 B/.test(over.stdout) && /1 entry is over budget/.test(over.stderr), `${over.stdout}${over.stderr}`);
+  assert(/size: main .*within budget/.test(over.stdout), 'the other entries are still judged');
 });
 
 await test('RFC 7638 thumbprint through the package', () => {
