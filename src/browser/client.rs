@@ -536,6 +536,22 @@ impl Client {
         self.announce(&[("k", "session".into()), ("id", self.session_id().into())]);
     }
 
+    /// The session for a hot path: from memory while nothing changed, else from IndexedDB (then
+    /// kept, without its key).
+    ///
+    /// # Errors
+    /// `ERR_NO_SESSION`, `ERR_KEY_STORE*`, `ERR_KEY_RECORD_INVALID`.
+    async fn hot_session(&self) -> Result<SessionRecord> {
+        if let Some((record, _)) = self.memory.borrow().session.as_ref() {
+            return Ok(record.clone());
+        }
+        let record = self.session_or_err().await?;
+        if self.channel.is_some() {
+            self.memory.borrow_mut().session = Some((record.clone(), None));
+        }
+        Ok(record)
+    }
+
     /// The session and its key for a hot path (`fetch`, `present`): from memory while nothing
     /// changed, else from IndexedDB (then kept).
     ///
@@ -543,15 +559,11 @@ impl Client {
     /// `ERR_NO_SESSION`, `ERR_KEY_NOT_FOUND`, `ERR_KEY_STORE*`, `ERR_KEY_RECORD_INVALID`.
     async fn session_and_key(&self) -> Result<(SessionRecord, DpopKeyPair)> {
         let kept = self.memory.borrow().session.clone();
-        let (record, key) = match kept {
-            Some((record, Some(key))) => return Ok((record, key)),
-            Some((record, None)) => (record, None),
-            None => (self.session_or_err().await?, None),
-        };
-        let key = match key {
-            Some(k) => k,
-            None => DpopKeyPair::load(&record.key_id).await?,
-        };
+        if let Some((record, Some(key))) = kept {
+            return Ok((record, key));
+        }
+        let record = self.hot_session().await?;
+        let key = DpopKeyPair::load(&record.key_id).await?;
         if self.channel.is_some() {
             self.memory.borrow_mut().session = Some((record.clone(), Some(key.clone())));
         }
@@ -1025,9 +1037,15 @@ impl Client {
         deadline: &Deadline,
     ) -> Result<web_sys::Response> {
         let method = &http::normalize_method(method)?;
-        let (record, key) = self.session_and_key().await?;
-        let dpop = record.token_type.eq_ignore_ascii_case("dpop");
-        let key = dpop.then_some(key);
+        // The key only for a DPoP token: a Bearer request needs none.
+        let (record, key) = match self.hot_session().await? {
+            r if r.token_type.eq_ignore_ascii_case("dpop") => {
+                let (r, k) = self.session_and_key().await?;
+                (r, Some(k))
+            }
+            r => (r, None),
+        };
+        let dpop = key.is_some();
         let mut retried = false;
         loop {
             let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();

@@ -9,7 +9,7 @@ use super::{key_store, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
 use crate::protocol::crypto::Signer;
-use crate::protocol::dpop::{self, DpopClaims, DpopHeader, ProofParams, ProofTemplate};
+use crate::protocol::dpop::{self, DpopHeader, ProofParams, ProofTemplate};
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::PublicJwk;
 
@@ -126,10 +126,7 @@ impl DpopKeyPair {
 /// # Errors
 /// `ERR_INVALID_ARGUMENT`, `ERR_URL_INVALID`, `ERR_CRYPTO_*` (randomness).
 pub fn proof_input(header_encoded: &str, params: &ProofParams<'_>, iat: i64) -> Result<String> {
-    let mut jti = [0u8; 16];
-    subtle::fill_random_pooled(&mut jti)?;
-    let claims = DpopClaims::new(params, b64::encode(jti), iat)?;
-    Ok(dpop::signing_input(header_encoded, &claims)?)
+    template_input(header_encoded, &ProofTemplate::new(params)?, iat)
 }
 
 /// The signing input of a new proof from a prepared template: a fresh 128-bit `jti` and `iat`.

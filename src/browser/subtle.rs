@@ -59,12 +59,11 @@ fn lookup_handles() -> Result<Handles> {
     }
     // One callback made once and kept for the life of the module: the per-proof cost is one
     // `bind` and one `then`, instead of a future, a task and two closures per proof.
-    let settle = Closure::<dyn Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue>>::new(settle_jws);
     Ok(Handles {
         crypto,
         subtle: subtle.unchecked_into(),
         es256: object(&[("name", "ECDSA".into()), ("hash", "SHA-256".into())]),
-        settle_jws: settle.into_js_value().unchecked_into(),
+        settle_jws: persistent2(settle_jws),
     })
 }
 
@@ -175,7 +174,6 @@ pub fn sign_es256_jws(private_key: &CryptoKey, signing_input: String) -> Result<
     Ok(promise.unchecked_ref::<Thenable>().then_fns(&settle, &settle))
 }
 
-#[cfg(feature = "client")]
 /// A JS function made from a Rust closure of two arguments, kept for the life of the module: a
 /// promise chain built from these costs a `bind` per step, not a closure and a future.
 pub(crate) fn persistent2(f: impl Fn(JsValue, JsValue) -> std::result::Result<JsValue, JsValue> + 'static) -> Callback {

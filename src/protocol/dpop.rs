@@ -163,7 +163,7 @@ impl ProofTemplate {
     ///
     /// # Errors
     /// `ERR_INVALID_ARGUMENT`.
-    pub fn check_htm(htm: &str) -> Result<&str> {
+    fn check_htm(htm: &str) -> Result<&str> {
         if htm.is_empty() || htm.len() > 32 || !htm.bytes().all(is_tchar) {
             return Err(Error::arg("htm", "must be an HTTP method token such as \"POST\""));
         }
@@ -174,56 +174,11 @@ impl ProofTemplate {
     ///
     /// # Errors
     /// `ERR_INVALID_ARGUMENT`.
-    pub fn check_nonce(nonce: Option<&str>) -> Result<Option<&str>> {
+    fn check_nonce(nonce: Option<&str>) -> Result<Option<&str>> {
         if nonce == Some("") {
             return Err(Error::arg("nonce", "must not be empty"));
         }
         Ok(nonce)
-    }
-
-    /// Replaces `htm`.
-    ///
-    /// # Errors
-    /// As [`ProofTemplate::check_htm`].
-    pub fn set_htm(&mut self, htm: &str) -> Result<()> {
-        self.htm = Self::check_htm(htm)?.to_owned();
-        Ok(())
-    }
-
-    /// Replaces `htu` (normalized).
-    ///
-    /// # Errors
-    /// `ERR_URL_INVALID`.
-    pub fn set_htu(&mut self, htu: &str) -> Result<()> {
-        self.htu = normalize_htu(htu)?;
-        Ok(())
-    }
-
-    /// Replaces `nonce`.
-    ///
-    /// # Errors
-    /// As [`ProofTemplate::check_nonce`].
-    pub fn set_nonce(&mut self, nonce: Option<&str>) -> Result<()> {
-        self.nonce = Self::check_nonce(nonce)?.map(str::to_owned);
-        Ok(())
-    }
-
-    /// Replaces the access token (`ath`).
-    ///
-    /// # Errors
-    /// `ERR_INVALID_ARGUMENT` for an empty token.
-    pub fn set_access_token(&mut self, access_token: Option<&str>) -> Result<()> {
-        self.ath = access_token.map(pkce::ath).transpose()?;
-        Ok(())
-    }
-
-    /// Replaces the code (`c_s256`).
-    ///
-    /// # Errors
-    /// `ERR_INVALID_ARGUMENT` for an empty code.
-    pub fn set_code(&mut self, code: Option<&str>) -> Result<()> {
-        self.c_s256 = code.map(pkce::c_s256).transpose()?;
-        Ok(())
     }
 
     /// The claims of one proof, with its fresh `jti` and `iat`.
