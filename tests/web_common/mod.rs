@@ -303,3 +303,26 @@ async fn a_stored_key_is_never_silently_replaced() {
     assert_eq!(DpopKeyPair::load(&id).await.expect("load").jkt(), first.jkt(), "the first key is still there");
     assert!(DpopKeyPair::delete(&id).await.expect("delete"));
 }
+
+/// Every request is bounded by `AbortSignal.timeout`; a platform without it gets a coded error
+/// before anything is sent, never a request that could wait forever. An aborted caller signal is
+/// `ERR_CANCELLED`, also before anything is sent.
+#[wasm_bindgen_test]
+async fn requests_without_a_bound_are_refused_with_a_code() {
+    use keybound::browser::http::{self, Deadline};
+    let req = || keybound::protocol::oauth::discovery_request("http://127.0.0.1:9").expect("a request");
+    let err = {
+        let _shadow = Shadow::new("AbortSignal", &Object::new().into());
+        http::send(&req(), &Deadline::default()).await.expect_err("no AbortSignal.timeout")
+    };
+    assert_eq!(err.error.code(), ErrorCode::Network);
+    assert!(err.error.to_string().contains("AbortSignal"), "{}", err.error);
+    let class: js_sys::Function = Reflect::get(&js_sys::global(), &"AbortController".into()).expect("AbortController").unchecked_into();
+    let controller = Reflect::construct(&class, &js_sys::Array::new()).expect("new AbortController");
+    let abort: js_sys::Function = Reflect::get(&controller, &"abort".into()).expect("abort").unchecked_into();
+    abort.call0(&controller).expect("abort()");
+    let signal: web_sys::AbortSignal = Reflect::get(&controller, &"signal".into()).expect("signal").unchecked_into();
+    let deadline = Deadline::default().with_signal(Some(signal));
+    let err = http::send(&req(), &deadline).await.expect_err("aborted");
+    assert_eq!(err.error.code(), ErrorCode::Cancelled);
+}
