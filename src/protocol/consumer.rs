@@ -538,13 +538,9 @@ impl EvidenceRecord {
     /// The record of one decision. Strings that came with the presentation are capped at
     /// [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters (with an ellipsis).
     pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
-        Self::new_uncapped(consumer, action, presentation, now, result).capped()
-    }
-
-    fn new_uncapped(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
         let base = EvidenceRecord::refused(consumer, action, now, presentation.htm, presentation.htu);
         let claimed = claimed(presentation);
-        match result {
+        let record = match result {
             Ok(a) => EvidenceRecord {
                 outcome: "accepted",
                 issuer: Some(a.iss.clone()),
@@ -567,7 +563,8 @@ impl EvidenceRecord {
                 jti: claimed.jti,
                 ..base
             },
-        }
+        };
+        record.capped()
     }
 
     /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
@@ -579,19 +576,9 @@ impl EvidenceRecord {
         now: i64,
         result: &Result<crate::protocol::passkey::PasskeyAccepted>,
     ) -> Self {
-        Self::passkey_uncapped(consumer, action, p, now, result).capped()
-    }
-
-    fn passkey_uncapped(
-        consumer: &str,
-        action: &str,
-        p: &crate::protocol::passkey::PasskeyPresentation<'_>,
-        now: i64,
-        result: &Result<crate::protocol::passkey::PasskeyAccepted>,
-    ) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
         let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
-        match result {
+        let record = match result {
             Ok(a) => EvidenceRecord {
                 outcome: "accepted",
                 issuer: Some(a.iss.clone()),
@@ -604,7 +591,8 @@ impl EvidenceRecord {
                 let c = claimed(&Presentation { id_token: p.id_token, proof: "", htm: "", htu: "" });
                 EvidenceRecord { error: Some(e.code().as_str()), issuer: c.iss, subject: c.sub, ..base }
             }
-        }
+        };
+        record.capped()
     }
 
     /// As JSON text.
