@@ -31,6 +31,9 @@ fn der(raw: &[u8]) -> Vec<u8> {
 }
 
 const ORIGIN: &str = "http://localhost:8080";
+/// The consumer request a passkey signature is made for.
+const HTM: &str = "POST";
+const HTU: &str = "https://api.example.com/v1/pay";
 const RP_ID: &str = "localhost";
 
 struct Authenticator {
@@ -105,10 +108,24 @@ fn commitments_plain_and_salted_are_distinct() {
 
 #[test]
 fn signing_challenges_are_unambiguous() {
-    let a = passkey::signing_challenge("t", b"message", None);
-    assert_eq!(a, passkey::signing_challenge("t", b"message", None));
-    assert_ne!(a, passkey::signing_challenge("t", b"message", Some("n")));
-    assert_ne!(passkey::signing_challenge("ab", b"c", None), passkey::signing_challenge("a", b"bc", None), "length-prefixed");
+    let a = passkey::signing_challenge("t", b"message", None, HTM, HTU).unwrap();
+    assert_eq!(a, passkey::signing_challenge("t", b"message", None, HTM, HTU).unwrap());
+    assert_ne!(a, passkey::signing_challenge("t", b"message", Some("n"), HTM, HTU).unwrap());
+    assert_ne!(
+        passkey::signing_challenge("ab", b"c", None, HTM, HTU).unwrap(),
+        passkey::signing_challenge("a", b"bc", None, HTM, HTU).unwrap(),
+        "length-prefixed"
+    );
+    assert_ne!(a, passkey::signing_challenge("t", b"message", None, "GET", HTU).unwrap(), "method");
+    assert_ne!(a, passkey::signing_challenge("t", b"message", None, HTM, "https://api.example.com/v1/pa").unwrap(), "URL");
+    assert_eq!(a, passkey::signing_challenge("t", b"message", None, "post", "https://api.example.com/v1/pay?q#f").unwrap(), "normalized");
+    // The nonce and the method are length-prefixed too: moving a byte between them changes it.
+    assert_ne!(
+        passkey::signing_challenge("t", b"m", Some("nP"), "OST", HTU).unwrap(),
+        passkey::signing_challenge("t", b"m", Some("n"), "POST", HTU).unwrap()
+    );
+    assert_eq!(passkey::signing_challenge("t", b"m", None, "", HTU).unwrap_err().code(), ErrorCode::InvalidArgument);
+    assert_eq!(passkey::signing_challenge("t", b"m", None, HTM, "javascript:alert(1)").unwrap_err().code(), ErrorCode::UrlInvalid);
 }
 
 #[test]
@@ -133,7 +150,7 @@ fn der_signatures_convert_to_raw_and_malformed_ones_are_refused() {
 fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code() {
     let auth = Authenticator::new(11);
     let jwk = auth.key.public_jwk().clone();
-    let challenge = passkey::signing_challenge("id.token.here", b"transfer 10 EUR", Some("cn-1"));
+    let challenge = passkey::signing_challenge("id.token.here", b"transfer 10 EUR", Some("cn-1"), HTM, HTU).unwrap();
     let ok = |data: &[u8], cdj: &[u8], sig: &[u8], c: &AssertionCheck<'_>| {
         block_on(passkey::verify_assertion(
             &jwk,
@@ -146,7 +163,7 @@ fn a_software_passkey_assertion_verifies_and_every_check_refuses_with_its_code()
     assert_eq!(ok(&data, &cdj, &sig, &check(&challenge)).unwrap(), 7, "returns the new sign count");
 
     let refuse = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| ok(&data, &cdj, &sig, c).unwrap_err().code();
-    let other = passkey::signing_challenge("id.token.here", b"transfer 10000 EUR", Some("cn-1"));
+    let other = passkey::signing_challenge("id.token.here", b"transfer 10000 EUR", Some("cn-1"), HTM, HTU).unwrap();
     let cases = [
         (
             "registration response",
@@ -249,7 +266,7 @@ fn cdj_with(challenge: &[u8], extra: &str) -> String {
 fn backup_flags_and_allowed_top_origins_are_accepted() {
     let auth = Authenticator::new(11);
     let jwk = auth.key.public_jwk().clone();
-    let challenge = passkey::signing_challenge("id.token.here", b"m", None);
+    let challenge = passkey::signing_challenge("id.token.here", b"m", None, HTM, HTU).unwrap();
     let ok = |(data, cdj, sig): (Vec<u8>, Vec<u8>, Vec<u8>), c: &AssertionCheck<'_>| {
         block_on(passkey::verify_assertion(
             &jwk,
@@ -356,7 +373,19 @@ mod presentation {
         signed_message: &[u8],
         presented_message: &[u8],
     ) -> keybound::Result<passkey::PasskeyAccepted> {
-        let challenge = passkey::signing_challenge(token, signed_message, Some("cn-7"));
+        run_at(auth, token, mode, salt, (signed_message, HTM, HTU), (presented_message, HTM, HTU))
+    }
+
+    /// As `run`, with the (message, method, URL) the passkey signed and the ones the consumer sees.
+    fn run_at(
+        auth: &Authenticator,
+        token: &str,
+        mode: NonceMode,
+        salt: Option<&[u8]>,
+        (signed_message, signed_htm, signed_htu): (&[u8], &str, &str),
+        (presented_message, htm, htu): (&[u8], &str, &str),
+    ) -> keybound::Result<passkey::PasskeyAccepted> {
+        let challenge = passkey::signing_challenge(token, signed_message, Some("cn-7"), signed_htm, signed_htu).unwrap();
         let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 3, "webauthn.get", ORIGIN);
         let jwk = auth.key.public_jwk().clone();
         let p = PasskeyPresentation {
@@ -366,6 +395,8 @@ mod presentation {
             salt,
             message: presented_message,
             consumer_nonce: Some("cn-7"),
+            htm,
+            htu,
             assertion: Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
         };
         let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
@@ -404,7 +435,7 @@ mod presentation {
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], consumer_id: CONSUMER.into(), ..ConsumerPolicy::default() };
         let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
         let signed = |nonce: Option<&str>| {
-            let challenge = passkey::signing_challenge(&token, b"m", nonce);
+            let challenge = passkey::signing_challenge(&token, b"m", nonce, HTM, HTU).unwrap();
             auth.assert(&challenge, RP_ID, 0x05, 0, "webauthn.get", ORIGIN)
         };
         // Builds the presentation and hands it to one of the verifier setups below.
@@ -418,6 +449,8 @@ mod presentation {
                 salt: Some(&salt),
                 message: b"m",
                 consumer_nonce: nonce,
+                htm: HTM,
+                htu: HTU,
                 assertion: Assertion { authenticator_data: data, client_data_json: cdj, signature: sig },
             };
             run(&p)
@@ -504,5 +537,31 @@ mod presentation {
             ErrorCode::WebAuthnChallenge,
             "assertion over another message"
         );
+    }
+
+    /// The assertion is bound to the consumer request it was made for, as a DPoP proof is by
+    /// `htm`/`htu`: presented to another endpoint or with another method, it is refused.
+    #[test]
+    fn an_assertion_verifies_only_at_the_endpoint_it_was_made_for() {
+        let auth = Authenticator::new(24);
+        let jkt = auth.key.public_jwk().thumbprint();
+        let salt = [3u8; 32];
+        let token = id_token(ISS, &passkey::commitment(NonceMode::Salted, &jkt, Some(&salt)).unwrap());
+        let signed = (&b"m"[..], "POST", "https://api.example.com/v1/pay");
+        let at = |htm, htu| run_at(&auth, &token, NonceMode::Salted, Some(&salt), signed, (b"m", htm, htu));
+        at("POST", "https://api.example.com/v1/pay").expect("the endpoint it was made for");
+        // The same request as the consumer may see it: method case, query, default port, host case.
+        at("post", "https://API.example.com:443/v1/pay?x=1#f").expect("the same request, normalized");
+        for (htm, htu, why) in [
+            ("POST", "https://api.example.com/v1/refund", "another path"),
+            ("POST", "https://other.example.com/v1/pay", "another host"),
+            ("POST", "http://api.example.com/v1/pay", "another scheme"),
+            ("PUT", "https://api.example.com/v1/pay", "another method"),
+        ] {
+            assert_eq!(at(htm, htu).unwrap_err().code(), ErrorCode::WebAuthnChallenge, "{why}");
+        }
+        // The consumer's own URL and method must be valid: refused with their codes, not mismatched.
+        assert_eq!(at("POST", "/v1/pay").unwrap_err().code(), ErrorCode::UrlInvalid);
+        assert_eq!(at("PO ST", "https://api.example.com/v1/pay").unwrap_err().code(), ErrorCode::InvalidArgument);
     }
 }

@@ -27,6 +27,8 @@ struct Vector {
     salt: Option<Vec<u8>>,
     message: Vec<u8>,
     nonce: Option<String>,
+    htm: String,
+    htu: String,
     authenticator_data: Vec<u8>,
     client_data_json: Vec<u8>,
     signature: Vec<u8>,
@@ -53,6 +55,8 @@ fn load() -> Vector {
         salt: v["salt"].as_str().map(|s| b64::decode(s, "salt").unwrap()),
         message: bytes("message"),
         nonce: v["nonce"].as_str().map(str::to_owned),
+        htm: s("htm"),
+        htu: s("htu"),
         authenticator_data: bytes("authenticator_data"),
         client_data_json: bytes("client_data_json"),
         signature: bytes("signature"),
@@ -75,6 +79,11 @@ impl Vector {
 
     /// Verifies the recorded presentation with `message` and `origin` in place of the recorded ones.
     fn verify(&self, message: &[u8], origin: &str, previous_sign_count: u32) -> keybound::Result<PasskeyAccepted> {
+        self.verify_at(message, origin, previous_sign_count, &self.htm, &self.htu)
+    }
+
+    /// As `verify`, presented to the consumer request `htm` `htu`.
+    fn verify_at(&self, message: &[u8], origin: &str, previous_sign_count: u32, htm: &str, htu: &str) -> keybound::Result<PasskeyAccepted> {
         let presentation = PasskeyPresentation {
             id_token: &self.id_token,
             public_jwk: &self.jwk,
@@ -82,6 +91,8 @@ impl Vector {
             salt: self.salt.as_deref(),
             message,
             consumer_nonce: self.nonce.as_deref(),
+            htm,
+            htu,
             assertion: Assertion {
                 authenticator_data: &self.authenticator_data,
                 client_data_json: &self.client_data_json,
@@ -119,7 +130,7 @@ fn the_recorded_data_is_consistent() {
     let client: Value = serde_json::from_slice(&x.client_data_json).unwrap();
     assert_eq!(client["type"], "webauthn.get");
     assert_eq!(client["origin"].as_str().unwrap(), x.origin);
-    let challenge = passkey::signing_challenge(&x.id_token, &x.message, x.nonce.as_deref());
+    let challenge = passkey::signing_challenge(&x.id_token, &x.message, x.nonce.as_deref(), &x.htm, &x.htu).unwrap();
     assert_eq!(client["challenge"].as_str().unwrap(), b64::encode(challenge));
     // A DER ECDSA signature, as WebAuthn returns it for ES256.
     assert_eq!(x.signature[0], 0x30);
@@ -156,11 +167,14 @@ fn the_virtual_authenticator_presentation_verifies_natively() {
 }
 
 #[test]
-fn the_recorded_presentation_is_refused_for_another_message_or_origin() {
+fn the_recorded_presentation_is_refused_for_another_message_origin_or_endpoint() {
     let x = load();
     let code = |r: keybound::Result<PasskeyAccepted>| r.expect_err("refused").code();
     assert_eq!(code(x.verify(b"transfer 10000 EUR to eve", &x.origin, 0)), ErrorCode::WebAuthnChallenge, "another message");
     assert_eq!(code(x.verify(&x.message, "https://app.example.com", 0)), ErrorCode::WebAuthnOrigin, "another origin");
+    let elsewhere = format!("{}/elsewhere", x.htu.trim_end_matches('/'));
+    assert_eq!(code(x.verify_at(&x.message, &x.origin, 0, &x.htm, &elsewhere)), ErrorCode::WebAuthnChallenge, "another endpoint");
+    assert_eq!(code(x.verify_at(&x.message, &x.origin, 0, "DELETE", &x.htu)), ErrorCode::WebAuthnChallenge, "another method");
     // The same presentation after the consumer saw its sign count: a replay.
     let count = x.v["expected"]["sign_count"].as_u64().unwrap() as u32;
     assert_eq!(code(x.verify(&x.message, &x.origin, count)), ErrorCode::WebAuthnSignCount, "sign count not grown");

@@ -1262,7 +1262,9 @@ let compareConsumer = null;
 let compareNote = null;
 
 const NONCE_DOMAIN = 'kb-nonce-v1.';
-const SIGN_DOMAIN = 'keybound-passkey-signature-v1';
+const SIGN_DOMAIN = 'keybound-passkey-signature-v2';
+/** The consumer request every passkey signature of the demo is made for (its in-page consumer checks the same). */
+const PK_TARGET = { method: 'POST', url: `${location.origin}/compare/passkey` };
 const COSE_ALGS = { '-7': 'ES256', '-8': 'EdDSA', '-257': 'RS256' };
 
 /** What a consumer checks before it believes each kind of proof (keybound's consumer does all of these). */
@@ -1371,10 +1373,11 @@ async function passkeyCommitment(jkt, salt) {
   return base64urlEncode(await crypto.subtle.digest('SHA-256', bytes));
 }
 
-/** The WebAuthn challenge of a passkey signature, recomputed here: SHA-256 of length-prefixed parts. */
+/** The WebAuthn challenge of a passkey signature, recomputed here: SHA-256 of length-prefixed
+ *  parts (PK_TARGET's URL is already in htu form: no query, default port dropped). */
 async function passkeyChallenge(idToken, message, nonce) {
   const enc = new TextEncoder();
-  const parts = [enc.encode(SIGN_DOMAIN), enc.encode(idToken), message, enc.encode(nonce ?? '')].flatMap((p) => {
+  const parts = [enc.encode(SIGN_DOMAIN), enc.encode(idToken), message, enc.encode(nonce ?? ''), enc.encode(PK_TARGET.method), enc.encode(PK_TARGET.url)].flatMap((p) => {
     const len = new Uint8Array(8);
     new DataView(len.buffer).setBigUint64(0, BigInt(p.length));
     return [len, p];
@@ -1478,7 +1481,7 @@ async function renderPkSigned({ message, p, ms, gets, accepted, error }) {
     [Boolean(accepted) && accepted.passkeyJkt === passkey?.jkt, 'the consumer verified the assertion with the passkey the ID Token commits to ', jktChip(accepted?.passkeyJkt ?? calculateJwkThumbprint(p.publicJwk))],
     [Boolean(loginToken) && p.idToken === loginToken, 'signed over the login ID Token, whose ', code('nonce'), ' carries the commitment'],
     [clientData.type === 'webauthn.get' && clientData.origin === location.origin, code('type: webauthn.get'), ', ', code(`origin: ${clientData.origin}`)],
-    [clientData.challenge === challenge, code('challenge'), ' = SHA-256 over the ID Token, the message and the consumer nonce, recomputed here'],
+    [clientData.challenge === challenge, code('challenge'), ' = SHA-256 over the ID Token, the message, the consumer nonce and the consumer request (', code(`${PK_TARGET.method} ${PK_TARGET.url}`), '), recomputed here'],
     [rpIdHashOk, code('rpIdHash'), ' = SHA-256(', code(location.hostname), ')'],
     [up && uv, 'user present and user verified'],
     [null, `${gets} WebAuthn get = ${gets} user gesture${gets === 1 ? '' : 's'}, ${fmtMs(ms)} ms`],
@@ -1491,7 +1494,7 @@ async function renderPkSigned({ message, p, ms, gets, accepted, error }) {
 async function passkeyProof(message) {
   const consumer = await getCompareConsumer();
   const nonce = await consumer.issueNonce();
-  const m = await measured(() => pkClient.signWithPasskey(message, { nonce }));
+  const m = await measured(() => pkClient.signWithPasskey(message, { ...PK_TARGET, nonce }));
   return { p: m.result, ms: m.ms, gestures: m.gestures, gets: m.get };
 }
 
@@ -1646,7 +1649,7 @@ $('pk-sign').addEventListener('click', () => action(async () => {
   const proof = await passkeyProof(message);
   const signed = { message, p: proof.p, ms: proof.ms, gets: proof.gets, accepted: null, error: null };
   try {
-    const accepted = await (await getCompareConsumer()).verifyPasskey(proof.p);
+    const accepted = await (await getCompareConsumer()).verifyPasskey({ ...proof.p, ...PK_TARGET });
     signed.accepted = { sub: accepted.claims.sub, passkeyJkt: accepted.passkeyJkt, signCount: accepted.signCount };
   } catch (err) {
     signed.error = err?.code ?? err?.name ?? 'Error';
@@ -1733,14 +1736,14 @@ $('compare-run').addEventListener('click', () => action(async () => {
   r.pk.proofMs = proof.ms;
   r.pk.proofGestures = proof.gestures;
   r.pk.bytes = JSON.stringify(proof.p).length;
-  const accepted = await outcome(() => consumer.verifyPasskey(proof.p));
+  const accepted = await outcome(() => consumer.verifyPasskey({ ...proof.p, ...PK_TARGET }));
   r.pk.refresh = {
     nonceInRefreshed: 'nonce' in refreshedPayload,
     signedLogin: Boolean(loginToken) && proof.p.idToken === loginToken && proof.p.idToken !== pkSession.idToken,
     verifiedAfter: accepted === 'accepted',
-    substituted: await outcome(() => consumer.verifyPasskey({ ...proof.p, idToken: pkSession.idToken })),
+    substituted: await outcome(() => consumer.verifyPasskey({ ...proof.p, ...PK_TARGET, idToken: pkSession.idToken })),
   };
-  r.pk.replay = await outcome(() => consumer.verifyPasskey(proof.p));
+  r.pk.replay = await outcome(() => consumer.verifyPasskey({ ...proof.p, ...PK_TARGET }));
   r.pk.loginMs = record.login?.loginMs ?? null;
   r.kb.checks = KB_CHECKS.length;
   r.pk.checks = PK_CHECKS.length;

@@ -93,6 +93,9 @@ fuzz_target!(|data: &[u8]| {
             salt: (sel & 0x10 == 0).then_some(salt.as_slice()),
             message,
             consumer_nonce: (sel & 0x20 != 0).then_some(proof).or(f.pk["nonce"].as_str()),
+            // The consumer's own request: the recorded one, or the input's second line as the URL.
+            htm: f.pk["htm"].as_str().expect("htm"),
+            htu: if sel & 0x40 != 0 { proof } else { f.pk["htu"].as_str().expect("htu") },
             assertion: Assertion { authenticator_data, client_data_json, signature },
         };
         let origin = f.pk["origin"].as_str().expect("origin");

@@ -46,7 +46,7 @@ fn fixture() -> Fixture {
             PublicJwk::from_json(&rsa).expect("rsa"),
             PublicJwk::from_json(r#"{"kty":"EC","crv":"P-384","x":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","y":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}"#).expect("p384"),
         ],
-        challenge: passkey::signing_challenge(&s("id_token"), &message, v["nonce"].as_str()),
+        challenge: passkey::signing_challenge(&s("id_token"), &message, v["nonce"].as_str(), &s("htm"), &s("htu")).expect("challenge"),
         origin: s("origin"),
         rp_id: s("rp_id"),
     }

@@ -438,19 +438,23 @@ impl JsClient {
 #[wasm_bindgen(js_class = KeyBoundClient)]
 impl JsClient {
     /// Signs `message` (a string) with the session's passkey: a WebAuthn assertion over the login
-    /// ID Token, the message and the consumer's `nonce`. Needs a session logged in with
-    /// `passkey` set.
+    /// ID Token, the message, the consumer's `nonce` and the request it is for (`method`, `url`:
+    /// the assertion verifies only at that endpoint). Needs a session logged in with `passkey`
+    /// set.
     #[wasm_bindgen(js_name = signWithPasskey, unchecked_return_type = "Promise<KeyBoundPasskeyPresentation>")]
     pub fn sign_with_passkey(
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] message: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "{ nonce?: string } | undefined")] options: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "{ method: string; url: string; nonce?: string }")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
             let message = string_arg(&message, "message")?;
-            let nonce = if options.is_object() { opt_str(&options, "nonce")? } else { None };
-            let sig = inner.sign_with_passkey(message.as_bytes(), nonce.as_deref()).await.map_err(to_js)?;
+            object_arg(&options, "options")?;
+            let (method, url) = (req_str(&options, "method")?, req_str(&options, "url")?);
+            let nonce = opt_str(&options, "nonce")?;
+            let target = crate::browser::client::PasskeyTarget { htm: &method, htu: &url, consumer_nonce: nonce.as_deref() };
+            let sig = inner.sign_with_passkey(message.as_bytes(), &target).await.map_err(to_js)?;
             let obj = js_sys::Object::new();
             let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
             set("idToken", sig.id_token.as_str().into())?;

@@ -76,7 +76,9 @@ export interface KeyBoundPresentation {
 export interface KeyBoundEvidence {
   time: number; consumer: string; action: string; outcome: "accepted" | "refused"; error: ErrorCode | null;
   issuer: string | null; subject: string | null; audience: string[]; azp: string | null;
-  cnf_jkt: string | null; proof_jkt: string | null; jti: string | null; htm: string; htu: string;
+  cnf_jkt: string | null; proof_jkt: string | null; jti: string | null;
+  /** How possession was proven: a DPoP proof (`verify`) or a passkey assertion (`verifyPasskey`). */
+  proof_type: "dpop" | "passkey"; htm: string; htu: string;
   proof_iat: number | null; verified: boolean;
 }
 
@@ -224,12 +226,16 @@ impl JsConsumer {
 
     /// Verifies a passkey presentation (from `client.signWithPasskey`): the ID Token as a consumer
     /// must, its `nonce` against the commitment to this passkey (mode and salt), then the WebAuthn
-    /// assertion (type, challenge over the ID Token and message, origin, rpId, user presence and
-    /// verification, signature, sign count), with the consumer nonce required by default and the
-    /// assertion single use. Resolves to `{claims, passkeyJkt, signCount, evidence}`; refusals
-    /// carry `evidence` too.
+    /// assertion (type, challenge over the ID Token, the message, the nonce and this request's
+    /// `method` and `url`, origin, rpId, user presence and verification, signature, sign count),
+    /// with the consumer nonce required by default and the assertion single use. `method` and
+    /// `url` are the consumer's own request, as for `verify`. Resolves to `{claims, passkeyJkt,
+    /// signCount, evidence}`; refusals carry `evidence` too.
     #[wasm_bindgen(js_name = verifyPasskey, unchecked_return_type = "Promise<{ claims: Record<string, unknown>; passkeyJkt: string; signCount: number; evidence: KeyBoundEvidence }>")]
-    pub fn verify_passkey(&self, #[wasm_bindgen(unchecked_param_type = "KeyBoundPasskeyPresentation")] p: JsValue) -> js_sys::Promise {
+    pub fn verify_passkey(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "KeyBoundPasskeyPresentation & { method: string; url: string; action?: string }")] p: JsValue,
+    ) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
             object_arg(&p, "presentation")?;
@@ -249,6 +255,7 @@ impl JsConsumer {
             let (message, data, cdj, sig) =
                 (decode("message")?, decode("authenticatorData")?, decode("clientDataJSON")?, decode("signature")?);
             let nonce = opt_str(&p, "nonce")?;
+            let (method, url) = (req_str(&p, "method")?, req_str(&p, "url")?);
             let presentation = crate::protocol::passkey::PasskeyPresentation {
                 id_token: &id_token,
                 public_jwk: &jwk,
@@ -256,6 +263,8 @@ impl JsConsumer {
                 salt: salt.as_deref(),
                 message: &message,
                 consumer_nonce: nonce.as_deref(),
+                htm: &method,
+                htu: &url,
                 assertion: crate::protocol::passkey::Assertion { authenticator_data: &data, client_data_json: &cdj, signature: &sig },
             };
             let action = opt_str(&p, "action")?.unwrap_or_default();

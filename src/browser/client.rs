@@ -105,6 +105,19 @@ pub struct PasskeySignature {
     pub assertion: super::passkey::BrowserAssertion,
 }
 
+/// Where a passkey signature goes: the consumer's request and the nonce it issued. The
+/// assertion verifies only for this method and URL (query and fragment aside).
+#[cfg(feature = "passkey")]
+#[derive(Clone, Copy, Debug)]
+pub struct PasskeyTarget<'a> {
+    /// The consumer request's method.
+    pub htm: &'a str,
+    /// The consumer request's URL.
+    pub htu: &'a str,
+    /// The consumer's nonce, when it issued one.
+    pub consumer_nonce: Option<&'a str>,
+}
+
 #[derive(Serialize, Deserialize)]
 struct PendingRecord {
     v: u32,
@@ -1076,14 +1089,19 @@ impl Client {
     }
 
     /// Signs `message` with the session's passkey: a WebAuthn assertion whose challenge is
-    /// `signing_challenge(login ID Token, message, consumer nonce)`. The result carries what a
-    /// consumer needs: the ID Token, the public JWK, the mode and salt, and the assertion.
+    /// `signing_challenge(login ID Token, message, consumer nonce, htm, htu)`. The result carries
+    /// what a consumer needs: the ID Token, the public JWK, the mode and salt, and the assertion.
     ///
     /// # Errors
-    /// `ERR_NO_SESSION`; `ERR_INVALID_ARGUMENT` when the session has no passkey binding;
-    /// `ERR_CRYPTO_OPERATION` when the user or browser refuses.
+    /// `ERR_NO_SESSION`; `ERR_INVALID_ARGUMENT` when the session has no passkey binding or the
+    /// method is not a method token; `ERR_URL_INVALID`; `ERR_CRYPTO_OPERATION` when the user or
+    /// browser refuses.
     #[cfg(feature = "passkey")]
-    pub async fn sign_with_passkey(&self, message: &[u8], consumer_nonce: Option<&str>) -> Result<PasskeySignature> {
+    pub async fn sign_with_passkey(&self, message: &[u8], target: &PasskeyTarget<'_>) -> Result<PasskeySignature> {
+        // The challenge's inputs are checked before anything is read or the user is asked.
+        let challenge_for =
+            |id_token: &str| crate::protocol::passkey::signing_challenge(id_token, message, target.consumer_nonce, target.htm, target.htu);
+        challenge_for("")?;
         let record = self.session_or_err().await?;
         let binding = record.passkey.clone().ok_or(Error::arg("passkey", "this session was not bound to a passkey at login"))?;
         let stored = super::passkey::load(&binding.name).await?;
@@ -1092,7 +1110,7 @@ impl Client {
             // new one's assertion would be refused. Say so before asking the user for a gesture.
             return Err(Error::PasskeyNonceMismatch.into());
         }
-        let challenge = crate::protocol::passkey::signing_challenge(&binding.id_token, message, consumer_nonce);
+        let challenge = challenge_for(&binding.id_token)?;
         let assertion = super::passkey::assert(&stored, &challenge).await?;
         Ok(PasskeySignature {
             id_token: binding.id_token.clone(),

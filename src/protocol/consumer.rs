@@ -483,9 +483,12 @@ pub struct EvidenceRecord {
     pub proof_jkt: Option<String>,
     /// The proof: `jti`, `htm`, `htu`, `iat`.
     pub jti: Option<String>,
-    /// Request method.
+    /// How possession was proven: `"dpop"` (a DPoP proof by the `cnf` key) or `"passkey"` (a
+    /// WebAuthn assertion by the passkey the ID Token's `nonce` commits to).
+    pub proof_type: &'static str,
+    /// Request method (the consumer's own).
     pub htm: String,
-    /// Request URI.
+    /// Request URI (the consumer's own).
     pub htu: String,
     /// Proof `iat`, when verified.
     pub proof_iat: Option<i64>,
@@ -509,6 +512,7 @@ impl EvidenceRecord {
             cnf_jkt: None,
             proof_jkt: None,
             jti: None,
+            proof_type: "dpop",
             htm: htm.to_owned(),
             htu: htu.to_owned(),
             proof_iat: None,
@@ -567,8 +571,8 @@ impl EvidenceRecord {
         record.capped()
     }
 
-    /// The record of one passkey decision (`htm` is `"PASSKEY"`, `htu` empty; the key holder
-    /// is the passkey). Strings are capped as in [`EvidenceRecord::new`].
+    /// The record of one passkey decision (`proof_type` `"passkey"`; the key holder is the
+    /// passkey). Strings are capped as in [`EvidenceRecord::new`].
     pub fn passkey(
         consumer: &str,
         action: &str,
@@ -577,7 +581,12 @@ impl EvidenceRecord {
         result: &Result<crate::protocol::passkey::PasskeyAccepted>,
     ) -> Self {
         let jkt = Some(p.public_jwk.thumbprint());
-        let base = EvidenceRecord { cnf_jkt: jkt.clone(), proof_jkt: jkt, ..EvidenceRecord::refused(consumer, action, now, "PASSKEY", "") };
+        let base = EvidenceRecord {
+            cnf_jkt: jkt.clone(),
+            proof_jkt: jkt,
+            proof_type: "passkey",
+            ..EvidenceRecord::refused(consumer, action, now, p.htm, p.htu)
+        };
         let record = match result {
             Ok(a) => EvidenceRecord {
                 outcome: "accepted",

@@ -103,7 +103,7 @@ pub struct DpopClaims {
     pub c_s256: Option<String>,
 }
 
-fn is_tchar(b: u8) -> bool {
+pub(crate) fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 

@@ -6,8 +6,9 @@
 //!   `BASE64URL(SHA-256("kb-nonce-v1." || thumbprint || "." || salt))` with 32 random bytes of
 //!   salt (spec.md §7.3), so the nonce reveals nothing about the key until the salt is shown. The
 //!   two modes are distinct by construction: a plain token never verifies as salted.
-//! - [`signing_challenge`]: the WebAuthn challenge for a passkey signature over an ID Token and a
-//!   message (and a consumer nonce): SHA-256 over a domain-separated, length-prefixed encoding.
+//! - [`signing_challenge`]: the WebAuthn challenge for a passkey signature over an ID Token, a
+//!   message, the consumer's nonce and the consumer request's method and URL (as a DPoP proof's
+//!   `htm`/`htu`): SHA-256 over a domain-separated, length-prefixed encoding.
 //! - [`verify_assertion`]: every WebAuthn assertion check (type, challenge, origin allow-list,
 //!   rpIdHash, user present / verified, signature over `authenticatorData || SHA-256(clientDataJSON)`
 //!   with the JWK, sign count).
@@ -27,7 +28,8 @@ use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
 
 const NONCE_DOMAIN: &[u8] = b"kb-nonce-v1.";
-const SIGN_DOMAIN: &[u8] = b"keybound-passkey-signature-v1";
+/// v2 binds the consumer's method and URL; v1 (0.1.0) did not, and is no longer accepted.
+const SIGN_DOMAIN: &[u8] = b"keybound-passkey-signature-v2";
 
 /// How the nonce commits to the passkey.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,16 +66,28 @@ fn length_prefixed(h: &mut Sha256, part: &[u8]) {
     h.update(part);
 }
 
-/// The WebAuthn challenge for a passkey signature over `id_token` and `message` (and the
-/// consumer's `nonce`): SHA-256 over the domain string and the length-prefixed parts, so no
-/// two different inputs share a challenge.
-pub fn signing_challenge(id_token: &str, message: &[u8], consumer_nonce: Option<&str>) -> [u8; 32] {
+/// The WebAuthn challenge for a passkey signature over `id_token` and `message`, the consumer's
+/// `nonce`, and the request it goes to: `htm` (an HTTP method token, compared in upper case) and
+/// `htu` (normalized as a DPoP `htu`: no query or fragment). SHA-256 over the domain string and
+/// the length-prefixed parts, so no two different inputs share a challenge, and an assertion made
+/// for one consumer endpoint does not verify at another.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` for an `htm` that is not a method token; `ERR_URL_INVALID` for an
+/// `htu` that is not an absolute http(s) URL.
+pub fn signing_challenge(id_token: &str, message: &[u8], consumer_nonce: Option<&str>, htm: &str, htu: &str) -> Result<[u8; 32]> {
+    if htm.is_empty() || htm.len() > 32 || !htm.bytes().all(crate::protocol::dpop::is_tchar) {
+        return Err(Error::arg("method", "must be an HTTP method token such as \"POST\""));
+    }
+    let htu = crate::protocol::htu::normalize_htu(htu)?;
     let mut h = Sha256::new();
     length_prefixed(&mut h, SIGN_DOMAIN);
     length_prefixed(&mut h, id_token.as_bytes());
     length_prefixed(&mut h, message);
     length_prefixed(&mut h, consumer_nonce.unwrap_or("").as_bytes());
-    h.finalize().into()
+    length_prefixed(&mut h, htm.to_ascii_uppercase().as_bytes());
+    length_prefixed(&mut h, htu.as_bytes());
+    Ok(h.finalize().into())
 }
 
 /// Converts an ASN.1 DER ECDSA signature (`SEQUENCE { r INTEGER, s INTEGER }`, as WebAuthn
@@ -346,6 +360,10 @@ pub struct PasskeyPresentation<'a> {
     pub message: &'a [u8],
     /// The consumer's nonce, when it issued one.
     pub consumer_nonce: Option<&'a str>,
+    /// The consumer's own request method: what it received, never what the presenter claims.
+    pub htm: &'a str,
+    /// The consumer's own request URL, as the client addressed it (externally visible).
+    pub htu: &'a str,
     /// The WebAuthn assertion.
     pub assertion: Assertion<'a>,
 }
@@ -401,7 +419,8 @@ pub fn signed_data_hash(assertion: &Assertion<'_>) -> [u8; 32] {
 ///    refuses every presentation (as [`verify_presentation`](crate::protocol::consumer::verify_presentation));
 /// 2. the ID Token as a consumer must (issuer accepted, signature with its JWKS, times, `aud`,
 ///    `azp`), its `nonce` equal to the commitment to this passkey in the stated mode;
-/// 3. the assertion over [`signing_challenge`] of this ID Token, message and nonce, with the
+/// 3. the assertion over [`signing_challenge`] of this ID Token, message, nonce and the
+///    consumer's `htm`/`htu` (an assertion made for another endpoint is refused), with the
 ///    sign count against `check.previous_sign_count` (store the returned `sign_count`);
 /// 4. single use: the assertion's [`signed_data_hash`] goes into `replay` for `proof_max_age +
 ///    clock_skew`, failing closed when the store fails (`ERR_REPLAY_STORE_UNAVAILABLE`).
@@ -449,7 +468,8 @@ async fn verify_passkey_presentation_unchecked<V: Verifier>(
     if token.nonce.as_deref() != Some(expected.as_str()) {
         return Err(Error::PasskeyNonceMismatch);
     }
-    let challenge = signing_challenge(presentation.id_token, presentation.message, presentation.consumer_nonce);
+    let challenge =
+        signing_challenge(presentation.id_token, presentation.message, presentation.consumer_nonce, presentation.htm, presentation.htu)?;
     let assertion_check = AssertionCheck {
         challenge: &challenge,
         origins: check.origins,
