@@ -171,6 +171,19 @@ fn every_check_refuses_with_its_code() {
             });
             refuse(&t, &good_proof(&t), &p())
         }),
+        ("cnf.jwk in array form", ErrorCode::JsonInvalid, {
+            let t = edit_id(&|m| {
+                let jwk = public(&signer(CLIENT_D));
+                m.insert("cnf".into(), json!({ "jwk": [jwk["kty"], jwk["crv"], jwk["x"], jwk["y"]] }));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
+        ("cnf in array form", ErrorCode::JsonInvalid, {
+            let t = edit_id(&|m| {
+                m.insert("cnf".into(), json!([public(&signer(CLIENT_D))]));
+            });
+            refuse(&t, &good_proof(&t), &p())
+        }),
         ("cnf missing", ErrorCode::CnfMissing, {
             let t = edit_id(&|m| {
                 m.remove("cnf");

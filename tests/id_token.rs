@@ -466,3 +466,29 @@ fn an_unknown_kid_refetches_the_jwks_once_per_kid_and_minute() {
     let none = JwksRefetch { kid: None, at: now };
     assert!(!should_refetch_jwks(None, Some(&none), now + 5));
 }
+
+/// Nested members must be objects too: `cnf` or `cnf.jwk` in array form (which serde would read
+/// field by field) is refused, and so is a duplicate member inside `cnf`; `cnf: null` is absent.
+#[test]
+fn nested_members_in_array_form_or_duplicated_are_refused() {
+    let jwk: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+    let jwk_array = json!([jwk["kty"], jwk["crv"], jwk["x"], jwk["y"]]);
+    let with_cnf = |cnf: Value| {
+        let mut claims = good_claims();
+        claims["cnf"] = cnf;
+        mint(&good_header(), &claims)
+    };
+    assert_eq!(refused(&with_cnf(json!([jwk.clone(), null])), &check()), ErrorCode::JsonInvalid, "cnf as an array");
+    assert_eq!(refused(&with_cnf(json!({ "jwk": jwk_array })), &check()), ErrorCode::JsonInvalid, "cnf.jwk as an array");
+    assert_eq!(refused(&with_cnf(json!("jwk")), &check()), ErrorCode::JsonInvalid, "cnf as a string");
+    assert_eq!(refused(&with_cnf(Value::Null), &check()), ErrorCode::IdTokenUnbound, "cnf: null is no cnf");
+    // A duplicate member inside cnf: the serializer cannot make one, so the payload is written by hand.
+    let claims = good_claims().to_string();
+    let dup = claims.replace(r#""cnf":{"jwk":"#, &format!(r#""cnf":{{"jwk":{jwk},"jwk":"#));
+    assert_ne!(dup, claims, "the edit applied");
+    let input = jws::signing_input(&good_header().to_string(), &dup);
+    let token = jws::assemble(&input, &Es256Signer::from_jwk_d(OP_D).unwrap().sign_sync(input.as_bytes()));
+    assert_eq!(refused(&token, &check()), ErrorCode::JsonInvalid, "duplicate jwk in cnf");
+    // Control: the object form is accepted.
+    assert!(block_on(id_token::validate(&with_cnf(json!({ "jwk": jwk })), &jwks(), &check(), &NativeVerifier)).is_ok());
+}

@@ -423,7 +423,7 @@ fn a_sec1_point_makes_the_same_jwk_and_thumbprint() {
 }
 
 /// JOSE documents in array form are refused (serde would read a struct from an array): a JWS
-/// header, a JWK, a JWK Set (found by the fuzzer).
+/// header, a JWK, a JWK Set (found by the fuzzer), and a `jwk` nested in a header.
 #[test]
 fn jose_documents_in_array_form_are_refused() {
     let header = b64::encode(r#"["ES256","dpop+jwt",null,null,null]"#);
@@ -437,6 +437,12 @@ fn jose_documents_in_array_form_are_refused() {
     .expect_err("array JWK");
     assert_eq!(err.code(), ErrorCode::JsonInvalid);
     let err = keybound::protocol::id_token::Jwks::from_json("[[]]").expect_err("array JWKS");
+    assert_eq!(err.code(), ErrorCode::JsonInvalid);
+    // A header that is an object but whose `jwk` is in array form (a DPoP proof's key).
+    let header = b64::encode(
+        r#"{"alg":"ES256","typ":"dpop+jwt","jwk":["EC","P-256","ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"]}"#,
+    );
+    let err = jws::parse(&format!("{header}.{payload}.c2ln"), &[Alg::Es256], jws::Limits::default()).expect_err("array jwk");
     assert_eq!(err.code(), ErrorCode::JsonInvalid);
     // Objects still parse, with leading white space.
     assert!(PublicJwk::from_json(

@@ -251,6 +251,7 @@ pub(crate) async fn use_once<R: ReplayStore>(replay: &R, key: &str, policy: &Con
 
 #[derive(Deserialize)]
 struct RawCnf {
+    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     jwk: Option<RawJwk>,
     jkt: Option<serde_json::Value>,
 }
@@ -265,6 +266,7 @@ struct RawClaims {
     iat: Option<f64>,
     nbf: Option<f64>,
     nonce: Option<String>,
+    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     cnf: Option<RawCnf>,
 }
 

@@ -225,6 +225,7 @@ impl Audience {
 
 #[derive(Deserialize)]
 struct RawCnf {
+    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     jwk: Option<RawJwk>,
     jkt: Option<serde_json::Value>,
 }
@@ -240,6 +241,7 @@ struct RawClaims {
     nonce: Option<String>,
     azp: Option<String>,
     auth_time: Option<f64>,
+    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     cnf: Option<RawCnf>,
 }
 

@@ -37,6 +37,7 @@ struct RawHeader {
     alg: Option<String>,
     typ: Option<String>,
     kid: Option<String>,
+    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     jwk: Option<RawJwk>,
     /// `Some(Value::Null)` for `"crit": null`, `None` only when the member is absent.
     #[serde(default, deserialize_with = "present")]
