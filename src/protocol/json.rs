@@ -7,7 +7,7 @@
 //! serde reads it. Duplicate members are still refused by serde (`duplicate field`).
 //!
 //! The same holds for nested members: a `jwk` in a JOSE header, `cnf` and its `jwk` in claims
-//! are read with [`nested_object`], which takes only an object (duplicates still refused).
+//! are read with `nested_object`, which takes only an object (duplicates still refused).
 
 use std::fmt;
 use std::marker::PhantomData;
