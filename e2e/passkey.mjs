@@ -484,6 +484,24 @@ try {
     assert(r.counters.accepted === 1, JSON.stringify(r.counters));
   });
 
+  await test('a request nonce (issueNonce({ method, url })) is accepted for that request only (ERR_DPOP_NONCE_MISMATCH elsewhere)', async () => {
+    const r = await page.evaluate(async ([opts, target]) => {
+      const c = await window.kb.KeyBoundConsumer.create(opts);
+      const code = (p) => p.then(() => 'accepted', (e) => e.code);
+      const client = await window.kb.KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, passkey: { mode: 'salted' } });
+      const other = { ...target, url: `${target.url}/cancel` };
+      const forTarget = await c.issueNonce(target);
+      const ok = await code(c.verifyPasskey({ ...(await client.signWithPasskey('scoped', { ...target, nonce: forTarget })), ...target }));
+      // Signed honestly for another endpoint, with the nonce of the first one.
+      const moved = await code(c.verifyPasskey({ ...(await client.signWithPasskey('scoped', { ...other, nonce: forTarget })), ...other }));
+      const badScope = await code(c.issueNonce({ method: 'POST', url: '/relative' }));
+      return { ok, moved, badScope };
+    }, [{ ...refConsumer(), passkey: { origins: [O], rpId: 'localhost' } }, TARGET]);
+    assert(r.ok === 'accepted', `for its request: ${r.ok}`);
+    assert(r.moved === 'ERR_DPOP_NONCE_MISMATCH', `at another endpoint: ${r.moved}`);
+    assert(r.badScope === 'ERR_URL_INVALID', `issueNonce with a relative URL: ${r.badScope}`);
+  });
+
   assert(pageErrors.length === 0, `page errors: ${pageErrors.join('; ')}`);
 
   await test('panva oidc-provider (its plain mode, no key binding): salted and plain passkey logins on the app origin, sign + verify accepted', async () => {

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use keybound::native::block_on;
 use keybound::native::{Es256Signer, HmacNonceKey, NativeVerifier};
 use keybound::protocol::consumer::{
-    self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, Presentation, ReplayStore,
+    self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, NonceScope, Presentation, ReplayStore,
 };
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
@@ -527,11 +527,11 @@ fn every_check_refuses_with_its_code() {
 fn consumer_nonces_are_stateless_and_time_bounded() {
     let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
     let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 10)).unwrap();
-    assert!(block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW, 60, 5)).unwrap());
-    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, &nonce, NOW + 120, 60, 5)).unwrap(), "expired");
+    assert!(block_on(consumer::check_nonce(&key, CONSUMER, &nonce, "POST", HTU, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, &nonce, "POST", HTU, NOW + 120, 60, 5)).unwrap(), "expired");
     let other = HmacNonceKey::new(&[8u8; 32]).unwrap();
-    assert!(!block_on(consumer::check_nonce(&other, CONSUMER, &nonce, NOW, 60, 5)).unwrap(), "another key's nonce");
-    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, "not-a-nonce", NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&other, CONSUMER, &nonce, "POST", HTU, NOW, 60, 5)).unwrap(), "another key's nonce");
+    assert!(!block_on(consumer::check_nonce(&key, CONSUMER, "not-a-nonce", "POST", HTU, NOW, 60, 5)).unwrap());
     assert_eq!(HmacNonceKey::new(&[1u8; 16]).unwrap_err().code(), ErrorCode::InvalidArgument);
 
     let good = good_id_token();
@@ -557,16 +557,66 @@ fn consumer_nonces_are_stateless_and_time_bounded() {
     assert_eq!(run(&good_proof(&good)).unwrap_err().code(), ErrorCode::DpopNonceRequired);
 }
 
+/// A request nonce is good only for the method and URL it was issued for (query aside); a
+/// consumer nonce for any request to that consumer. A scope byte that was tampered with does not
+/// turn one into the other.
+#[test]
+fn request_nonces_are_bound_to_the_request() {
+    let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
+    let check = |nonce: &str, htm: &str, htu: &str| block_on(consumer::check_nonce(&key, CONSUMER, nonce, htm, htu, NOW, 60, 5)).unwrap();
+    let scope = NonceScope::Request { htm: "POST", htu: HTU };
+    let nonce = block_on(consumer::issue_scoped_nonce(&key, CONSUMER, scope, NOW - 10)).unwrap();
+    assert!(check(&nonce, "POST", HTU));
+    assert!(check(&nonce, "post", &format!("{HTU}?page=2")), "the same request: method case, query");
+    assert!(!check(&nonce, "PUT", HTU), "another method");
+    assert!(!check(&nonce, "POST", "https://api.app.example.com/v1/orders"), "another URL");
+    assert!(!check(&nonce, "POST", "not a url"), "an invalid URL is a mismatch");
+    // The scope byte flipped to 0 ("any request"): the MAC covers it.
+    let mut bytes = b64::decode(&nonce, "nonce").unwrap();
+    assert_eq!(bytes[8], 1);
+    bytes[8] = 0;
+    assert!(!check(&b64::encode(&bytes), "POST", "https://api.app.example.com/v1/orders"), "widened scope");
+    bytes[8] = 7;
+    assert!(!check(&b64::encode(&bytes), "POST", HTU), "unknown scope");
+    // A consumer nonce works for any request to the consumer.
+    let any = block_on(consumer::issue_nonce(&key, CONSUMER, NOW)).unwrap();
+    assert!(check(&any, "DELETE", "https://api.app.example.com/v1/orders"));
+    // Bad scopes are refused when issuing.
+    let bad = |htm, htu| block_on(consumer::issue_scoped_nonce(&key, CONSUMER, NonceScope::Request { htm, htu }, NOW)).unwrap_err().code();
+    assert_eq!(bad("PO ST", HTU), ErrorCode::InvalidArgument);
+    assert_eq!(bad("POST", "/v1/session"), ErrorCode::UrlInvalid);
+
+    // Through the verifier: a proof carrying a request nonce, presented at that request and at another.
+    let good = good_id_token();
+    let policy = ConsumerPolicy { require_nonce: true, consumer_id: CONSUMER.into(), ..policy() };
+    let at = |htu: &str| {
+        let proof = proof_with(
+            &good,
+            &signer(CLIENT_D),
+            |m| {
+                m.insert("nonce".into(), json!(nonce));
+                m.insert("htu".into(), json!(htu));
+            },
+            |_| {},
+        );
+        let p = Presentation { id_token: &good, proof: &proof, htm: "POST", htu };
+        block_on(consumer::verify_presentation(&issuers(), &policy, &p, NOW, Some(&key), &NativeVerifier, &MemoryReplayStore::new()))
+    };
+    at(HTU).expect("the request the nonce was issued for");
+    assert_eq!(at("https://api.app.example.com/v1/orders").unwrap_err().code(), ErrorCode::DpopNonceMismatch);
+}
+
 /// A nonce is bound to the consumer that issued it: consumer B refuses consumer A's nonce even
 /// when both share the nonce secret (one leaked proof cannot be replayed across consumers).
 #[test]
 fn consumer_nonces_are_bound_to_the_consumer() {
     let key = HmacNonceKey::new(&[9u8; 32]).unwrap();
     let from_a = block_on(consumer::issue_nonce(&key, "consumer-a", NOW)).unwrap();
-    assert!(block_on(consumer::check_nonce(&key, "consumer-a", &from_a, NOW, 60, 5)).unwrap());
-    assert!(!block_on(consumer::check_nonce(&key, "consumer-b", &from_a, NOW, 60, 5)).unwrap(), "A's nonce at B");
-    // Same format as before: 8 bytes of time, then the 32-byte HMAC-SHA-256 tag.
-    assert_eq!(b64::decode(&from_a, "nonce").unwrap().len(), 8 + 32);
+    assert!(block_on(consumer::check_nonce(&key, "consumer-a", &from_a, "POST", HTU, NOW, 60, 5)).unwrap());
+    assert!(!block_on(consumer::check_nonce(&key, "consumer-b", &from_a, "POST", HTU, NOW, 60, 5)).unwrap(), "A's nonce at B");
+    // 8 bytes of time, the scope byte (0: any request to this consumer), the 32-byte HMAC-SHA-256 tag.
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap().len(), 8 + 1 + 32);
+    assert_eq!(b64::decode(&from_a, "nonce").unwrap()[8], 0);
     assert_eq!(b64::decode(&from_a, "nonce").unwrap()[..8], NOW.to_be_bytes());
 
     let good = good_id_token();

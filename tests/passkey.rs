@@ -497,6 +497,14 @@ mod presentation {
         };
         let fresh = block_on(consumer::issue_nonce(&key, CONSUMER, NOW)).unwrap();
         assert_eq!(code(verify(Some(&fresh), &signed(Some(&fresh)), &failing)), ErrorCode::ReplayStoreUnavailable);
+
+        // A request nonce: good for the request the presentation is verified at, not for another.
+        let here = consumer::NonceScope::Request { htm: HTM, htu: HTU };
+        let scoped = block_on(consumer::issue_scoped_nonce(&key, CONSUMER, here, NOW)).unwrap();
+        verify(Some(&scoped), &signed(Some(&scoped)), &with_key).expect("a request nonce for this request");
+        let there = consumer::NonceScope::Request { htm: HTM, htu: "https://api.example.com/v1/refund" };
+        let elsewhere = block_on(consumer::issue_scoped_nonce(&key, CONSUMER, there, NOW)).unwrap();
+        assert_eq!(code(verify(Some(&elsewhere), &signed(Some(&elsewhere)), &with_key)), ErrorCode::DpopNonceMismatch, "for another URL");
     }
 
     #[test]

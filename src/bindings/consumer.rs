@@ -10,7 +10,7 @@ use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, Pas
 use crate::browser::subtle;
 use crate::error::{Error, ErrorCode};
 use crate::protocol::b64;
-use crate::protocol::consumer::{ConsumerPolicy, EvidenceRecord, MemoryReplayStore, Presentation};
+use crate::protocol::consumer::{ConsumerPolicy, EvidenceRecord, MemoryReplayStore, NonceScope, Presentation};
 use crate::protocol::id_token::Jwks;
 use crate::protocol::jwa::Alg;
 
@@ -214,7 +214,7 @@ impl JsConsumer {
                     let err = core_to_js(e);
                     js_sys::Reflect::set(&err, &"evidence".into(), &evidence(&record))?;
                     if nonce_error {
-                        if let Ok(n) = inner.issue_nonce().await {
+                        if let Ok(n) = inner.issue_nonce(NonceScope::Consumer).await {
                             js_sys::Reflect::set(&err, &"dpopNonce".into(), &n.into())?;
                         }
                     }
@@ -286,11 +286,28 @@ impl JsConsumer {
         }))
     }
 
-    /// A fresh consumer nonce (time-bounded, stateless).
+    /// A fresh consumer nonce (time-bounded, stateless), good for any request to this consumer,
+    /// or, with `method` and `url`, for that request only (another method or URL is
+    /// `ERR_DPOP_NONCE_MISMATCH`).
     #[wasm_bindgen(js_name = issueNonce, unchecked_return_type = "Promise<string>")]
-    pub fn issue_nonce(&self) -> js_sys::Promise {
+    pub fn issue_nonce(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ method: string; url: string } | undefined")] request: JsValue,
+    ) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        promise(Box::pin(async move { Ok(inner.issue_nonce().await.map_err(to_js)?.into()) }))
+        promise(Box::pin(async move {
+            let scoped = if request.is_undefined() {
+                None
+            } else {
+                object_arg(&request, "request")?;
+                Some((req_str(&request, "method")?, req_str(&request, "url")?))
+            };
+            let scope = match &scoped {
+                Some((htm, htu)) => NonceScope::Request { htm, htu },
+                None => NonceScope::Consumer,
+            };
+            Ok(inner.issue_nonce(scope).await.map_err(to_js)?.into())
+        }))
     }
 
     /// The most recent evidence records (up to 200), oldest first.

@@ -223,13 +223,15 @@ impl BrowserConsumer {
         })
     }
 
-    /// A fresh consumer nonce (send it in `DPoP-Nonce` with a 401 `use_dpop_nonce`).
+    /// A fresh consumer nonce for `scope` (send it in `DPoP-Nonce` with a 401
+    /// `use_dpop_nonce`).
     ///
     /// # Errors
-    /// `ERR_INVALID_ARGUMENT` without a nonce key; `ERR_CRYPTO_*`.
-    pub async fn issue_nonce(&self) -> Result<String> {
+    /// `ERR_INVALID_ARGUMENT` without a nonce key or for a request scope's method;
+    /// `ERR_URL_INVALID`; `ERR_CRYPTO_*`.
+    pub async fn issue_nonce(&self, scope: consumer::NonceScope<'_>) -> Result<String> {
         let key = self.nonce_key.as_ref().ok_or(Error::arg("nonceSecret", "this consumer issues no nonces"))?;
-        Ok(consumer::issue_nonce(key, &self.id, now_secs()).await?)
+        Ok(consumer::issue_scoped_nonce(key, &self.id, scope, now_secs()).await?)
     }
 
     async fn verify_once(&self, presentation: &Presentation<'_>, now: i64) -> crate::Result<Accepted> {

@@ -103,7 +103,7 @@ pub struct DpopClaims {
     pub c_s256: Option<String>,
 }
 
-pub(crate) fn is_tchar(b: u8) -> bool {
+fn is_tchar(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }
 
@@ -163,7 +163,7 @@ impl ProofTemplate {
     ///
     /// # Errors
     /// `ERR_INVALID_ARGUMENT`.
-    fn check_htm(htm: &str) -> Result<&str> {
+    pub(crate) fn check_htm(htm: &str) -> Result<&str> {
         if htm.is_empty() || htm.len() > 32 || !htm.bytes().all(is_tchar) {
             return Err(Error::arg("htm", "must be an HTTP method token such as \"POST\""));
         }

@@ -76,9 +76,7 @@ fn length_prefixed(h: &mut Sha256, part: &[u8]) {
 /// `ERR_INVALID_ARGUMENT` for an `htm` that is not a method token; `ERR_URL_INVALID` for an
 /// `htu` that is not an absolute http(s) URL.
 pub fn signing_challenge(id_token: &str, message: &[u8], consumer_nonce: Option<&str>, htm: &str, htu: &str) -> Result<[u8; 32]> {
-    if htm.is_empty() || htm.len() > 32 || !htm.bytes().all(crate::protocol::dpop::is_tchar) {
-        return Err(Error::arg("method", "must be an HTTP method token such as \"POST\""));
-    }
+    crate::protocol::dpop::ProofTemplate::check_htm(htm)?;
     let htu = crate::protocol::htu::normalize_htu(htu)?;
     let mut h = Sha256::new();
     length_prefixed(&mut h, SIGN_DOMAIN);
@@ -444,7 +442,8 @@ pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKe
 ) -> Result<PasskeyAccepted> {
     // The consumer nonce first: cheap, and what stops pre-made assertions. An assertion has no
     // timestamp, so with a nonce key a nonce is always required.
-    check_consumer_nonce(presentation.consumer_nonce, nonces, policy.require_nonce || nonces.is_some(), policy, now).await?;
+    let request = (presentation.htm, presentation.htu);
+    check_consumer_nonce(presentation.consumer_nonce, nonces, policy.require_nonce || nonces.is_some(), policy, request, now).await?;
     let accepted = verify_passkey_presentation_unchecked(issuers, policy, presentation, check, now, verifier).await?;
     // Single use within the window, scoped to this passkey, keyed on what was signed. Fail closed.
     let key = format!("passkey {} {}", accepted.passkey_jkt, b64::encode(signed_data_hash(&presentation.assertion)));
