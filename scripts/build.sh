@@ -20,13 +20,24 @@ cd "$(dirname "$0")/.."
 source scripts/setup.sh
 ensure_build_tools
 
-wasm=target/wasm32-unknown-unknown/release/keybound.wasm
+ensure_ship_toolchain
+
+# The shipped wasm is built by the pinned nightly (scripts/setup.sh says why) in its own target
+# directory, so that it never invalidates the stable builds of the tests: the standard library
+# rebuilt with immediate-abort panics, no panic locations, and its size-optimized code paths.
+ship_target=target/ship
+wasm=$ship_target/wasm32-unknown-unknown/release/keybound.wasm
+ship_build() {
+  CARGO_TARGET_DIR=$ship_target RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none" \
+    cargo "+$KEYBOUND_SHIP_TOOLCHAIN" build --quiet --release --target wasm32-unknown-unknown --lib \
+    -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size "$@"
+}
 
 # build_entry NAME FEATURES: cargo build with only FEATURES, then both glues around one wasm.
 build_entry() {
   local name=$1 features=$2 out=pkg/$1 tmp=target/entries/$1
   step "entry $name (features: ${features:-none})"
-  cargo build --quiet --release --target wasm32-unknown-unknown --lib --no-default-features --features "$features"
+  ship_build --no-default-features --features "$features"
   rm -rf "$out" "$tmp"
   mkdir -p "$out" "$tmp"
   wasm-bindgen "$wasm" --out-dir "$tmp/web" --target web
@@ -52,7 +63,7 @@ build_entry agent client,agent
 
 # The whole library in one web module, for the demo and the tests (not shipped).
 step "pkg/web: every feature, for the demo and the tests"
-cargo build --quiet --release --target wasm32-unknown-unknown --lib
+ship_build
 rm -rf pkg/web target/entries/web
 mkdir -p target/entries/web
 wasm-bindgen "$wasm" --out-dir pkg/web --target web
