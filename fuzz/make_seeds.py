@@ -176,6 +176,12 @@ for i, q in enumerate([
     "https://app.example.com/cb?error=access_denied&error_description=User+said+no&state=Hx3pQ9vZt1&iss=https%3A%2F%2Fop.example.com#frag",
 ]):
     seed("oauth", f"callback{i}", bytes([1 | (2 if i == 0 else 0)]) + q.encode())
+# The odd-selector text is also read as a WWW-Authenticate value.
+for i, h in enumerate([
+    'DPoP error="use_dpop_nonce", algs="ES256"',
+    'Bearer realm="api", error="invalid_token", error_description="use_dpop_nonce?", Negotiate abc+/==, DPoP algs="ES256 PS256"',
+]):
+    seed("oauth", f"challenge{i}", bytes([1]) + h.encode())
 
 # ---- passkey ------------------------------------------------------------------------------------
 def cbor_head(major, n):

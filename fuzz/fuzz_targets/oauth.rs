@@ -1,6 +1,6 @@
 //! The `protocol::oauth` response processors (token, discovery, device authorization, device
 //! poll) over an `HttpResponse` built from fuzz bytes, and the form-encoded callback
-//! (`parse_callback` + `check_callback`).
+//! (`parse_callback` + `check_callback`), and `WWW-Authenticate` challenges.
 //!
 //! Input: byte 0 picks the mode (even: HTTP response, odd: callback) and flags. HTTP response:
 //! bytes 1-2 the status (big-endian), byte 3 the Content-Type, then text: first line the
@@ -16,6 +16,7 @@
 
 mod common;
 
+use keybound::protocol::challenge;
 use keybound::protocol::htu::normalize_htu;
 use keybound::protocol::oauth::{self, DevicePoll, HttpResponse};
 use keybound::{Error, ErrorCode};
@@ -185,5 +186,20 @@ fuzz_target!(|data: &[u8]| {
     } else {
         let Ok(text) = std::str::from_utf8(rest) else { return };
         callback(sel, text);
+        challenges(text);
     }
 });
+
+/// The same text as a `WWW-Authenticate` value: never panics; a DPoP nonce challenge is only
+/// found where the header names the scheme and the error; every challenge has a token scheme.
+fn challenges(text: &str) {
+    let parsed = challenge::parse(text);
+    for c in &parsed {
+        assert!(!c.scheme.is_empty() && c.scheme.bytes().all(|b| b.is_ascii_graphic() && !b"\"(),/:;<=>?@[\\]{}".contains(&b)));
+        assert!(c.token68.is_none() || c.params.is_empty());
+    }
+    if challenge::is_dpop_nonce_challenge(text) {
+        let lower = text.to_ascii_lowercase();
+        assert!(lower.contains("dpop") && lower.contains("use_dpop_nonce") && lower.contains("error"));
+    }
+}

@@ -1078,7 +1078,7 @@ impl Client {
                 self.remember_nonce(url, n).await;
             }
             let challenged = res.status() == 401
-                && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"))
+                && res.headers().get("www-authenticate").is_some_and(|w| crate::protocol::challenge::is_dpop_nonce_challenge(&w))
                 && nonce.is_some();
             if dpop && challenged && !retried {
                 retried = true;
@@ -1187,7 +1187,8 @@ impl Client {
             if let Some(n) = &fresh {
                 self.remember_nonce(url, n).await;
             }
-            let challenged = res.status() == 401 && res.headers().get("www-authenticate").is_some_and(|w| w.contains("use_dpop_nonce"));
+            let challenged = res.status() == 401
+                && res.headers().get("www-authenticate").is_some_and(|w| crate::protocol::challenge::is_dpop_nonce_challenge(&w));
             if challenged && fresh.is_some() && !retried {
                 retried = true;
                 nonce = fresh;

@@ -5,6 +5,7 @@
 //! signing and verification through the [`crypto::Signer`] and [`crypto::Verifier`] traits.
 
 pub mod b64;
+pub mod challenge;
 pub mod consumer;
 pub mod crypto;
 pub mod dpop;
