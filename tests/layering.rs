@@ -1,11 +1,16 @@
 //! The protocol core stays pure: no browser crate may appear under src/protocol, so that the
-//! core builds and tests natively and can be reused by Rust servers.
+//! core builds and tests natively and can be reused by Rust servers. Inside it, the WebAuthn
+//! machinery does not depend on the consumer (no cycle).
 #![cfg(not(target_arch = "wasm32"))]
 
 use std::fs;
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    if dir.is_file() {
+        out.push(dir.to_owned());
+        return;
+    }
     for entry in fs::read_dir(dir).expect("read dir") {
         let path = entry.expect("entry").path();
         if path.is_dir() {
@@ -45,6 +50,15 @@ fn browser_layer_never_uses_window() {
     // Everything goes through globalThis so it works in Workers too.
     let hits = offending_lines("src/browser", &["window", "Window"]);
     assert!(hits.is_empty(), "src/browser must not use window():\n{}", hits.join("\n"));
+}
+
+/// No cycle between the WebAuthn machinery and the consumer: `protocol::consumer` (its `passkey`
+/// module) uses `protocol::passkey`, never the other way round.
+#[test]
+fn webauthn_machinery_does_not_know_the_consumer() {
+    let hits = offending_lines("src/protocol/passkey.rs", &["consumer"]);
+    assert!(hits.is_empty(), "src/protocol/passkey.rs must not use the consumer:\n{}", hits.join("\n"));
+    assert!(!offending_lines("src/protocol/consumer/passkey.rs", &["passkey"]).is_empty(), "the scan reads that file");
 }
 
 #[test]

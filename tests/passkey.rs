@@ -341,10 +341,10 @@ mod presentation {
     use super::*;
     use keybound::native::HmacNonceKey;
     use keybound::protocol::consumer::{self, AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces, ReplayStore};
+    use keybound::protocol::consumer::{PasskeyAccepted, PasskeyCheck, PasskeyPresentation};
     use keybound::protocol::id_token::Jwks;
     use keybound::protocol::jwa::Alg;
     use keybound::protocol::jws;
-    use keybound::protocol::passkey::{PasskeyCheck, PasskeyPresentation};
 
     const OP_D: &str = "M80UlktZOyzxpKL_Jv3D8LfIen1AiK22NHGnbF2iePE";
     const ISS: &str = "https://op.example.com";
@@ -372,7 +372,7 @@ mod presentation {
         salt: Option<&[u8]>,
         signed_message: &[u8],
         presented_message: &[u8],
-    ) -> keybound::Result<passkey::PasskeyAccepted> {
+    ) -> keybound::Result<PasskeyAccepted> {
         run_at(auth, token, mode, salt, (signed_message, HTM, HTU), (presented_message, HTM, HTU))
     }
 
@@ -384,7 +384,7 @@ mod presentation {
         salt: Option<&[u8]>,
         (signed_message, signed_htm, signed_htu): (&[u8], &str, &str),
         (presented_message, htm, htu): (&[u8], &str, &str),
-    ) -> keybound::Result<passkey::PasskeyAccepted> {
+    ) -> keybound::Result<PasskeyAccepted> {
         let challenge = passkey::signing_challenge(token, signed_message, Some("cn-7"), signed_htm, signed_htu).unwrap();
         let (data, cdj, sig) = auth.assert(&challenge, RP_ID, 0x05, 3, "webauthn.get", ORIGIN);
         let jwk = auth.key.public_jwk().clone();
@@ -401,7 +401,7 @@ mod presentation {
         };
         let check = PasskeyCheck { origins: &[ORIGIN], rp_id: RP_ID, require_user_verification: true, previous_sign_count: 0 };
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(
+        block_on(consumer::verify_passkey_presentation(
             &issuers(),
             &policy,
             &p,
@@ -441,7 +441,7 @@ mod presentation {
         // Builds the presentation and hands it to one of the verifier setups below.
         let verify = |nonce: Option<&str>,
                       (data, cdj, sig): &(Vec<u8>, Vec<u8>, Vec<u8>),
-                      run: &dyn Fn(&PasskeyPresentation<'_>) -> keybound::Result<passkey::PasskeyAccepted>| {
+                      run: &dyn Fn(&PasskeyPresentation<'_>) -> keybound::Result<PasskeyAccepted>| {
             let p = PasskeyPresentation {
                 id_token: &token,
                 public_jwk: &jwk,
@@ -457,9 +457,9 @@ mod presentation {
         };
         let memory = MemoryReplayStore::new();
         let with_key = |p: &PasskeyPresentation<'_>| {
-            block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &memory))
+            block_on(consumer::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &memory))
         };
-        let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
+        let code = |r: keybound::Result<PasskeyAccepted>| r.unwrap_err().code();
 
         let nonce = block_on(consumer::issue_nonce(&key, CONSUMER, NOW - 5)).unwrap();
         let good = signed(Some(&nonce));
@@ -479,7 +479,7 @@ mod presentation {
         // Without a nonce key, `require_nonce` refuses everything; the store still fails closed.
         let strict = ConsumerPolicy { require_nonce: true, ..policy.clone() };
         let no_key = |p: &PasskeyPresentation<'_>| {
-            block_on(passkey::verify_passkey_presentation(
+            block_on(consumer::verify_passkey_presentation(
                 &issuers(),
                 &strict,
                 p,
@@ -493,7 +493,7 @@ mod presentation {
         assert_eq!(code(verify(None, &signed(None), &no_key)), ErrorCode::DpopNonceRequired);
         assert_eq!(code(verify(Some(&nonce), &signed(Some(&nonce)), &no_key)), ErrorCode::DpopNonceMismatch);
         let failing = |p: &PasskeyPresentation<'_>| {
-            block_on(passkey::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &FailingStore))
+            block_on(consumer::verify_passkey_presentation(&issuers(), &policy, p, &check, NOW, Some(&key), &NativeVerifier, &FailingStore))
         };
         let fresh = block_on(consumer::issue_nonce(&key, CONSUMER, NOW)).unwrap();
         assert_eq!(code(verify(Some(&fresh), &signed(Some(&fresh)), &failing)), ErrorCode::ReplayStoreUnavailable);
@@ -517,7 +517,7 @@ mod presentation {
         let ok = run(&auth, &salted, NonceMode::Salted, Some(&salt), b"m", b"m").expect("salted");
         assert_eq!((ok.sub.as_str(), ok.passkey_jkt.as_str(), ok.sign_count), ("u1", jkt.as_str(), 3));
         run(&auth, &plain, NonceMode::Plain, None, b"m", b"m").expect("plain");
-        let code = |r: keybound::Result<passkey::PasskeyAccepted>| r.unwrap_err().code();
+        let code = |r: keybound::Result<PasskeyAccepted>| r.unwrap_err().code();
         assert_eq!(
             code(run(&auth, &salted, NonceMode::Salted, Some(&[4u8; 32]), b"m", b"m")),
             ErrorCode::PasskeyNonceMismatch,

@@ -8,11 +8,13 @@
 use keybound::native::block_on;
 use keybound::native::NativeVerifier;
 use keybound::protocol::b64;
-use keybound::protocol::consumer::{AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces};
+use keybound::protocol::consumer::{
+    self, AcceptedIssuer, ConsumerPolicy, MemoryReplayStore, NoNonces, PasskeyAccepted, PasskeyCheck, PasskeyPresentation,
+};
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::jwk::PublicJwk;
-use keybound::protocol::passkey::{self, Assertion, NonceMode, PasskeyAccepted, PasskeyCheck, PasskeyPresentation};
+use keybound::protocol::passkey::{self, Assertion, NonceMode};
 use keybound::ErrorCode;
 use serde_json::Value;
 
@@ -103,7 +105,7 @@ impl Vector {
             PasskeyCheck { origins: &[origin], rp_id: &self.rp_id, require_user_verification: self.require_uv, previous_sign_count };
         // The reference OP signs its ID Tokens with RS256.
         let policy = ConsumerPolicy { id_token_algs: vec![Alg::Rs256, Alg::Es256], ..ConsumerPolicy::default() };
-        block_on(passkey::verify_passkey_presentation(
+        block_on(consumer::verify_passkey_presentation(
             &self.issuers(),
             &policy,
             &presentation,

@@ -1,5 +1,5 @@
-//! The consumer entry points: `consumer::verify_presentation` (ID Token + DPoP proof, spec.md
-//! §5.7/§6.2) and `passkey::verify_passkey_presentation` (spec.md §7), plus `consumer::claimed`,
+//! The consumer entry points: `consumer::verify_presentation` (ID Token + DPoP proof,
+//! docs/profile.md §2) and `consumer::verify_passkey_presentation` (§4), plus `consumer::claimed`,
 //! `EvidenceRecord` and `Counters`, which read hostile presentations for logs.
 //!
 //! Input: `selector byte || id_token '\n' proof`. The selector picks the policy (legacy `typ`,
@@ -21,7 +21,8 @@ use keybound::protocol::b64;
 use keybound::protocol::consumer::{self, AcceptedIssuer, ConsumerPolicy, Counters, EvidenceRecord, MemoryReplayStore, NoNonces, Presentation};
 use keybound::protocol::id_token::Jwks;
 use keybound::protocol::jwk::PublicJwk;
-use keybound::protocol::passkey::{self, Assertion, NonceMode, PasskeyCheck, PasskeyPresentation};
+use keybound::protocol::consumer::{PasskeyAccepted, PasskeyCheck, PasskeyPresentation};
+use keybound::protocol::passkey::{Assertion, NonceMode};
 use keybound::ErrorCode;
 use libfuzzer_sys::fuzz_target;
 
@@ -101,15 +102,15 @@ fuzz_target!(|data: &[u8]| {
         let origin = f.pk["origin"].as_str().expect("origin");
         let check = PasskeyCheck { origins: &[origin], rp_id: f.pk["rp_id"].as_str().expect("rp_id"), require_user_verification: true, previous_sign_count: 0 };
         let now = f.pk["now"].as_i64().expect("now");
-        let run = |v: &dyn Fn(&MemoryReplayStore) -> keybound::Result<passkey::PasskeyAccepted>| v(&MemoryReplayStore::new());
-        let fail = run(&|s| block_on(passkey::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &common::AlwaysFail, s)));
+        let run = |v: &dyn Fn(&MemoryReplayStore) -> keybound::Result<PasskeyAccepted>| v(&MemoryReplayStore::new());
+        let fail = run(&|s| block_on(keybound::protocol::consumer::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &common::AlwaysFail, s)));
         assert!(fail.is_err());
-        let r = common::checked(run(&|s| block_on(passkey::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &common::AlwaysOk, s))));
+        let r = common::checked(run(&|s| block_on(keybound::protocol::consumer::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &common::AlwaysOk, s))));
         common::trace("passkey presentation (always-ok)", &r);
         if let Ok(a) = &r {
             assert!(f.issuers.iter().any(|i| i.issuer == a.iss && a.aud.iter().all(|x| i.client_ids.contains(x))));
             assert_eq!(a.passkey_jkt, f.pk_jwk.thumbprint());
-            let real = run(&|s| block_on(passkey::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &NativeVerifier, s)));
+            let real = run(&|s| block_on(keybound::protocol::consumer::verify_passkey_presentation(&f.issuers, &policy, &p, &check, now, key, &NativeVerifier, s)));
             common::trace("passkey presentation (native)", &real);
             if let Ok(real) = real {
                 assert_eq!(&real, a);

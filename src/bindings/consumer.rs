@@ -256,7 +256,7 @@ impl JsConsumer {
                 (decode("message")?, decode("authenticatorData")?, decode("clientDataJSON")?, decode("signature")?);
             let nonce = opt_str(&p, "nonce")?;
             let (method, url) = (req_str(&p, "method")?, req_str(&p, "url")?);
-            let presentation = crate::protocol::passkey::PasskeyPresentation {
+            let presentation = crate::protocol::consumer::PasskeyPresentation {
                 id_token: &id_token,
                 public_jwk: &jwk,
                 mode,

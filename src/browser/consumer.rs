@@ -274,9 +274,9 @@ impl BrowserConsumer {
     /// failing closed) and the sign count must grow.
     pub async fn verify_passkey(
         &self,
-        presentation: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        presentation: &crate::protocol::consumer::PasskeyPresentation<'_>,
         action: &str,
-    ) -> (crate::Result<crate::protocol::passkey::PasskeyAccepted>, EvidenceRecord) {
+    ) -> (crate::Result<crate::protocol::consumer::PasskeyAccepted>, EvidenceRecord) {
         let now = now_secs();
         let result = self.verify_passkey_once(presentation, now).await;
         let record = EvidenceRecord::passkey(&self.id, action, presentation, now, &result);
@@ -286,14 +286,14 @@ impl BrowserConsumer {
 
     async fn verify_passkey_once(
         &self,
-        presentation: &crate::protocol::passkey::PasskeyPresentation<'_>,
+        presentation: &crate::protocol::consumer::PasskeyPresentation<'_>,
         now: i64,
-    ) -> crate::Result<crate::protocol::passkey::PasskeyAccepted> {
+    ) -> crate::Result<crate::protocol::consumer::PasskeyAccepted> {
         let settings = self.passkey.as_ref().ok_or(Error::arg("passkey", "this consumer was created without passkey settings"))?;
         let origins: Vec<&str> = settings.origins.iter().map(String::as_str).collect();
         let jkt = presentation.public_jwk.thumbprint();
         let previous = self.sign_counts.borrow().get(&jkt).copied().unwrap_or(0);
-        let check = crate::protocol::passkey::PasskeyCheck {
+        let check = crate::protocol::consumer::PasskeyCheck {
             origins: &origins,
             rp_id: &settings.rp_id,
             require_user_verification: settings.require_user_verification,
@@ -307,7 +307,7 @@ impl BrowserConsumer {
         let mut policy = self.policy.clone();
         policy.require_nonce = settings.require_nonce;
         let nonces = if settings.require_nonce { self.nonce_key.as_ref() } else { None };
-        let result = crate::protocol::passkey::verify_passkey_presentation(
+        let result = crate::protocol::consumer::verify_passkey_presentation(
             &accepted,
             &policy,
             presentation,
