@@ -2,36 +2,13 @@
 // with key binding, survives a reload in the middle of the flow, refreshes, calls UserInfo with
 // a DPoP-bound access token, forgets; then every fault switch of the OP is refused by the client
 // with its code. Prints the time of one full login.
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { root, assert, startOp, launchChromium, tests } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
-
-function startOp(args = []) {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    proc.on('error', reject);
-    proc.stdout.on('data', (d) => {
-      const m = String(d).match(/(http:\/\/localhost:\d+)\//);
-      if (m) resolve({ proc, origin: m[1] });
-    });
-    setTimeout(() => reject(new Error('the OP did not start')), 10000);
-  });
-}
-
-const timeout = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, 180000);
+const { test, fail, cleanup, finish } = tests(180000);
 const op = await startOp();
-const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+cleanup(() => op.proc.kill());
+const browser = await launchChromium();
+cleanup(() => browser.close());
 const pageErrors = [];
 let loginMs = [];
 try {
@@ -326,13 +303,10 @@ try {
   }
   await test('no uncaught page errors', async () => assert(pageErrors.length === 0, pageErrors.join('; ')));
   await page.screenshot({ path: `${root}e2e/out/flow.png`, fullPage: true });
+} catch (e) {
+  fail('setup', e);
 } finally {
-  await browser.close();
-  op.proc.kill();
-  clearTimeout(timeout);
+  const sorted = loginMs.filter((x) => x > 0).sort((a, b) => a - b);
+  console.log(`full login in headless Chromium (click to signed-in, incl. the OP's login form): ${sorted.join(', ')} ms; median ${sorted[Math.floor(sorted.length / 2)]} ms`);
+  await finish();
 }
-const sorted = loginMs.filter((x) => x > 0).sort((a, b) => a - b);
-console.log(`full login in headless Chromium (click to signed-in, incl. the OP's login form): ${sorted.join(', ')} ms; median ${sorted[Math.floor(sorted.length / 2)]} ms`);
-const failed = results.filter(([, e]) => e).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);

@@ -9,48 +9,33 @@
 //               oidc-provider's device flow (emulated Key Binding, c_s256 over the device_code on
 //               every poll); a second tab enters the user code, logs in and consents
 import * as crypto from 'node:crypto';
-import { chromium } from 'playwright-core';
 import { startServer } from '../scripts/serve.mjs';
 import { startProvider, version, PINNED, CLIENT_ID, DEVICE_GRANT } from './interop/provider.mjs';
+import { assert, launchChromium, tests } from './lib.mjs';
 
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+const { test, fail, cleanup, finish } = tests(180000);
 const header = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
 const b64u = (data) => Buffer.from(data).toString('base64url');
 const s256 = (text) => crypto.createHash('sha256').update(text, 'ascii').digest('base64url');
 // RFC 7638 thumbprint of an EC P-256 public key.
 const ecThumbprint = (jwk) => s256(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y }));
 
-const servers = [];
-let browser;
-let closing;
-const cleanup = () => (closing ||= Promise.allSettled([browser?.close(), ...servers.map((s) => s.close())]));
-const timeout = setTimeout(async () => {
-  console.log('e2e: timed out');
-  await Promise.race([cleanup(), new Promise((r) => setTimeout(r, 5000))]);
-  process.exit(1);
-}, 180000);
 
 console.log(`interop peer: oidc-provider ${version}${version === PINNED ? '' : ` (the emulation is pinned to ${PINNED})`}`);
 
 try {
   const app = await startServer(0);
-  servers.push(app);
+  cleanup(() => app.close());
   const appOrigin = `http://localhost:${app.port}`;
   const ops = {};
   for (const mode of ['keybinding', 'nonce', 'plain']) {
     ops[mode] = await startProvider({ port: 0, mode, appOrigin });
-    servers.push(ops[mode]);
+    const server = ops[mode];
+    cleanup(() => server.close());
   }
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium', headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  const browser = await launchChromium();
+  cleanup(() => browser.close());
 
   // Each test gets a fresh browser context (its own IndexedDB, sessionStorage and OP cookies).
   const withPage = async (op, binding, fn) => {
@@ -467,12 +452,7 @@ try {
     });
   });
 } catch (e) {
-  results.push(['setup', e]);
-  console.log(`not ok - setup: ${e.stack || e.message}`);
+  fail('setup', e);
 } finally {
-  await cleanup();
-  clearTimeout(timeout);
+  await finish();
 }
-const failed = results.filter(([, e]) => e).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);

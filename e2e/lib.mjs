@@ -6,32 +6,77 @@ import { chromium } from 'playwright-core';
 
 export const root = fileURLToPath(new URL('..', import.meta.url));
 
-/** `test(name, fn)` records and prints `ok - …` / `not ok - …`; `finish()` prints the closing line and exits. */
-export function tests(limitMs) {
+/**
+ * The harness every runner uses. `test(name, fn)` runs one test and prints `ok - …` or
+ * `not ok - …: reason` (its first line); with `errors` (a function returning a growing list, the
+ * uncaught page errors say), a test during which the list grew fails too. `cleanup(fn)` registers what to close
+ * (browsers, servers, child processes). `finish()` prints the closing line CI reads,
+ * `e2e: N passed, M failed`, and exits. At `limitMs` the run is failed: the registered cleanups
+ * run (at most 10 s), then the closing line, so a hung run leaves no browser or OP behind.
+ */
+export function tests(limitMs, { errors } = {}) {
   const results = [];
-  const timer = setTimeout(() => { console.log('e2e: timed out'); process.exit(1); }, limitMs);
+  const closers = [];
+  const close = () => Promise.race([
+    Promise.allSettled(closers.splice(0).reverse().map((c) => Promise.resolve().then(c))),
+    new Promise((r) => setTimeout(r, 10000)),
+  ]);
+  const summary = () => {
+    if (results.length === 0) {
+      results.push(['run', new Error('no test ran')]);
+      console.log('not ok - run: no test ran');
+    }
+    const failed = results.filter(([, e]) => e).length;
+    console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
+    return failed;
+  };
+  const timer = setTimeout(async () => {
+    results.push(['run', new Error('timed out')]);
+    console.log(`not ok - run: timed out after ${limitMs / 1000} s`);
+    await close();
+    summary();
+    process.exit(1);
+  }, limitMs);
   return {
     test: async (name, fn) => {
-      try { await fn(); results.push([name, null]); console.log(`ok - ${name}`); } catch (e) { results.push([name, e]); console.log(`not ok - ${name}: ${e.message}`); }
+      const before = errors ? errors().length : 0;
+      let error = null;
+      try { await fn(); } catch (e) { error = e; }
+      if (!error && errors && errors().length > before) error = new Error(`uncaught page error: ${errors().slice(before).join(' | ')}`);
+      results.push([name, error]);
+      console.log(error ? `not ok - ${name}: ${String(error.message ?? error).split('\n')[0]}` : `ok - ${name}`);
     },
-    finish: () => {
+    /** Records a failure outside any test (a setup step that threw). */
+    fail: (name, e) => {
+      results.push([name, e]);
+      console.log(`not ok - ${name}: ${e?.stack || e?.message || e}`);
+    },
+    cleanup: (fn) => { closers.push(fn); },
+    finish: async () => {
       clearTimeout(timer);
-      const failed = results.filter(([, e]) => e).length;
-      console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-      process.exit(failed ? 1 : 0);
+      await close();
+      process.exit(summary() ? 1 : 0);
     },
   };
 }
 
 export const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
 
-/** Starts target/debug/keybound-op on a free port; resolves to `{proc, origin}`. */
+/** Starts target/debug/keybound-op on a free port; resolves to `{proc, origin}`. Rejects (and
+ *  kills it) when it exits or prints no URL within 10 s. */
 export function startOp(extraArgs = []) {
   return new Promise((resolve, reject) => {
-    const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
-    proc.on('error', reject);
-    proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
-    setTimeout(() => reject(new Error('the OP did not start')), 10000);
+    const bin = `${root}target/debug/keybound-op`;
+    const proc = spawn(bin, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`, ...extraArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { proc.kill(); reject(new Error(`${bin} did not print its URL within 10 s`)); }, 10000);
+    proc.on('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${bin}: ${err.message}`)); });
+    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${bin} exited with ${code}`)); });
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d;
+      const m = out.match(/(http:\/\/localhost:\d+)\//);
+      if (m) { clearTimeout(timer); resolve({ proc, origin: m[1] }); }
+    });
   });
 }
 

@@ -11,28 +11,21 @@
 // Prints `ok - name` / `not ok - name: reason` per test, then `e2e: N passed, M failed`.
 // Exit code 1 if any test failed. The whole run is cut off after 120 s.
 
-import { spawn } from 'node:child_process';
 import { createHash, createPublicKey, verify } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchChromium, startOp, tests } from './lib.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-const ROOT = path.dirname(HERE);
 const OUT = path.join(HERE, 'out');
 const RUN_TIMEOUT_MS = 120_000;
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const DEFAULT_CODE = 'SplxlOBeZQQYbYS6WxSbIA';
 const DEFAULT_C_S256 = 'o1uBp9eSe3DsmScN0jYriFgKKFdK-BLywC9WRpV5GG8';
 const B64URL_43 = /^[A-Za-z0-9_-]{43}$/;
 
-// ---------------------------------------------------------------- tiny harness
+// ---------------------------------------------------------------- harness
 
-const results = [];
 const pageErrors = [];
 const consoleErrors = [];
 
@@ -44,21 +37,8 @@ function assertEqual(actual, expected, what) {
   assert(actual === expected, `${what}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
 }
 
-async function test(name, fn) {
-  const errorsBefore = pageErrors.length;
-  let reason = null;
-  try {
-    await fn();
-  } catch (err) {
-    reason = err instanceof Failure ? err.message : `${err?.name ?? 'Error'}: ${err?.message ?? err}`;
-  }
-  if (!reason && pageErrors.length > errorsBefore) {
-    reason = `uncaught page error: ${pageErrors.slice(errorsBefore).join(' | ')}`;
-  }
-  reason = reason?.split('\n')[0];
-  results.push({ name, reason });
-  console.log(reason ? `not ok - ${name}: ${reason}` : `ok - ${name}`);
-}
+// The shared harness (e2e/lib.mjs); a test during which the page threw fails.
+const { test, fail, cleanup, finish } = tests(RUN_TIMEOUT_MS, { errors: () => pageErrors });
 
 // ---------------------------------------------------------------- JOSE helpers (Node side)
 
@@ -87,29 +67,6 @@ function verifyEs256(jws) {
   return verify('sha256', Buffer.from(signingInput), { key, dsaEncoding: 'ieee-p1363' }, signature);
 }
 
-// ---------------------------------------------------------------- the reference OP
-
-/** Spawns target/debug/keybound-op on a free port; resolves when it prints its URL. */
-function startOp() {
-  return new Promise((resolve, reject) => {
-    const bin = path.join(ROOT, 'target/debug/keybound-op');
-    const proc = spawn(bin, ['--port', '0', '--www', path.join(ROOT, 'www'), '--pkg', path.join(ROOT, 'pkg/web'), '--device-interval', '1'],
-      { stdio: ['ignore', 'pipe', 'inherit'] });
-    const timer = setTimeout(() => { proc.kill(); reject(new Error(`${bin} did not print its URL within 10 s`)); }, 10_000);
-    proc.on('error', (err) => { clearTimeout(timer); reject(new Error(`cannot start ${bin}: ${err.message}`)); });
-    proc.on('exit', (code) => { clearTimeout(timer); reject(new Error(`${bin} exited with ${code}`)); });
-    let out = '';
-    proc.stdout.on('data', (data) => {
-      out += data;
-      const m = out.match(/keybound reference OP: (http:\/\/localhost:\d+)\//);
-      if (m) {
-        clearTimeout(timer);
-        resolve({ proc, origin: m[1] });
-      }
-    });
-  });
-}
-
 /** RS256 / ES256 signature of a JWS, checked in Node with a public JWK. */
 function verifyWithJwk(jws, jwk) {
   const { header, signingInput, signature } = decodeJws(jws);
@@ -125,9 +82,11 @@ let op;
 let browser;
 
 async function run() {
-  op = await startOp();
+  op = await startOp(['--device-interval', '1']);
+  cleanup(() => op.proc.kill());
   const { origin } = op;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
+  cleanup(() => browser.close());
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
@@ -911,23 +870,10 @@ async function run() {
 
 // ---------------------------------------------------------------- main
 
-let timer;
-const timeout = new Promise((_, reject) => {
-  timer = setTimeout(() => reject(new Error(`run timed out after ${RUN_TIMEOUT_MS / 1000} s`)), RUN_TIMEOUT_MS);
-});
-const withTimeout = (promise, ms) => Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms))]);
-
 try {
-  await Promise.race([run(), timeout]);
+  await run();
 } catch (err) {
-  results.push({ name: 'run', reason: err?.message ?? String(err) });
-  console.log(`not ok - run: ${err?.message ?? err}`);
+  fail('run', err);
 } finally {
-  clearTimeout(timer);
-  if (browser) await withTimeout(browser.close().catch(() => {}), 10_000);
-  if (op) op.proc.kill();
+  await finish();
 }
-
-const failed = results.filter((r) => r.reason).length;
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
