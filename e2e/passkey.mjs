@@ -1,4 +1,4 @@
-// Passkey-nonce binding (spec.md §7) end to end in headless Chromium with a CDP virtual
+// Passkey-nonce binding (docs/profile.md §4) end to end in headless Chromium with a CDP virtual
 // authenticator (ctap2, internal, resident keys, user verification, automatic presence):
 //   - registerPasskey (ES256) and loadPasskey after a reload; the thumbprint recomputed in Node;
 //   - salted, plain and dual-mode logins at the reference OP (reloads between the steps), the
@@ -32,7 +32,7 @@ function thumbprint(jwk) {
   assert(members, `unsupported kty ${jwk.kty}`);
   return b64u(sha256(`{${members.map((m) => `${JSON.stringify(m)}:${JSON.stringify(jwk[m])}`).join(',')}}`));
 }
-/** The salted commitment (spec.md §7.3): SHA-256("kb-nonce-v1." || jkt || "." || salt). */
+/** The salted commitment (docs/profile.md §4.1): SHA-256("kb-nonce-v1." || jkt || "." || salt). */
 const saltedNonce = (jkt, salt) => b64u(sha256('kb-nonce-v1.', jkt, '.', unb64u(salt)));
 /** The consumer request every passkey signature here is made for (verifyPasskey is told the same). */
 const TARGET = { method: 'POST', url: 'https://api.example.com/v1/orders' };

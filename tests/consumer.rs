@@ -1,4 +1,4 @@
-//! The consuming component natively: the spec.md §5.7 presentation verifies; every check has a
+//! The consuming component natively: the worked example's presentation (docs/profile.md §2) verifies; every check has a
 //! negative test asserting its code; replays, a failing replay store, consumer nonces, evidence
 //! records, counters, and the replay store's memory under a stream of fresh proofs.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]

@@ -1,6 +1,8 @@
-//! Native tests of the protocol core against the RFC and Key Binding vectors in
-//! `shared/spec.md` (§2.12 and the §5 worked example), plus one negative test per error code
-//! the core can produce.
+//! Native tests of the protocol core against the published vectors (the KB -03 examples: key
+//! thumbprint, `c_s256` over the example `code` and `device_code`, the three example proofs;
+//! RFC 9449's key and `ath`; RFC 7636's PKCE pair; RFC 7638's RSA thumbprint) and the worked
+//! example in `tests/vectors/worked_example.json`, plus one negative test per error code the
+//! core can produce.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
 use std::collections::{BTreeMap, HashSet};
@@ -17,7 +19,7 @@ fn vectors() -> BTreeMap<String, String> {
     serde_json::from_str(include_str!("vectors/worked_example.json")).expect("vector file")
 }
 
-// Keys from spec.md.
+// Keys from the KB -03 examples and RFC 9449.
 const KB_EXAMPLE_KEY: &str =
     r#"{"crv":"P-256","kty":"EC","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 const RFC9449_KEY: &str =

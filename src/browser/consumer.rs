@@ -268,7 +268,7 @@ impl BrowserConsumer {
         (result, record)
     }
 
-    /// Verifies a passkey presentation (spec.md §7) and records the decision: the consumer nonce
+    /// Verifies a passkey presentation (docs/profile.md §4) and records the decision: the consumer nonce
     /// (required by default; one this consumer issued, still fresh), the ID Token, its nonce
     /// against the commitment, the assertion; then the assertion is single use (replay store,
     /// failing closed) and the sign count must grow.

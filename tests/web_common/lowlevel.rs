@@ -1,4 +1,4 @@
-//! The low-level JS API (own-your-I/O builders and processors) against the spec.md §5 example.
+//! The low-level JS API (own-your-I/O builders and processors) against the worked example (tests/vectors/worked_example.json).
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;

@@ -1,6 +1,6 @@
-//! The RP Consuming Component (spec.md §3.3, §4.3, §6.2): verifies a *presentation*, meaning a
+//! The RP Consuming Component (KB §7, Appendix A; docs/profile.md §2): verifies a *presentation*, meaning a
 //! key-bound ID Token plus a fresh proof of possession of its `cnf` key, in keybound's profile
-//! (spec.md §5.7, not a standard):
+//! (docs/profile.md §2, not a standard):
 //!
 //! - the ID Token travels in the body (or a header the consumer names), never as
 //!   `Authorization: Bearer` (KB §9.5);
