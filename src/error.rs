@@ -517,7 +517,75 @@ pub enum Error {
     },
 }
 
+/// The value of a structured field of an [`Error`], as JavaScript gets it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Field<'a> {
+    /// A string (attacker-controlled ones capped at [`MAX_ECHO_CHARS`] characters).
+    Str(Cow<'a, str>),
+    /// A number.
+    Num(i64),
+    /// `null`.
+    Null,
+}
+
 impl Error {
+    /// The structured fields of this error, under the names JavaScript sees on the `Error`
+    /// (camelCase; `code`, `message` and `cause` aside). One list for every path, so a field that
+    /// one API exposes is exposed by all; the `KeyboundError` typings declare the same names.
+    /// Strings that came from the network or the page are capped at [`MAX_ECHO_CHARS`].
+    pub fn fields(&self) -> Vec<(&'static str, Field<'_>)> {
+        let mut out = Vec::new();
+        self.each_field(|name, value| out.push((name, value)));
+        out
+    }
+
+    /// [`Error::fields`] one by one, without collecting them.
+    pub fn each_field<'a>(&'a self, mut f: impl FnMut(&'static str, Field<'a>)) {
+        let echo = |v: &str| Field::Str(cap_echo(v).into_owned().into());
+        match self {
+            Error::InvalidArgument { name, .. } => f("argument", Field::Str((*name).into())),
+            Error::JwkPrivateKey { member } => f("member", Field::Str((*member).into())),
+            Error::JwsTooLarge { limit } => f("limit", Field::Num(i64::try_from(*limit).unwrap_or(i64::MAX))),
+            Error::JwsAlgNotAllowed { alg } => f("alg", echo(alg)),
+            Error::JwsAlgKeyMismatch { alg } => f("alg", Field::Str((*alg).into())),
+            Error::JwsCritUnsupported { name } => f("crit", echo(name)),
+            Error::DpopClaimMissing { claim }
+            | Error::IdTokenClaimMissing { claim }
+            | Error::IdTokenIatInvalid { claim }
+            | Error::IdTokenRefreshMismatch { claim } => f("claim", Field::Str((*claim).into())),
+            Error::DpopIatOutOfWindow { iat, now } => {
+                f("iat", Field::Num(*iat));
+                f("now", Field::Num(*now));
+            }
+            Error::IdTokenExpired { exp, now } => {
+                f("exp", Field::Num(*exp));
+                f("now", Field::Num(*now));
+            }
+            Error::JwksNoMatchingKey { kid } => f("kid", kid.as_deref().map_or(Field::Null, echo)),
+            Error::DiscoveryIssuerMismatch { found: iss } | Error::IssuerNotAccepted { iss } => f("issuer", echo(iss)),
+            Error::OAuthError { error, description, status } => {
+                f("error", echo(error));
+                f("errorDescription", description.as_deref().map_or(Field::Null, echo));
+                f("status", Field::Num(i64::from(*status)));
+            }
+            Error::UseDpopNonce { nonce } => f("dpopNonce", echo(nonce)),
+            Error::OAuthResponseInvalid { status, .. } => f("status", Field::Num(i64::from(*status))),
+            Error::WebAuthnOrigin { origin } => f("origin", echo(origin)),
+            Error::WebAuthnSignCount { previous, now } => {
+                f("previousSignCount", Field::Num(i64::from(*previous)));
+                f("signCount", Field::Num(i64::from(*now)));
+            }
+            Error::Timeout { url, timeout_ms } => {
+                f("url", echo(url));
+                f("timeout", Field::Num(i64::from(*timeout_ms)));
+            }
+            Error::Network { url, .. } => f("url", echo(url)),
+            Error::CryptoOperation { operation, .. } | Error::KeyStore { operation, .. } => f("operation", Field::Str((*operation).into())),
+            Error::KeyNotFound { id } | Error::KeyExists { id } => f("keyId", echo(id)),
+            _ => {}
+        }
+    }
+
     /// The stable code of this error.
     pub fn code(&self) -> ErrorCode {
         match self {
@@ -760,6 +828,37 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 mod tests {
     use super::*;
     use std::collections::HashSet;
+
+    #[test]
+    fn structured_fields_are_named_for_javascript_and_capped() {
+        let long = "x".repeat(MAX_ECHO_CHARS + 10);
+        let e = Error::OAuthError { error: long.clone(), description: None, status: 400 };
+        let f = e.fields();
+        let names: Vec<&str> = f.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, ["error", "errorDescription", "status"]);
+        match &f[0].1 {
+            Field::Str(v) => assert!(v.chars().count() == MAX_ECHO_CHARS + 1 && v.ends_with('…'), "capped: {}", v.len()),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(f[1].1, Field::Null);
+        assert_eq!(f[2].1, Field::Num(400));
+        assert_eq!(Error::JwksNoMatchingKey { kid: None }.fields(), [("kid", Field::Null)]);
+        assert_eq!(Error::arg("timeout", "must be a number").fields(), [("argument", Field::Str("timeout".into()))]);
+        assert_eq!(Error::UseDpopNonce { nonce: "n-1".into() }.fields(), [("dpopNonce", Field::Str("n-1".into()))]);
+        assert!(Error::JwsSignatureInvalid.fields().is_empty());
+        // Every name is camelCase and never one the Error already has.
+        for e in [
+            Error::WebAuthnSignCount { previous: 1, now: 1 },
+            Error::Timeout { url: "https://op".into(), timeout_ms: 5 },
+            Error::KeyExists { id: "k".into() },
+            Error::IdTokenExpired { exp: 1, now: 2 },
+        ] {
+            for (name, _) in e.fields() {
+                assert!(name.chars().all(|c| c.is_ascii_alphanumeric()) && name.starts_with(|c: char| c.is_ascii_lowercase()), "{name}");
+                assert!(!["code", "message", "cause", "name", "stack"].contains(&name), "{name}");
+            }
+        }
+    }
 
     #[test]
     fn codes_are_unique_well_formed_and_in_the_typescript_union() {

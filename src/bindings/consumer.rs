@@ -72,16 +72,6 @@ export interface KeyBoundPresentation {
   action?: string;
 }
 
-/** One decision, with the facts kept apart: the user, the application, the key holder, the proof. */
-export interface KeyBoundEvidence {
-  time: number; consumer: string; action: string; outcome: "accepted" | "refused"; error: ErrorCode | null;
-  issuer: string | null; subject: string | null; audience: string[]; azp: string | null;
-  cnf_jkt: string | null; proof_jkt: string | null; jti: string | null;
-  /** How possession was proven: a DPoP proof (`verify`) or a passkey assertion (`verifyPasskey`). */
-  proof_type: "dpop" | "passkey"; htm: string; htu: string;
-  proof_iat: number | null; verified: boolean;
-}
-
 export interface KeyBoundAccepted {
   /** The verified ID Token payload. */
   claims: { iss: string; sub: string; aud: string | string[]; [claim: string]: unknown };

@@ -1,6 +1,6 @@
 //! keybound errors as JavaScript values: a real `Error` (so `instanceof Error` and stack
 //! traces work) named `KeyboundError`, with a stable `code`, the browser's exception as `cause`
-//! when there was one, and `argument` for `ERR_INVALID_ARGUMENT`.
+//! when there was one, and the error's structured fields (`Error::fields`).
 
 use wasm_bindgen::prelude::*;
 
@@ -21,8 +21,59 @@ export interface KeyboundError extends Error {
   code: ErrorCode;
   /** The browser's own exception (a DOMException or Error), for failures inside a browser API. */
   cause?: unknown;
-  /** For `ERR_INVALID_ARGUMENT`: the argument at fault. */
+  /** `ERR_INVALID_ARGUMENT`: the argument at fault. */
   argument?: string;
+  /** `ERR_OAUTH_ERROR`: the OP's `error` and `error_description` (`null` when it sent none). */
+  error?: string;
+  errorDescription?: string | null;
+  /** `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID`: the HTTP status. */
+  status?: number;
+  /** `ERR_USE_DPOP_NONCE`: the nonce to put in the next proof. The consumer's refusals that ask
+   * for a nonce (`ERR_DPOP_NONCE_REQUIRED`, `_MISMATCH`, `ERR_DPOP_PROOF_MISSING`) carry a fresh one. */
+  dpopNonce?: string;
+  /** The claim at fault (`ERR_ID_TOKEN_CLAIM_MISSING`, `ERR_ID_TOKEN_IAT_INVALID`,
+   * `ERR_ID_TOKEN_REFRESH_MISMATCH`, `ERR_DPOP_CLAIM_MISSING`). */
+  claim?: string;
+  /** `ERR_JWKS_NO_MATCHING_KEY`: the token's `kid` (`null` when it had none). */
+  kid?: string | null;
+  /** `ERR_ID_TOKEN_EXPIRED` (`exp`, `now`), `ERR_DPOP_IAT_OUT_OF_WINDOW` (`iat`, `now`): seconds. */
+  exp?: number;
+  iat?: number;
+  now?: number;
+  /** `ERR_JWS_ALG_NOT_ALLOWED`, `ERR_JWS_ALG_KEY_MISMATCH`. */
+  alg?: string;
+  /** `ERR_JWS_CRIT_UNSUPPORTED`: the extension named. */
+  crit?: string;
+  /** `ERR_JWS_TOO_LARGE`: the limit in bytes. */
+  limit?: number;
+  /** `ERR_JWK_PRIVATE_KEY`: the private member found. */
+  member?: string;
+  /** `ERR_ISSUER_NOT_ACCEPTED`: the token's `iss`; `ERR_DISCOVERY_ISSUER_MISMATCH`: the issuer found. */
+  issuer?: string;
+  /** `ERR_WEBAUTHN_ORIGIN`: the assertion's origin. */
+  origin?: string;
+  /** `ERR_WEBAUTHN_SIGN_COUNT`. */
+  previousSignCount?: number;
+  signCount?: number;
+  /** `ERR_TIMEOUT` (with `timeout`, milliseconds), `ERR_NETWORK`: the URL. */
+  url?: string;
+  timeout?: number;
+  /** `ERR_CRYPTO_OPERATION`, `ERR_KEY_STORE`: the operation that failed. */
+  operation?: string;
+  /** `ERR_KEY_NOT_FOUND`, `ERR_KEY_EXISTS`: the key id. */
+  keyId?: string;
+  /** A consumer's refusal: the evidence record of the decision. */
+  evidence?: KeyBoundEvidence;
+}
+
+/** One consumer decision, with the user, the application, the key holder and the proof kept apart. */
+export interface KeyBoundEvidence {
+  time: number; consumer: string; action: string; outcome: "accepted" | "refused"; error: ErrorCode | null;
+  issuer: string | null; subject: string | null; audience: string[]; azp: string | null;
+  cnf_jkt: string | null; proof_jkt: string | null; jti: string | null;
+  /** How possession was proven: a DPoP proof (`verify`) or a passkey assertion (`verifyPasskey`). */
+  proof_type: "dpop" | "passkey"; htm: string; htu: string;
+  proof_iat: number | null; verified: boolean;
 }
 "#;
 

@@ -217,23 +217,8 @@ pub fn build_refresh_token_request(
 #[wasm_bindgen(js_name = processTokenResponse, unchecked_return_type = "TokenEndpointResponse")]
 pub fn process_token_response(#[wasm_bindgen(unchecked_param_type = "HttpResponseLike")] response: JsValue) -> Result<JsValue, JsValue> {
     let res = response_arg(&response)?;
-    let t = match oauth::process_token_response(&res) {
-        Ok(t) => t,
-        Err(Error::UseDpopNonce { nonce }) => {
-            let err = core_to_js(Error::UseDpopNonce { nonce: nonce.clone() });
-            js_sys::Reflect::set(&err, &"dpopNonce".into(), &nonce.into())?;
-            return Err(err);
-        }
-        Err(Error::OAuthError { error, description, status }) => {
-            let err = core_to_js(Error::OAuthError { error: error.clone(), description: description.clone(), status });
-            js_sys::Reflect::set(&err, &"error".into(), &error.into())?;
-            if let Some(d) = description {
-                js_sys::Reflect::set(&err, &"errorDescription".into(), &d.into())?;
-            }
-            return Err(err);
-        }
-        Err(e) => return Err(core_to_js(e)),
-    };
+    // `dpopNonce`, `error`, `errorDescription` and `status` come with the error (`Error::fields`).
+    let t = oauth::process_token_response(&res).map_err(core_to_js)?;
     let obj = js_sys::Object::new();
     let set = |k: &str, v: JsValue| js_sys::Reflect::set(&obj, &JsValue::from_str(k), &v).map(|_| ());
     set("accessToken", t.access_token.expose().into())?;

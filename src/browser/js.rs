@@ -4,7 +4,7 @@
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
 
-use crate::error::Error;
+use crate::error::{Error, Field};
 
 /// A keybound [`Error`] plus, for failures inside a browser API, the original exception (a
 /// `DOMException` or `Error`), which the bindings expose to JavaScript as `cause`.
@@ -24,7 +24,9 @@ impl From<Error> for BrowserError {
 
 impl BrowserError {
     /// This error as a JavaScript `Error` named `KeyboundError`, with `code`, `cause` (the
-    /// browser's exception, when there was one) and `argument` (for `ERR_INVALID_ARGUMENT`).
+    /// browser's exception, when there was one) and every structured field of the error
+    /// ([`Error::fields`]: `argument`, `claim`, `kid`, `status`, `error`, `dpopNonce`, …), on
+    /// every path.
     pub fn into_js(self) -> JsValue {
         let js = js_sys::Error::new(&self.error.to_string());
         js.set_name("KeyboundError");
@@ -33,9 +35,14 @@ impl BrowserError {
         if let Some(cause) = self.cause {
             let _ = Reflect::set(&js, &"cause".into(), &cause);
         }
-        if let Error::InvalidArgument { name, .. } = &self.error {
-            let _ = Reflect::set(&js, &"argument".into(), &(*name).into());
-        }
+        self.error.each_field(|name, value| {
+            let value = match value {
+                Field::Str(v) => JsValue::from_str(&v),
+                Field::Num(n) => JsValue::from_f64(n as f64),
+                Field::Null => JsValue::NULL,
+            };
+            let _ = Reflect::set(&js, &JsValue::from_str(name), &value);
+        });
         js.into()
     }
 }

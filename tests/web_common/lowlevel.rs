@@ -89,6 +89,8 @@ fn token_responses() {
         .expect_err("grant");
     assert_eq!(code_of(&err), "ERR_OAUTH_ERROR");
     assert_eq!(get(&err, "error").as_string().as_deref(), Some("invalid_grant"));
+    assert!(get(&err, "errorDescription").is_null(), "declared, null when the OP sent none");
+    assert_eq!(get(&err, "status").as_f64(), Some(400.0));
     assert!(!ll::is_dpop_nonce_error(err));
     let err = ll::process_token_response(obj(r#"{"status":"200","body":""}"#)).expect_err("bad status");
     assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
@@ -110,6 +112,19 @@ async fn validate_id_token_of_the_worked_example() {
         JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&other_key))).await.expect_err("other key");
     assert_eq!(code_of(&err), "ERR_ID_TOKEN_CNF_MISMATCH");
     let late = options.replace("1790000030", "1800000000");
-    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks, obj(&late))).await.expect_err("expired");
+    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&late))).await.expect_err("expired");
     assert_eq!(code_of(&err), "ERR_ID_TOKEN_EXPIRED");
+    // Structured fields reach JS on this path too (Error::fields): the times, the unknown kid.
+    assert_eq!(get(&err, "now").as_f64(), Some(1_800_000_000.0));
+    assert!(get(&err, "exp").as_f64().is_some_and(|exp| exp < 1_800_000_000.0));
+    let other_kid = obj(&jwks_text_with_kid("another-kid"));
+    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), other_kid, obj(options))).await.expect_err("kid");
+    assert_eq!(code_of(&err), "ERR_JWKS_NO_MATCHING_KEY");
+    assert_eq!(get(&err, "kid").as_string().as_deref(), Some("op-es256-2026-09"));
+}
+
+fn jwks_text_with_kid(kid: &str) -> String {
+    format!(
+        r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"{kid}","use":"sig","alg":"ES256"}}]}}"#
+    )
 }
