@@ -37,8 +37,9 @@ await test('exports use the JS casing', () => {
 const ENTRIES = {
   main: { has: ['KeyBoundClient', 'createDPoPProof', 'generateDPoPKeyPair', 'validateIdToken', 'createLocalJWKSet', 'buildAuthorizationUrl'],
     lacks: ['KeyBoundConsumer', 'registerPasskey'], dts: [], notDts: ['signWithPasskey(', 'startDeviceLogin('] },
-  consumer: { has: ['KeyBoundConsumer', 'calculateJwkThumbprint', 'errorCodes'], lacks: ['KeyBoundClient', 'registerPasskey', 'validateIdToken'],
-    dts: ['verifyPasskey('], notDts: [] },
+  consumer: { has: ['KeyBoundConsumer', 'calculateJwkThumbprint', 'errorCodes', 'createRedisReplayStore', 'verifyRequest', 'verifyNodeRequest', 'keyboundExpress', 'keyboundFastify'],
+    lacks: ['KeyBoundClient', 'registerPasskey', 'validateIdToken'],
+    dts: ['verifyPasskey(', "export * from './redis.js';", "export * from './server.js';"], notDts: [] },
   passkey: { has: ['KeyBoundClient', 'registerPasskey', 'loadPasskey', 'createDPoPProof'], lacks: ['KeyBoundConsumer'],
     dts: ['signWithPasskey('], notDts: ['startDeviceLogin('] },
   agent: { has: ['KeyBoundClient', 'createDPoPProof'], lacks: ['KeyBoundConsumer', 'registerPasskey'],
@@ -103,7 +104,11 @@ await test('the tarball ships each entry once: one wasm per entry, both glues, n
   }
   assert(!files.some((f) => f.startsWith('pkg/web/') || f.startsWith('pkg/bundler/') || f.includes('named') || /(^|\/)(e2e|tests|www|op)\//.test(f)), `unexpected files: ${files}`);
   const entryFiles = new Set(['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'keybound_bg.wasm', 'keybound_bg.wasm.d.ts']);
-  const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !/^pkg\/[a-z]+\/snippets\/keybound-[0-9a-f]+\/inline\d+\.js$/.test(f));
+  // The consumer's plain-JS parts (js/consumer/), typed, beside its glues.
+  const consumerJs = ['redis.js', 'redis.d.ts', 'server.js', 'server.d.ts'];
+  for (const f of consumerJs) assert(files.includes(`pkg/consumer/${f}`), `missing pkg/consumer/${f}`);
+  const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !(f.startsWith('pkg/consumer/') && consumerJs.includes(f.split('/')[2]))
+    && !/^pkg\/[a-z]+\/snippets\/keybound-[0-9a-f]+\/inline\d+\.js$/.test(f));
   assert(!stray.length, `files no entry needs: ${stray}`);
   for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) assert(files.includes(f), `the tarball lacks ${f}`);
 });

@@ -58,6 +58,13 @@ build_entry() {
 
 build_entry main client
 build_entry consumer consumer
+# The consumer's plain-JS parts (js/consumer/: the Redis replay store, the server integrations),
+# re-exported by both glues so that `keybound/consumer` and `keybound/consumer/web` offer them.
+cp js/consumer/redis.js js/consumer/redis.d.ts js/consumer/server.js js/consumer/server.d.ts pkg/consumer/
+for glue in web keybound; do
+  printf "export * from './redis.js';\nexport * from './server.js';\n" >> "pkg/consumer/$glue.js"
+  printf "export * from './redis.js';\nexport * from './server.js';\n" >> "pkg/consumer/$glue.d.ts"
+done
 build_entry passkey client,passkey
 build_entry agent client,agent
 

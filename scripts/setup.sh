@@ -2,7 +2,8 @@
 # What it may install: the wasm32 Rust target and the pinned nightly that builds the shipped
 # wasm (rustup), wasm-bindgen-cli pinned to the exact
 # wasm-bindgen version in Cargo.lock (cargo install), Chromium and ChromeDriver (apt-get, only as
-# root), and the npm devDependencies (npm ci).
+# root), redis-server for the multi-instance consumer test (apt-get, only as root), and the npm
+# devDependencies (npm ci).
 
 step() { echo "[keybound] $(date +%T) $*"; }
 die() { echo "[keybound] error: $*" >&2; exit 1; }
@@ -27,7 +28,7 @@ ensure_build_tools() {
   fi
   # Every pinned dev dependency must be there (a node_modules made before one was added lacks it).
   local missing=""
-  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop; do
+  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop redis ioredis express fastify; do
     [ -d "node_modules/$dep" ] || missing="$missing $dep"
   done
   if [ -n "$missing" ] || [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ]; then
@@ -68,6 +69,21 @@ ensure_firefox() {
   if ! command -v geckodriver >/dev/null; then
     step "cargo install geckodriver 0.37.1 (takes 1-3 minutes once)"
     cargo install --quiet geckodriver --version 0.37.1 --locked || return 1
+  fi
+}
+
+# Debian's redis-server, for e2e/redis.mjs and e2e/bench-redis.mjs (each test starts its own on a
+# free 127.0.0.1 port, in memory; the package's own service is not started here).
+# Returns non-zero (does not exit) when it cannot, so that the caller records a failed suite.
+ensure_redis() {
+  command -v redis-server >/dev/null && return
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install redis-server"
+    apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null || return 1
+  else
+    echo "[keybound] error: redis-server is missing: install it (Debian: apt-get install redis-server) or run as root" >&2
+    return 1
   fi
 }
 

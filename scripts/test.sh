@@ -10,6 +10,7 @@
 #   build       the package's entries (scripts/build.sh), with the size budget check
 #   package     Node test of the shipped entries, typings and tarball
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
+#   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
 #   fuzz        every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5; 0 skips)
 # Then the benchmarks, which print figures and never fail on them.
 # Installs what is missing first (see scripts/setup.sh).
@@ -65,6 +66,12 @@ if [ -f pkg/web/keybound.js ]; then
   for e2e in smoke flow interop node-consumer agent coordination passkey; do
     suite "$e2e" node "e2e/$e2e.mjs"
   done
+  if ensure_redis; then
+    suite redis node e2e/redis.mjs
+  else
+    results+=("FAILED  redis (redis-server could not be installed)")
+    failed_suites+=("redis")
+  fi
 else
   results+=("FAILED  e2e suites (not run: the build made no package)")
   failed_suites+=("e2e")

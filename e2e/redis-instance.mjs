@@ -1,0 +1,107 @@
+// One consumer instance for e2e/redis.mjs and e2e/bench-redis.mjs, in its own process: the
+// built "keybound/consumer/web" entry, a replay store over a shared Redis (node-redis or
+// ioredis, through the shipped createRedisReplayStore), behind Node http, Express or Fastify
+// (through the shipped adapters). Its configuration is argv[2] (JSON); it reports on IPC.
+//
+//   POST /api/session   a presentation (presentTo's wire format): 200 {sub, jti} or the refusal
+//   GET  /nonce         {nonce}: a consumer nonce from this instance
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import {
+  initSync, KeyBoundConsumer, createRedisReplayStore, verifyNodeRequest, keyboundExpress, keyboundFastify,
+} from '../pkg/consumer/web.js';
+import { ORIGIN } from './redis-lib.mjs';
+
+initSync({ module: readFileSync(new URL('../pkg/consumer/keybound_bg.wasm', import.meta.url)) });
+const config = JSON.parse(process.argv[2]);
+
+async function connect() {
+  if (config.client === 'ioredis') {
+    const { Redis } = await import('ioredis');
+    // No offline queue and no retries per request: while Redis is away a command fails at once.
+    const client = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => 200 });
+    client.on('error', () => {});
+    await new Promise((resolve, reject) => { client.once('ready', resolve); setTimeout(() => reject(new Error('ioredis: not ready')), 5000); });
+    return client;
+  }
+  const { createClient } = await import('redis');
+  const client = createClient({ url: config.redisUrl, disableOfflineQueue: true, socket: { connectTimeout: 2000, reconnectStrategy: () => 200 } });
+  client.on('error', () => {});
+  await client.connect();
+  return client;
+}
+
+const redis = config.store === 'memory' ? null : await connect();
+const consumer = await KeyBoundConsumer.create({
+  consumerId: config.consumerId ?? 'orders-api',
+  issuers: [{ issuer: config.issuer, clientIds: [config.clientId], jwks: config.jwks }],
+  nonceSecret: config.nonceSecret,
+  requireNonce: config.requireNonce ?? false,
+  ...(redis ? { replayStore: createRedisReplayStore(redis, { timeoutMs: config.timeoutMs ?? 500 }) } : {}),
+});
+const options = { origin: ORIGIN, action: 'open-session' };
+const accepted = (a) => ({ sub: a.claims.sub, jti: a.evidence.jti, instance: config.name });
+
+let port;
+if (config.framework === 'express') {
+  const { default: express } = await import('express');
+  const app = express();
+  app.use(express.json());
+  app.post('/api/session', keyboundExpress(consumer, options), (req, res) => res.json(accepted(req.keybound)));
+  app.get('/nonce', async (req, res) => res.json({ nonce: await consumer.issueNonce() }));
+  port = await new Promise((resolve) => { const s = app.listen(0, '127.0.0.1', () => resolve(s.address().port)); });
+} else if (config.framework === 'fastify') {
+  const { default: Fastify } = await import('fastify');
+  const app = Fastify();
+  app.post('/api/session', { preHandler: keyboundFastify(consumer, options) }, async (req) => accepted(req.keybound));
+  app.get('/nonce', async () => ({ nonce: await consumer.issueNonce() }));
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  port = app.server.address().port;
+} else {
+  const server = createServer(async (req, res) => {
+    if (req.method === 'GET' && req.url === '/nonce') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ nonce: await consumer.issueNonce() }));
+      return;
+    }
+    if (req.method !== 'POST' || req.url !== '/api/session') { res.writeHead(404).end(); return; }
+    const r = await verifyNodeRequest(consumer, req, res, options);
+    if (r.ok) res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(accepted(r.accepted)));
+  });
+  port = await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server.address().port)));
+}
+
+// Benchmark: verify `n` fresh presentations made here, `concurrency` at a time, timing each.
+async function bench({ n, concurrency, idToken, clientPrivateJwk, clientJwk, seed }) {
+  const { presenter } = await import('./redis-lib.mjs');
+  const proof = await presenter({ idToken, clientPrivateJwk, clientJwk });
+  const proofs = [];
+  for (let i = 0; i < n; i++) proofs.push(await proof({ jti: `${seed}-${i}` }));
+  const lat = new Float64Array(n);
+  let next = 0;
+  let ok = 0;
+  const codes = {};
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < n) {
+      const i = next++;
+      const s = performance.now();
+      try {
+        await consumer.verify({ idToken, dpop: proofs[i], method: 'POST', url: `${ORIGIN}/api/session` });
+        ok++;
+      } catch (e) {
+        codes[e.code] = (codes[e.code] ?? 0) + 1;
+      }
+      lat[i] = performance.now() - s;
+    }
+  }));
+  const ms = performance.now() - t0;
+  proofs.length = 0;
+  globalThis.gc?.();
+  return { ms, ok, codes, lat: Array.from(lat), rss: process.memoryUsage().rss, heap: process.memoryUsage().heapUsed };
+}
+
+process.on('message', async (m) => {
+  if (m.cmd === 'counters') process.send({ id: m.id, counters: consumer.counters() });
+  else if (m.cmd === 'bench') process.send({ id: m.id, ...(await bench(m)) });
+});
+process.send({ ready: true, port });
