@@ -86,7 +86,7 @@ export async function presenter({ idToken, clientPrivateJwk, clientJwk }) {
  */
 export function startInstance(config) {
   return new Promise((resolve, reject) => {
-    const proc = fork(new URL('./redis-instance.mjs', import.meta.url), [JSON.stringify(config)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const proc = fork(new URL('./redis-instance.mjs', import.meta.url), [JSON.stringify(config)], { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const pending = new Map();
     const timer = setTimeout(() => reject(new Error('a consumer instance did not start')), 20000);
     proc.on('error', reject);

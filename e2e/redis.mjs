@@ -161,6 +161,24 @@ try {
     }
   });
 
+  await test('Redis frozen (SIGSTOP): refused with ERR_REPLAY_STORE_UNAVAILABLE once the store times out; thawed: accepted again', async () => {
+    redis.proc.kill('SIGSTOP');
+    try {
+      const t0 = Date.now();
+      const rs = await Promise.all(instances.map(async (inst) => send(inst, await proof())));
+      rs.forEach(noteAccepted);
+      assert(rs.every((r) => r.status === 503 && r.body.code === 'ERR_REPLAY_STORE_UNAVAILABLE'), `frozen: ${rs.map((r) => r.body.code)}`);
+      assert(Date.now() - t0 < 5000, `the refusals took ${Date.now() - t0} ms (store timeout 500 ms)`);
+    } finally {
+      redis.proc.kill('SIGCONT');
+    }
+    for (const inst of instances) {
+      const r = await send(inst, await proof());
+      noteAccepted(r);
+      assert(r.status === 200, `thawed, ${inst.base}: ${r.body.code}`);
+    }
+  });
+
   await test('Redis stopped mid-run: all refused with ERR_REPLAY_STORE_UNAVAILABLE, the instances keep running; restarted: accepted again', async () => {
     // Presentations accepted just before the outage, replayed during and after it.
     const before = [];

@@ -86,6 +86,11 @@ if [ -f pkg/main/web.js ]; then
   node e2e/bench.mjs || echo "[keybound] the benchmark page broke (figures only, not a test failure)"
   node e2e/bench-consumer.mjs 300 || echo "[keybound] the consumer benchmark broke (figures only)"
   node e2e/bench-client.mjs || echo "[keybound] the client hot-path benchmark broke (figures only)"
+  # Scaled down for CI time (2,000 per instance, a 20,000 long run); the README's figures are a
+  # run of `node e2e/bench-redis.mjs 5000 200000`.
+  if ensure_redis; then
+    node e2e/bench-redis.mjs 2000 20000 || echo "[keybound] the Redis load benchmark broke (figures only)"
+  fi
 fi
 cargo run --quiet --profile native --features native --example consumer_bench 3000 || echo "[keybound] the native consumer benchmark broke (figures only)"
 

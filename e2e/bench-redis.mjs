@@ -1,0 +1,87 @@
+// Load figures for consumer instances sharing a real Redis (e2e/redis-instance.mjs: the built
+// consumer entry with the shipped Redis replay store, node-redis): presentations per second per
+// instance and in total for 1, 2 and 4 instances, p50/p99 latency, Redis round trips per
+// presentation (Redis's own SET count), an instance's memory over a long run, and the cost of a
+// presentation as a ratio to the two raw WebCrypto verifications it needs, measured in the same
+// run and the same process. Prints figures; never fails on them.
+//
+//   node e2e/bench-redis.mjs [presentations per instance, default 3000] [long run, default 20000]
+//
+// npm test runs it with smaller numbers; the issue's figure is a long run of 200,000.
+import { createClient } from 'redis';
+import { CLIENT_ID, ISSUER, freePort, makeParties, startInstance, startRedis, stopProc } from './redis-lib.mjs';
+
+const N = Number(process.argv[2] || 3000);
+const LONG = Number(process.argv[3] || 20000);
+const CHUNK = 10000;
+const CONCURRENCY = 16;
+const redis = await startRedis(await freePort());
+const parties = await makeParties();
+const admin = await createClient({ url: redis.url }).on('error', () => {}).connect();
+const setCalls = async () => Number((await admin.info('commandstats')).match(/cmdstat_set:calls=(\d+)/)?.[1] ?? 0);
+const base = { redisUrl: redis.url, issuer: ISSUER, clientId: CLIENT_ID, jwks: parties.jwks, framework: 'http', client: 'redis' };
+const job = { idToken: parties.idToken, clientPrivateJwk: parties.clientPrivateJwk, clientJwk: parties.clientJwk };
+const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))];
+const us = (ms) => `${(ms * 1000).toFixed(0)} µs`;
+const mb = (b) => `${(b / 1048576).toFixed(1)} MB`;
+let seed = 0;
+/** Prepares then runs `n` presentations on every instance at once. */
+const verifyOn = async (insts, n, concurrency) => {
+  await Promise.all(insts.map((inst) => inst.ask({ cmd: 'prepare', n, ...job, seed: `s${seed++}` })));
+  const t0 = performance.now();
+  const rs = await Promise.all(insts.map((inst) => inst.ask({ cmd: 'run', concurrency, ...job })));
+  return { rs, wall: performance.now() - t0 };
+};
+const rows = [];
+try {
+  // Same processes, same run: the raw pair of verifications, then presentations.
+  {
+    const [mem, red] = await Promise.all([startInstance({ ...base, store: 'memory', name: 'mem' }), startInstance({ ...base, name: 'ratio' })]);
+    const cost = {};
+    for (const [label, inst, c] of [['raw', mem, 1], ['memory', mem, 1], ['raw16', mem, CONCURRENCY], ['memory16', mem, CONCURRENCY], ['redis', red, 1], ['redis16', red, CONCURRENCY]]) {
+      if (label.startsWith('raw')) {
+        await inst.ask({ cmd: 'raw', n: 300, concurrency: c, ...job });
+        cost[label] = (await inst.ask({ cmd: 'raw', n: N, concurrency: c, ...job })).ms / N;
+      } else {
+        await verifyOn([inst], 300, c);
+        cost[label] = (await verifyOn([inst], N, c)).rs[0].ms / N;
+      }
+    }
+    await Promise.all([stopProc(mem.proc), stopProc(red.proc)]);
+    console.log(`bench-redis: raw WebCrypto, the 2 ES256 verifications (keys imported once): ${us(cost.raw)} per pair one at a time, ${us(cost.raw16)} at ${CONCURRENCY} in flight`);
+    console.log(`bench-redis: a presentation, in-memory store: ${us(cost.memory)} one at a time = ${(cost.memory / cost.raw).toFixed(2)}x the raw pair; ${us(cost.memory16)} at ${CONCURRENCY} in flight = ${(cost.memory16 / cost.raw16).toFixed(2)}x (goal <= 1.2x)`);
+    console.log(`bench-redis: a presentation, Redis store: ${us(cost.redis)} one at a time (a round trip each) = ${(cost.redis / cost.raw).toFixed(2)}x; ${us(cost.redis16)} at ${CONCURRENCY} in flight = ${(cost.redis16 / cost.raw16).toFixed(2)}x`);
+  }
+  for (const k of [1, 2, 4]) {
+    const insts = await Promise.all(Array.from({ length: k }, (_, i) => startInstance({ ...base, name: `i${i}` })));
+    await verifyOn(insts, 300, CONCURRENCY);
+    const sets0 = await setCalls();
+    const { rs, wall } = await verifyOn(insts, N, CONCURRENCY);
+    const sets = (await setCalls()) - sets0;
+    const lat = rs.flatMap((r) => r.lat).sort((a, b) => a - b);
+    const ok = rs.reduce((s, r) => s + r.ok, 0);
+    const per = rs.map((r) => (N / r.ms) * 1000);
+    rows.push(`| ${k} | ${per.map((p) => p.toFixed(0)).join(' / ')} | ${((N * k) / wall * 1000).toFixed(0)} | ${lat[Math.floor(lat.length / 2)].toFixed(2)} ms | ${pct(lat, 0.99).toFixed(2)} ms | ${(sets / (N * k)).toFixed(2)} | ${ok}/${N * k} |`);
+    await Promise.all(insts.map((inst) => stopProc(inst.proc)));
+  }
+  console.log(`bench-redis: ${N} presentations per instance, ${CONCURRENCY} in flight per instance, instances started together`);
+  console.log('| instances | presentations/s per instance | total /s | p50 | p99 | Redis round trips / presentation | accepted |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|');
+  for (const r of rows) console.log(r);
+  // One instance over a long run: Redis keeps the jtis; the instance's memory should stay flat.
+  const inst = await startInstance({ ...base, name: 'long' });
+  console.log(`bench-redis: one instance, ${LONG} presentations in chunks of ${CHUNK}: memory after each chunk (rss, JS heap, external+buffers)`);
+  let ok = 0;
+  let ms = 0;
+  for (let done = 0; done < LONG; done += CHUNK) {
+    const { rs } = await verifyOn([inst], Math.min(CHUNK, LONG - done), CONCURRENCY);
+    ok += rs[0].ok;
+    ms += rs[0].ms;
+    console.log(`  after ${Math.min(LONG, done + CHUNK)}: rss ${mb(rs[0].rss)}, heap ${mb(rs[0].heap)}, external ${mb(rs[0].external)}`);
+  }
+  await stopProc(inst.proc);
+  console.log(`bench-redis: ${ok}/${LONG} accepted, ${((LONG / ms) * 1000).toFixed(0)}/s; Redis holds ${await admin.dbSize()} keys, used_memory ${(await admin.info('memory')).match(/used_memory_human:(\S+)/)?.[1]}`);
+} finally {
+  await admin.quit().catch(() => {});
+  await redis.stop();
+}
