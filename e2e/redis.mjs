@@ -3,7 +3,9 @@
 // presentations sent as presentTo sends them. The test starts its own redis-server on a free
 // 127.0.0.1 port (in memory) and stops it mid-run. Prints the counts (tried, accepted, refused
 // by code) and the closing line CI reads.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { createClient } from 'redis';
 import { Redis } from 'ioredis';
 import { initSync, KeyBoundConsumer, createRedisReplayStore, verifyRequest } from '../pkg/consumer/web.js';
@@ -221,6 +223,35 @@ try {
       rs.forEach(noteAccepted);
       assert(rs.filter((r) => r.status === 200).length <= 1, 'accepted twice after the restart');
     }
+  });
+
+  await test("the README's replay store and server integration snippets run as written (the test's Redis and issuer swapped in)", async () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const block = (heading) => readme.slice(readme.indexOf(heading)).match(/```js\n([\s\S]*?)```/)[1];
+    const issuerLine = 'issuers: [{ issuer: "https://op.example.com", clientIds: ["my-spa"] }],';
+    const store = block('**Replay store.**');
+    assert(store.includes(issuerLine) && store.includes('redis://127.0.0.1:6379'), 'the snippet changed: update this test');
+    const program = [
+      "import http from 'node:http'; import express from 'express'; import Fastify from 'fastify';",
+      store.replace('redis://127.0.0.1:6379', redis.url)
+        .replace(issuerLine, `issuers: [{ issuer: ${JSON.stringify(ISSUER)}, clientIds: [${JSON.stringify(CLIENT_ID)}], jwks: ${JSON.stringify(parties.jwks)} }],`),
+      'const app = express(); const fastify = Fastify();',
+      block('### Server integrations'),
+      // Two requests through the Fetch API handler, as a proxy forwards them (an inner URL; the
+      // snippet's `origin` is what the proof names): accepted, then refused as a replay.
+      "const post = () => new Request('http://10.0.0.7:8080/api/session', { method: 'POST', headers: { dpop: process.env.PROOF }, body: JSON.stringify({ id_token: process.env.ID_TOKEN }) });",
+      'const a = await handle(post()); const b = await handle(post());',
+      'console.log(JSON.stringify({ a: [a.status, await a.json()], b: [b.status, await b.json()] }));',
+      'await redis.quit(); process.exit(0);',
+    ].join('\n');
+    mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
+    const file = new URL('./out/readme-consumer.mjs', import.meta.url);
+    writeFileSync(file, program);
+    const env = { ...process.env, KEYBOUND_NONCE_SECRET: nonceSecret, PROOF: await proof({ htu: 'https://api.example.com/api/session' }), ID_TOKEN: idToken };
+    const out = execFileSync(process.execPath, [fileURLToPath(file)], { env, encoding: 'utf8', timeout: 30000 });
+    const { a, b } = JSON.parse(out.trim().split('\n').pop());
+    assert(a[0] === 200 && a[1].sub === 'alice', `first: ${JSON.stringify(a)}`);
+    assert(b[0] === 401 && b[1].code === 'ERR_DPOP_REPLAY', `replay: ${JSON.stringify(b)}`);
   });
 
   await test('over the whole run, no presentation was accepted twice', () => {

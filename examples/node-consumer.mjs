@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { initSync, KeyBoundConsumer } from '../pkg/consumer/web.js';   // the "keybound/consumer/web" entry
+import { initSync, KeyBoundConsumer, verifyNodeRequest } from '../pkg/consumer/web.js';   // the "keybound/consumer/web" entry
 
 initSync({ module: readFileSync(new URL('../pkg/consumer/keybound_bg.wasm', import.meta.url)) });
 
@@ -18,7 +18,7 @@ export async function startConsumer({ port = 0, issuer, clientId, appOrigin }) {
     consumerId: 'node-example',
     issuers: [{ issuer, clientIds: [clientId] }],   // the JWKS comes from the issuer's discovery
     requireNonce: true,                              // pre-generated proofs fail
-    // replayStore: { checkAndStore: (key, now, exp) => redis.set(key, '1', { NX: true, EXAT: exp }).then((r) => r === 'OK') },
+    // Several instances: replayStore: createRedisReplayStore(redisClient), and one nonceSecret for all.
   });
   const cors = (res) => {
     if (!appOrigin) return;
@@ -28,32 +28,18 @@ export async function startConsumer({ port = 0, issuer, clientId, appOrigin }) {
   };
   const server = createServer(async (req, res) => {
     cors(res);
-    const url = `http://localhost:${server.address().port}${req.url}`;
     if (req.method === 'OPTIONS') { res.writeHead(204).end(); return; }
     if (req.method === 'GET' && req.url === '/records') {
       res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ records: consumer.records(), counters: consumer.counters() }));
       return;
     }
     if (req.method !== 'POST' || req.url !== '/api/session') { res.writeHead(404).end(); return; }
-    let body = '';
-    for await (const chunk of req) { body += chunk; if (body.length > 65536) { res.writeHead(413).end(); return; } }
-    let idToken;
-    try { idToken = JSON.parse(body).id_token; } catch { /* refused below */ }
-    try {
-      const accepted = await consumer.verify({
-        idToken: typeof idToken === 'string' ? idToken : '', dpop: req.headers.dpop || '', method: req.method, url, action: 'open-session',
-      });
+    // The shipped Node adapter: the DPoP header and {"id_token"} body that presentTo sends; a
+    // refusal (the use_dpop_nonce challenge included) is answered on `res` already.
+    const r = await verifyNodeRequest(consumer, req, res, { origin: `http://localhost:${server.address().port}`, action: 'open-session' });
+    if (r.ok) {
       res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
-        .end(JSON.stringify({ session: randomUUID(), sub: accepted.claims.sub, cnf_jkt: accepted.cnfJkt }));
-    } catch (err) {
-      const headers = { 'Content-Type': 'application/json' };
-      if (err.dpopNonce) {
-        headers['WWW-Authenticate'] = 'DPoP error="use_dpop_nonce", algs="ES256"';
-        headers['DPoP-Nonce'] = err.dpopNonce;
-      } else {
-        headers['WWW-Authenticate'] = 'DPoP error="invalid_dpop_proof", algs="ES256"';
-      }
-      res.writeHead(401, headers).end(JSON.stringify({ error: err.dpopNonce ? 'use_dpop_nonce' : 'invalid_dpop_proof', code: err.code }));
+        .end(JSON.stringify({ session: randomUUID(), sub: r.accepted.claims.sub, cnf_jkt: r.accepted.cnfJkt }));
     }
   });
   await new Promise((resolve) => server.listen(port, '127.0.0.1', resolve));
