@@ -132,10 +132,40 @@ async function raw({ n, concurrency, idToken, clientPrivateJwk, clientJwk }) {
   return { ms: performance.now() - t0, good };
 }
 
+// The cost of a presentation against the raw pair, robust to a busy machine: `rounds` rounds,
+// each `batch` raw pairs then `batch` presentations, one at a time; the median of the rounds.
+async function ratio({ rounds, batch, idToken, clientPrivateJwk, clientJwk, seed }) {
+  const { presenter } = await import('./redis-lib.mjs');
+  const make = await presenter({ idToken, clientPrivateJwk, clientJwk });
+  const es256 = { name: 'ECDSA', hash: 'SHA-256' };
+  const parts = (jws) => { const [h, p, s] = jws.split('.'); return [new TextEncoder().encode(`${h}.${p}`), Buffer.from(s, 'base64url')]; };
+  const [tokenInput, tokenSig] = parts(idToken);
+  const [proofInput, proofSig] = parts(await make());
+  const imp = (jwk) => crypto.subtle.importKey('jwk', jwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+  const [opKey, clientKey] = [await imp(config.jwks.keys[0]), await imp(clientJwk)];
+  const out = [];
+  for (let r = 0; r < rounds; r++) {
+    const proofs = [];
+    for (let i = 0; i < batch; i++) proofs.push(await make({ jti: `${seed}-${r}-${i}` }));
+    let t = performance.now();
+    for (let i = 0; i < batch; i++) {
+      await crypto.subtle.verify(es256, opKey, tokenSig, tokenInput);
+      await crypto.subtle.verify(es256, clientKey, proofSig, proofInput);
+    }
+    const raw = (performance.now() - t) / batch;
+    t = performance.now();
+    for (const dpop of proofs) await consumer.verify({ idToken, dpop, method: 'POST', url: `${ORIGIN}/api/session` });
+    out.push({ raw, presentation: (performance.now() - t) / batch });
+  }
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  return { raw: median(out.map((o) => o.raw)), presentation: median(out.map((o) => o.presentation)), ratio: median(out.map((o) => o.presentation / o.raw)) };
+}
+
 process.on('message', async (m) => {
   if (m.cmd === 'counters') process.send({ id: m.id, counters: consumer.counters() });
   else if (m.cmd === 'prepare') process.send({ id: m.id, ...(await prepare(m)) });
   else if (m.cmd === 'run') process.send({ id: m.id, ...(await run(m)) });
   else if (m.cmd === 'raw') process.send({ id: m.id, ...(await raw(m)) });
+  else if (m.cmd === 'ratio') process.send({ id: m.id, ...(await ratio(m)) });
 });
 process.send({ ready: true, port });
