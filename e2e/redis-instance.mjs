@@ -73,15 +73,20 @@ if (config.framework === 'express') {
 // Benchmark. `prepare` makes `n` fresh presentations here; `run` verifies them, `concurrency`
 // at a time, timing each. Apart, so that instances started together verify together.
 let prepared = [];
-async function prepare({ n, idToken, clientPrivateJwk, clientJwk, seed }) {
+async function prepare({ n, idToken, clientPrivateJwk, clientJwk, seed, sessions }) {
   const { presenter } = await import('./redis-lib.mjs');
-  const proof = await presenter({ idToken, clientPrivateJwk, clientJwk });
+  // One session (ID Token and key), or several whose presentations interleave.
+  const all = sessions ?? [{ idToken, clientPrivateJwk, clientJwk }];
+  const makers = await Promise.all(all.map(async (s) => ({ idToken: s.idToken, proof: await presenter(s) })));
   prepared = [];
-  for (let i = 0; i < n; i++) prepared.push(await proof({ jti: `${seed}-${i}` }));
+  for (let i = 0; i < n; i++) {
+    const m = makers[i % makers.length];
+    prepared.push({ idToken: m.idToken, dpop: await m.proof({ jti: `${seed}-${i}` }) });
+  }
   return { n };
 }
 
-async function run({ concurrency, idToken }) {
+async function run({ concurrency }) {
   const proofs = prepared;
   prepared = [];
   const lat = new Float64Array(proofs.length);
@@ -94,7 +99,7 @@ async function run({ concurrency, idToken }) {
       const i = next++;
       const s = performance.now();
       try {
-        await consumer.verify({ idToken, dpop: proofs[i], method: 'POST', url: `${ORIGIN}/api/session` });
+        await consumer.verify({ idToken: proofs[i].idToken, dpop: proofs[i].dpop, method: 'POST', url: `${ORIGIN}/api/session` });
         ok++;
       } catch (e) {
         codes[e.code] = (codes[e.code] ?? 0) + 1;

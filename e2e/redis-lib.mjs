@@ -58,6 +58,12 @@ export function stopProc(proc) {
 /** An issuer (ES256 key, JWKS) and a client key; `presenter()` makes ID Tokens and proofs. */
 export async function makeParties() {
   const op = await generateKeyPair('ES256', { extractable: true });
+  const parties = await makeSession(op);
+  return { ...parties, op, session: () => makeSession(op) };
+}
+
+/** A session of the issuer `op`: a client key and an ID Token bound to it. */
+async function makeSession(op) {
   const client = await generateKeyPair('ES256', { extractable: true });
   const jwks = { keys: [{ ...(await exportJWK(op.publicKey)), kid: 'k1', alg: 'ES256', use: 'sig' }] };
   const clientJwk = await exportJWK(client.publicKey);
