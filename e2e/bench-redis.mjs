@@ -72,7 +72,9 @@ try {
     const lat = rs.flatMap((r) => r.lat).sort((a, b) => a - b);
     const ok = rs.reduce((s, r) => s + r.ok, 0);
     const per = rs.map((r) => (N / r.ms) * 1000);
-    rows.push(`| ${k} | ${per.map((p) => p.toFixed(0)).join(' / ')} | ${((N * k) / wall * 1000).toFixed(0)} | ${lat[Math.floor(lat.length / 2)].toFixed(2)} ms | ${pct(lat, 0.99).toFixed(2)} ms | ${(sets / (N * k)).toFixed(2)} | ${ok}/${N * k} |`);
+    const refused = {};
+    for (const r of rs) for (const [c, n] of Object.entries(r.codes)) refused[c] = (refused[c] ?? 0) + n;
+    rows.push(`| ${k} | ${per.map((p) => p.toFixed(0)).join(' / ')} | ${((N * k) / wall * 1000).toFixed(0)} | ${lat[Math.floor(lat.length / 2)].toFixed(2)} ms | ${pct(lat, 0.99).toFixed(2)} ms | ${(sets / (N * k)).toFixed(2)} | ${ok}/${N * k}${ok < N * k ? ` (${JSON.stringify(refused)})` : ''} |`);
     await Promise.all(insts.map((inst) => stopProc(inst.proc)));
   }
   console.log(`bench-redis: ${N} presentations per instance, ${CONCURRENCY} in flight per instance, instances started together`);
@@ -84,14 +86,16 @@ try {
   console.log(`bench-redis: one instance, ${LONG} presentations in chunks of ${CHUNK}: memory after each chunk (rss, JS heap, external+buffers)`);
   let ok = 0;
   let ms = 0;
+  const codes = {};
   for (let done = 0; done < LONG; done += CHUNK) {
     const { rs } = await verifyOn([inst], Math.min(CHUNK, LONG - done), CONCURRENCY);
     ok += rs[0].ok;
     ms += rs[0].ms;
+    for (const [c, k] of Object.entries(rs[0].codes)) codes[c] = (codes[c] ?? 0) + k;
     console.log(`  after ${Math.min(LONG, done + CHUNK)}: rss ${mb(rs[0].rss)}, heap ${mb(rs[0].heap)}, external ${mb(rs[0].external)}`);
   }
   await stopProc(inst.proc);
-  console.log(`bench-redis: ${ok}/${LONG} accepted, ${((LONG / ms) * 1000).toFixed(0)}/s; Redis holds ${await admin.dbSize()} keys, used_memory ${(await admin.info('memory')).match(/used_memory_human:(\S+)/)?.[1]}`);
+  console.log(`bench-redis: ${ok}/${LONG} accepted (refused: ${JSON.stringify(codes)}), ${((LONG / ms) * 1000).toFixed(0)}/s; Redis holds ${await admin.dbSize()} keys, used_memory ${(await admin.info('memory')).match(/used_memory_human:(\S+)/)?.[1]}`);
 } finally {
   await admin.quit().catch(() => {});
   await redis.stop();
