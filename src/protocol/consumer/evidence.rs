@@ -97,7 +97,6 @@ impl EvidenceRecord {
     /// [`MAX_ECHO_CHARS`](crate::error::MAX_ECHO_CHARS) characters (with an ellipsis).
     pub fn new(consumer: &str, action: &str, presentation: &Presentation<'_>, now: i64, result: &Result<Accepted>) -> Self {
         let base = EvidenceRecord::refused(consumer, action, now, presentation.htm, presentation.htu);
-        let claimed = claimed(presentation);
         let record = match result {
             Ok(a) => EvidenceRecord {
                 outcome: "accepted",
@@ -112,15 +111,20 @@ impl EvidenceRecord {
                 verified: true,
                 ..base
             },
-            Err(e) => EvidenceRecord {
-                error: Some(e.code().as_str()),
-                issuer: claimed.iss,
-                subject: claimed.sub,
-                cnf_jkt: claimed.cnf_jkt,
-                proof_jkt: claimed.proof_jkt,
-                jti: claimed.jti,
-                ..base
-            },
+            Err(e) => {
+                // Only a refusal reads the presentation again (unverified) for its record: an
+                // accepted one has the verified facts.
+                let claimed = claimed(presentation);
+                EvidenceRecord {
+                    error: Some(e.code().as_str()),
+                    issuer: claimed.iss,
+                    subject: claimed.sub,
+                    cnf_jkt: claimed.cnf_jkt,
+                    proof_jkt: claimed.proof_jkt,
+                    jti: claimed.jti,
+                    ..base
+                }
+            }
         };
         record.capped()
     }
