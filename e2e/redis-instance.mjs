@@ -173,4 +173,6 @@ process.on('message', async (m) => {
   else if (m.cmd === 'raw') process.send({ id: m.id, ...(await raw(m)) });
   else if (m.cmd === 'ratio') process.send({ id: m.id, ...(await ratio(m)) });
 });
+// The test that started this instance is gone (finished, failed or killed): go too.
+process.on('disconnect', () => process.exit(0));
 process.send({ ready: true, port });

@@ -42,6 +42,8 @@ export function startRedis(port) {
     };
     proc.stdout.on('data', watch);
     proc.stderr.resume();
+    // Never outlive the test, even one that ends through process.exit (a timeout, a failure).
+    process.once('exit', () => proc.kill('SIGKILL'));
   });
 }
 
