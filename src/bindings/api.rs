@@ -1,4 +1,5 @@
-//! The JavaScript API every entry has: JWK thumbprints and the error codes. DPoP keys, proofs
+//! The JavaScript API every entry has: JWK thumbprints, the error codes and the types entries
+//! share (a passkey presentation is made by one entry and checked by another). DPoP keys, proofs
 //! and PKCE are in `keys` (the client entries).
 
 use wasm_bindgen::prelude::*;
@@ -21,6 +22,21 @@ export interface JWK {
   alg?: string;
   use?: string;
   [member: string]: unknown;
+}
+
+/** A passkey signature over the login ID Token and a message: what to send to a consumer. */
+export interface KeyBoundPasskeyPresentation {
+  idToken: string;
+  publicJwk: JWK;
+  mode: "salted" | "plain";
+  salt: string | null;
+  credentialId: string;
+  /** base64url */
+  message: string;
+  nonce: string | null;
+  authenticatorData: string;
+  clientDataJSON: string;
+  signature: string;
 }
 "#;
 

@@ -58,21 +58,6 @@ export interface KeyBoundSession {
   passkey?: { name: string; jkt: string; mode: "salted" | "plain"; salt: string | null };
 }
 
-/** A passkey signature over the login ID Token and a message: what to send to a consumer. */
-export interface KeyBoundPasskeyPresentation {
-  idToken: string;
-  publicJwk: JWK;
-  mode: "salted" | "plain";
-  salt: string | null;
-  credentialId: string;
-  /** base64url */
-  message: string;
-  nonce: string | null;
-  authenticatorData: string;
-  clientDataJSON: string;
-  signature: string;
-}
-
 export interface KeyBoundDeviceLogin {
   /** Pass it to `finishDeviceLogin`. */
   id: string;
