@@ -2,10 +2,24 @@
 // presents to the example Node consumer (examples/node-consumer.mjs, cross-origin, nonce
 // required) with presentTo; a presentation made in the page is also verified directly in Node;
 // replays and other URLs are refused there.
-import { assert, launchChromium, signIn, startOp, tests } from './lib.mjs';
+import { spawn } from 'node:child_process';
+import { assert, launchChromium, root, signIn, startOp, tests } from './lib.mjs';
 import { startConsumer } from '../examples/node-consumer.mjs';
 
 const { test, finish } = tests(120000);
+
+/** Starts target/debug/keybound-axum-consumer; resolves to `{proc, origin, local}` once it listens. */
+function startRust(args) {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(`${root}target/debug/keybound-axum-consumer`, ['--port', '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const timer = setTimeout(() => { proc.kill(); reject(new Error('the axum consumer did not start')); }, 10000);
+    proc.on('error', (e) => { clearTimeout(timer); reject(e); });
+    proc.stdout.on('data', (d) => {
+      const m = String(d).match(/(http:\/\/localhost:(\d+))\/api\/session/);
+      if (m) { clearTimeout(timer); resolve({ proc, origin: m[1], local: `http://127.0.0.1:${m[2]}` }); }
+    });
+  });
+}
 
 const op = await startOp();
 const example = await startConsumer({ issuer: op.origin, clientId: 'keybound-demo', appOrigin: op.origin });
@@ -64,6 +78,36 @@ try {
       assert(bad?.code === 'ERR_INVALID_ARGUMENT' && bad.argument === 'timeout', `timeout 0: ${bad?.code}`);
     } finally {
       await fetch(`${op.origin}/_test/fault?name=`);
+    }
+  });
+
+  await test('a Rust backend (examples/axum-consumer, the native verifier): presentTo accepted after one nonce challenge; a replay and another method refused', async () => {
+    const jwks = await (await fetch(`${op.origin.replace('//localhost:', '//127.0.0.1:')}/jwks`)).text();
+    const rust = await startRust(['--issuer', op.origin, '--client-id', 'keybound-demo', '--jwks', jwks, '--app-origin', op.origin]);
+    try {
+      const url = `${rust.origin}/api/session`;
+      const r = await inPage(async (client, u) => {
+        const res = await client.presentTo(u);
+        return { status: res.status, body: await res.json() };
+      }, url);
+      assert(r.status === 200 && r.body.sub === session.claims.sub && r.body.cnf_jkt === session.jkt, JSON.stringify(r));
+      const { records } = await (await fetch(`${rust.local}/records`)).json();
+      assert(records.length === 2 && records[0].error === 'ERR_DPOP_NONCE_REQUIRED' && records[1].outcome === 'accepted', JSON.stringify(records));
+      // The same presentation twice, from Node: a nonce first, then accepted once, then a replay.
+      const post = (dpop, body) => fetch(`${rust.local}/api/session`, { method: 'POST', headers: { 'content-type': 'application/json', dpop }, body });
+      const challenge = await post('', JSON.stringify({ id_token: session.idToken }));
+      const nonce = challenge.headers.get('dpop-nonce');
+      assert(challenge.status === 401 && nonce && /use_dpop_nonce/.test(challenge.headers.get('www-authenticate')), `challenge ${challenge.status}`);
+      const p = await inPage((client, a) => client.present({ htm: 'POST', htu: a.url, nonce: a.nonce }), { url, nonce });
+      const body = JSON.stringify({ id_token: p.idToken });
+      const first = await post(p.dpop, body);
+      assert(first.status === 200, `first: ${first.status} ${await first.text()}`);
+      const again = await post(p.dpop, body);
+      assert(again.status === 401 && (await again.json()).code === 'ERR_DPOP_REPLAY', 'the same presentation again');
+      const put = await fetch(`${rust.local}/api/session`, { method: 'PUT', headers: { dpop: p.dpop }, body });
+      assert(put.status === 405, `PUT: ${put.status}`);
+    } finally {
+      rust.proc.kill();
     }
   });
 

@@ -5,7 +5,7 @@
 #   bash scripts/e2e-repeat.sh [runs] [suite...]     (default: 10 runs of every e2e suite)
 #
 # Uses the package and the reference OP as built (run `npm run build` and
-# `cargo build -p keybound-op` first, or `npm test` once). Prints one line per run of a suite
+# `cargo build -p keybound-op -p keybound-axum-consumer` first, or `npm test` once). Prints one line per run of a suite
 # and, per suite, how many runs passed; keeps the output of failed runs in e2e/out/repeat/.
 # Exits non-zero if any run failed.
 set -uo pipefail

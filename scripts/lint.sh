@@ -26,6 +26,7 @@ wasm=(--target wasm32-unknown-unknown)
 check "cargo fmt --check" cargo fmt --all --check
 check "clippy native (lib, tests, examples)" cargo clippy --features native --all-targets -- -D warnings
 check "clippy reference OP" cargo clippy -p keybound-op --all-targets -- -D warnings
+check "clippy axum example" cargo clippy -p keybound-axum-consumer --all-targets -- -D warnings
 check "clippy wasm (every feature, with the wasm tests)" cargo clippy "${wasm[@]}" --all-targets --features native -- -D warnings
 for f in client consumer client,passkey client,agent; do
   check "clippy wasm entry features $f" cargo clippy "${wasm[@]}" --lib --no-default-features --features "$f" -- -D warnings

@@ -62,7 +62,7 @@ fi
 suite build bash scripts/build.sh
 if [ -f pkg/web/keybound.js ]; then
   suite package node e2e/package.mjs
-  cargo build --quiet -p keybound-op
+  cargo build --quiet -p keybound-op -p keybound-axum-consumer
   for e2e in smoke flow interop node-consumer agent coordination passkey; do
     suite "$e2e" node "e2e/$e2e.mjs"
   done
