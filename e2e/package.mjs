@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { installTarball, pack, tsc } from './tarball.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const results = [];
@@ -100,10 +101,10 @@ await test('the tarball ships each entry once: one wasm per entry, both glues, n
   const wasm = files.filter((f) => f.endsWith('.wasm'));
   assert(JSON.stringify(wasm.sort()) === JSON.stringify(Object.keys(ENTRIES).map((e) => `pkg/${e}/keybound_bg.wasm`).sort()), `wasm files: ${wasm}`);
   for (const e of Object.keys(ENTRIES)) {
-    for (const f of ['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts']) assert(files.includes(`pkg/${e}/${f}`), `missing pkg/${e}/${f}`);
+    for (const f of ['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'node.js']) assert(files.includes(`pkg/${e}/${f}`), `missing pkg/${e}/${f}`);
   }
   assert(!files.some((f) => f.startsWith('pkg/web/') || f.startsWith('pkg/bundler/') || f.includes('named') || /(^|\/)(e2e|tests|www|op)\//.test(f)), `unexpected files: ${files}`);
-  const entryFiles = new Set(['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'keybound_bg.wasm', 'keybound_bg.wasm.d.ts']);
+  const entryFiles = new Set(['web.js', 'web.d.ts', 'keybound.js', 'keybound_bg.js', 'keybound.d.ts', 'keybound_bg.wasm', 'keybound_bg.wasm.d.ts', 'node.js']);
   // The consumer's plain-JS parts (js/consumer/), typed, beside its glues.
   const consumerJs = ['redis.js', 'redis.d.ts', 'server.js', 'server.d.ts'];
   for (const f of consumerJs) assert(files.includes(`pkg/consumer/${f}`), `missing pkg/consumer/${f}`);
@@ -228,6 +229,149 @@ await test('wrong argument types are coded errors, never traps', async () => {
   assert(p instanceof Promise, 'createDPoPProof returns a promise even for a bad key');
   const e = await p.then(() => null, (err) => err);
   assert(e?.code === 'ERR_INVALID_ARGUMENT' && e.argument === 'key', `key: ${e}`);
+});
+
+// Before init(): every entry's web module throws a KeyboundError with ERR_NOT_INITIALIZED (not a
+// TypeError from the glue), for sync and async functions alike; the same module works after
+// initSync(), and the error it threw is then a keybound error like any other.
+const caught = async (fn) => { try { await fn(); return null; } catch (e) { return e; } };
+const RFC7638 = { jwk: { kty: 'EC', crv: 'P-256', x: 'ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc', y: 'nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4' },
+  jkt: 'dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw' };
+for (const entry of Object.keys(ENTRIES)) {
+  await test(`${entry}: a call before init() throws ERR_NOT_INITIALIZED, and works after initSync()`, async () => {
+    const m = await import(`${root}pkg/${entry}/web.js?before-init`);   // a fresh module instance
+    const asyncCall = entry === 'consumer'
+      ? () => m.KeyBoundConsumer.create({ consumerId: 'c', issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa'], jwks: { keys: [] } }] })
+      : () => m.generateDPoPKeyPair({ persist: false });
+    const errors = [await caught(() => m.calculateJwkThumbprint(RFC7638.jwk)), await caught(asyncCall), await caught(() => m.errorCodes())];
+    for (const e of errors) {
+      assert(e instanceof Error && !(e instanceof TypeError), `not an Error of its own: ${e}`);
+      assert(e.name === 'KeyboundError' && e.code === 'ERR_NOT_INITIALIZED', `${e.name} ${e.code}: ${e.message}`);
+      assert(/init\(\)/.test(e.message), `the message does not say what to do: ${e.message}`);
+    }
+    m.initSync({ module: readFileSync(`${root}pkg/${entry}/keybound_bg.wasm`) });
+    assert(m.calculateJwkThumbprint(RFC7638.jwk) === RFC7638.jkt, 'no thumbprint after initSync');
+    assert(m.isKeyboundError(errors[0]) === true, 'isKeyboundError does not know ERR_NOT_INITIALIZED');
+    assert(m.errorCodes().includes('ERR_NOT_INITIALIZED'), 'errorCodes() lacks ERR_NOT_INITIALIZED');
+    const made = await asyncCall();
+    assert(made && typeof made === 'object', 'the async call fails after initSync');
+    assert(await m.default() !== undefined, 'init() after initSync()');
+  });
+}
+
+// The packed tarball installed in a fresh project, as a user gets it.
+const tarball = pack();
+const project = installTarball(tarball);
+
+await test('Node imports every entry by name with no init(), through the node condition', () => {
+  writeFileSync(path.join(project, 'node-import.mjs'), `
+import { calculatePKCECodeChallenge, generateDPoPKeyPair, createDPoPProof, errorCodes, KeyBoundClient } from "keybound";
+import { KeyBoundConsumer, calculateJwkThumbprint } from "keybound/consumer";
+import { registerPasskey, KeyBoundClient as PasskeyClient } from "keybound/passkey";
+import { KeyBoundClient as AgentClient } from "keybound/agent";
+import init, { calculateJwkThumbprint as webThumbprint } from "keybound/web";
+import { initSync, KeyBoundConsumer as WebConsumer } from "keybound/consumer/web";
+const key = await generateDPoPKeyPair({ persist: false });
+const jws = await createDPoPProof(key, { htm: "GET", htu: "https://rs.example.com/x" });
+const [h, p, sig] = jws.split(".");
+const pub = await crypto.subtle.importKey("jwk", key.publicJwk, { name: "ECDSA", namedCurve: "P-256" }, false, ["verify"]);
+const consumer = await KeyBoundConsumer.create({ consumerId: "c", issuers: [{ issuer: "https://op.invalid", clientIds: ["spa"], jwks: { keys: [] } }] });
+await init();
+initSync({ module: new Uint8Array([0]) });   // already instantiated: returns at once, never reads this
+console.log(JSON.stringify({
+  resolved: ["keybound", "keybound/web", "keybound/consumer", "keybound/passkey/web", "keybound/agent"].map((s) => import.meta.resolve(s)),
+  challenge: calculatePKCECodeChallenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+  verified: await crypto.subtle.verify({ name: "ECDSA", hash: "SHA-256" }, pub, Buffer.from(sig, "base64url"), new TextEncoder().encode(h + "." + p)),
+  thumbprint: calculateJwkThumbprint(${JSON.stringify(RFC7638.jwk)}),
+  web: webThumbprint(${JSON.stringify(RFC7638.jwk)}),
+  consumer: typeof consumer.verify, sameConsumer: WebConsumer === KeyBoundConsumer,
+  passkey: typeof registerPasskey, passkeyClient: typeof PasskeyClient.discover,
+  agent: typeof AgentClient.prototype.startDeviceLogin, client: typeof KeyBoundClient.prototype.startDeviceLogin,
+  codes: errorCodes().includes("ERR_NOT_INITIALIZED"),
+}));
+`);
+  const r = spawnSync(process.execPath, ['node-import.mjs'], { cwd: project, encoding: 'utf8' });
+  assert(r.status === 0, `exit ${r.status}: ${r.stderr}`);
+  const got = JSON.parse(r.stdout);
+  assert(JSON.stringify(got.resolved.map((u) => u.replace(/^.*\/node_modules\/keybound\//, ''))) === JSON.stringify(['pkg/main/node.js', 'pkg/main/node.js', 'pkg/consumer/node.js', 'pkg/passkey/node.js', 'pkg/agent/node.js']), `resolved: ${got.resolved}`);
+  assert(got.challenge === 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', `challenge ${got.challenge}`);
+  assert(got.verified === true, 'the proof made in Node does not verify');
+  assert(got.thumbprint === RFC7638.jkt && got.web === RFC7638.jkt, `thumbprints ${got.thumbprint} ${got.web}`);
+  assert(got.consumer === 'function' && got.sameConsumer === true, 'keybound/consumer and keybound/consumer/web differ in Node');
+  assert(got.passkey === 'function' && got.passkeyClient === 'function' && got.agent === 'function', 'an entry lacks its API');
+  assert(got.client === 'undefined', 'the main entry has the device flow');
+  assert(got.codes === true, 'errorCodes() lacks ERR_NOT_INITIALIZED');
+});
+
+await test('bundlers (browser platform) resolve the bundler glue, Node platform the node module', async () => {
+  const { build } = await import('esbuild');
+  writeFileSync(path.join(project, 'bundle-me.js'), 'import { createDPoPProof } from "keybound"; import { KeyBoundConsumer } from "keybound/consumer"; export { createDPoPProof, KeyBoundConsumer };\n');
+  const inputs = async (platform) => Object.keys((await build({ entryPoints: [path.join(project, 'bundle-me.js')], absWorkingDir: project, bundle: true, write: false,
+    metafile: true, platform, format: 'esm', outdir: path.join(project, 'out'), loader: { '.wasm': 'file' }, logLevel: 'silent' })).metafile.inputs);
+  const browser = await inputs('browser');
+  for (const f of ['node_modules/keybound/pkg/main/keybound.js', 'node_modules/keybound/pkg/main/keybound_bg.js', 'node_modules/keybound/pkg/consumer/keybound.js']) {
+    assert(browser.includes(f), `browser bundle lacks ${f}: ${browser}`);
+  }
+  assert(!browser.some((f) => f.endsWith('node.js')), `browser bundle has node.js: ${browser}`);
+  const node = await inputs('node');
+  assert(node.includes('node_modules/keybound/pkg/main/node.js') && !node.some((f) => f.endsWith('keybound_bg.js')), `node bundle: ${node}`);
+});
+
+await test('the typings pass a default `tsc --strict` (skipLibCheck off), with module resolution by exports', () => {
+  writeFileSync(path.join(project, 'strict.ts'), `
+import { KeyBoundClient, createDPoPProof, generateDPoPKeyPair, isKeyboundError, isDPoPNonceError } from "keybound";
+import type { ErrorCode, KeyboundError, DPoPKeyPair } from "keybound";
+import { KeyBoundConsumer } from "keybound/consumer";
+import { registerPasskey } from "keybound/passkey";
+import { KeyBoundClient as AgentClient } from "keybound/agent";
+import init, { initSync, type InitOutput } from "keybound/web";
+import initConsumer from "keybound/consumer/web";
+import initPasskey from "keybound/passkey/web";
+import initAgent from "keybound/agent/web";
+
+export async function strict(): Promise<string> {
+  const out: InitOutput = await init();
+  const memory: WebAssembly.Memory = out.memory;
+  void memory; void initSync; void initConsumer; void initPasskey; void initAgent;
+  const key: DPoPKeyPair = await generateDPoPKeyPair({ persist: false });
+  try {
+    const client = await KeyBoundClient.discover("https://op.example.com", { clientId: "spa", redirectUri: "https://app.example.com/cb" });
+    using disposable = client;
+    void disposable;
+    await AgentClient.discover("https://op.example.com", { clientId: "agent", redirectUri: "https://app.example.com/cb" });
+    await KeyBoundConsumer.create({ consumerId: "c", issuers: [{ issuer: "https://op.example.com", clientIds: ["spa"] }] });
+    await registerPasskey({ userName: "alice", name: "default" });
+    return await createDPoPProof(key, { htm: "GET", htu: "https://rs.example.com/" });
+  } catch (err) {
+    if (isDPoPNonceError(err)) return err.dpopNonce;
+    if (isKeyboundError(err)) {
+      const e: KeyboundError = err;
+      const code: ErrorCode = e.code;
+      return code === "ERR_NOT_INITIALIZED" ? "init first" : code;
+    }
+    throw err;
+  }
+}
+// @ts-expect-error: not a keybound code (proves the union is read, not any)
+export const notACode: ErrorCode = "ERR_NOT_A_CODE";
+`);
+  for (const extra of [[], ['--module', 'nodenext'], ['--module', 'esnext', '--moduleResolution', 'bundler']]) {
+    const r = spawnSync(tsc, ['--strict', '--noEmit', '--skipLibCheck', 'false', '--listFiles', ...extra, 'strict.ts'], { cwd: project, encoding: 'utf8' });
+    assert(r.status === 0, `tsc --strict ${extra.join(' ')}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    for (const f of ['pkg/main/keybound.d.ts', 'pkg/main/web.d.ts', 'pkg/consumer/keybound.d.ts', 'pkg/passkey/keybound.d.ts', 'pkg/agent/keybound.d.ts', 'pkg/agent/web.d.ts']) {
+      assert(r.stdout.includes(`node_modules/keybound/${f}`), `tsc ${extra.join(' ')} did not read ${f}`);
+    }
+  }
+});
+
+await test('no `any` in the shipped typings', () => {
+  for (const entry of Object.keys(ENTRIES)) {
+    for (const dts of ['web.d.ts', 'keybound.d.ts']) {
+      const code = readFileSync(`${root}pkg/${entry}/${dts}`, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+      const any = code.split('\n').filter((l) => /\bany\b/.test(l));
+      assert(!any.length, `${entry}/${dts}: ${any.length} lines with any, e.g. ${any[0]}`);
+    }
+  }
 });
 
 let failed = 0;

@@ -11,7 +11,9 @@
 # web.d.ts; `--target web`) and its bundler glue (keybound.js, keybound_bg.js, keybound.d.ts;
 # `--target bundler`): wasm-bindgen emits the same wasm for both targets, and the build checks
 # that it does. pkg/web/ is the whole library in one web module, for the demo and the tests;
-# it is not shipped. Every wasm goes through wasm-opt -Oz (npm binaryen).
+# it is not shipped. Every wasm goes through wasm-opt -Oz (npm binaryen). scripts/glue.mjs then
+# patches the glue (ERR_NOT_INITIALIZED before init(), typings for a default strict tsc) and
+# writes each entry's node.js, which Node gets through the `node` export condition.
 #
 # Prints one size row per entry (scripts/size.mjs) and fails when an entry is over its budget
 # (scripts/size-budget.json).
@@ -54,6 +56,8 @@ build_entry() {
     diff -r "$tmp/web/snippets" "$tmp/bundler/snippets" >/dev/null || die "the web and bundler snippets of $name differ"
     cp -r "$tmp/web/snippets" "$out/"
   fi
+  # ERR_NOT_INITIALIZED before init(), typings for a strict tsc, node.js for Node.
+  node scripts/glue.mjs entry "$out"
 }
 
 build_entry main client
@@ -76,6 +80,7 @@ mkdir -p target/entries/web
 wasm-bindgen "$wasm" --out-dir pkg/web --target web
 cp pkg/web/keybound_bg.wasm target/entries/web/keybound_bg.named.wasm
 node_modules/.bin/wasm-opt -Oz pkg/web/keybound_bg.wasm -o pkg/web/keybound_bg.wasm
+node scripts/glue.mjs web pkg/web
 rm -rf pkg/bundler   # the single bundler build of earlier versions
 
 node scripts/size.mjs pkg

@@ -28,7 +28,7 @@ ensure_build_tools() {
   fi
   # Every pinned dev dependency must be there (a node_modules made before one was added lacks it).
   local missing=""
-  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop redis ioredis express fastify; do
+  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop redis ioredis express fastify typescript; do
     [ -d "node_modules/$dep" ] || missing="$missing $dep"
   done
   if [ -n "$missing" ] || [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ]; then

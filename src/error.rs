@@ -208,6 +208,11 @@ error_codes! {
     KeyRecordInvalid = "ERR_KEY_RECORD_INVALID",
     /// An unexpected JavaScript exception.
     Js = "ERR_JS",
+    /// A function of a plain-ES-module entry (`keybound/web`, `keybound/consumer/web`, …) was
+    /// called before `init()` or `initSync()` had instantiated its wasm. Raised by the JS glue,
+    /// which has no wasm to ask (so no [`Error`] variant carries it); the bundler and Node
+    /// entries instantiate at import and never raise it.
+    NotInitialized = "ERR_NOT_INITIALIZED",
 }
 
 /// Which DPoP proof claim an [`Error::DpopClaimMissing`] is about.
