@@ -335,7 +335,7 @@ export async function strict(): Promise<string> {
   void memory; void initSync; void initConsumer; void initPasskey; void initAgent;
   const key: DPoPKeyPair = await generateDPoPKeyPair({ persist: false });
   try {
-    const client = await KeyBoundClient.discover("https://op.example.com", { clientId: "spa", redirectUri: "https://app.example.com/cb" });
+    const client = await KeyBoundClient.discover("https://op.example.com", { clientId: "spa", redirectUri: "https://app.example.com/cb", timeout: 5000 });
     using disposable = client;
     void disposable;
     await AgentClient.discover("https://op.example.com", { clientId: "agent", redirectUri: "https://app.example.com/cb" });

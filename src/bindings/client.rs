@@ -32,6 +32,11 @@ export interface KeyBoundClientOptions {
    * session (split mode) leaves it out. Default: the origin-wide session for this issuer and client.
    */
   session?: string;
+  /**
+   * Milliseconds before any request the client makes (discovery, JWKS, token, device polls,
+   * `fetch`, `presentTo`) is aborted with `ERR_TIMEOUT`. A whole number from 1 to 600000. Default 30000.
+   */
+  timeout?: number;
 }
 
 /** A signed-in session. The ID Token's claims were verified (signature, iss, aud, azp, exp, iat, nonce). */
