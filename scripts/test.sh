@@ -9,6 +9,7 @@
 #   wasm-firefox  the same in headless Firefox ESR (geckodriver)
 #   build       the package's entries (scripts/build.sh), with the size budget check
 #   package     Node test of the shipped entries, typings and tarball
+#   readme      every js/ts block of README.md type-checked (tsc --strict) and run where it can
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
 #   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
 #   fuzz        every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5; 0 skips)
@@ -62,6 +63,7 @@ fi
 suite build bash scripts/build.sh
 if [ -f pkg/web/keybound.js ]; then
   suite package node e2e/package.mjs
+  suite readme node e2e/readme.mjs
   cargo build --quiet -p keybound-op -p keybound-axum-consumer
   for e2e in smoke flow interop node-consumer agent coordination passkey; do
     suite "$e2e" node "e2e/$e2e.mjs"
