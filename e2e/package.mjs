@@ -5,6 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { installTarball, pack, tsc } from './tarball.mjs';
@@ -362,6 +363,30 @@ export const notACode: ErrorCode = "ERR_NOT_A_CODE";
       assert(r.stdout.includes(`node_modules/keybound/${f}`), `tsc ${extra.join(' ')} did not read ${f}`);
     }
   }
+});
+
+await test('package hygiene: every file package.json names ships, none twice, no tests, engines as the README says', () => {
+  const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+  const out = execFileSync('npm', ['pack', '--dry-run', '--json'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  const files = JSON.parse(out)[0].files.map((f) => f.path);
+  assert(new Set(files).size === files.length, 'a path is listed twice');
+  const named = [pkg.main, pkg.module, pkg.types, ...pkg.sideEffects,
+    ...Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))].map((f) => f.replace(/^\.\//, ''));
+  const absent = named.filter((f) => !files.includes(f));
+  assert(!absent.length, `package.json names files the tarball lacks: ${absent}`);
+  const tests = files.filter((f) => /(^|\/)(tests?|e2e|__tests__|spec|fuzz|examples)\/|\.(test|spec)\.[cm]?[jt]s$/.test(f));
+  assert(!tests.length, `test files in the tarball: ${tests}`);
+  // The same bytes twice (the wasm of the web and bundler builds once was): only the few-hundred-byte
+  // inline snippet, which each entry's glue imports by a relative path, may repeat.
+  const seen = new Map();
+  for (const f of files.filter((x) => x !== 'package.json')) {
+    const bytes = readFileSync(path.join(project, 'node_modules/keybound', f));
+    const key = createHash('sha256').update(bytes).digest('hex');
+    if (seen.has(key) && bytes.length > 1024) throw new Error(`${f} and ${seen.get(key)} are the same ${bytes.length} bytes`);
+    seen.set(key, f);
+  }
+  assert(files.includes('LICENSE') && /Apache License/.test(readFileSync(`${root}LICENSE`, 'utf8')) && pkg.license === 'Apache-2.0', 'LICENSE and license differ');
+  assert(pkg.engines.node === '>=20.6' && readFileSync(`${root}README.md`, 'utf8').includes('Node.js 20.6+'), `engines ${pkg.engines.node} and the README disagree`);
 });
 
 await test('no `any` in the shipped typings', () => {
