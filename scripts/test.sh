@@ -12,6 +12,7 @@
 #   readme      every js/ts block of README.md type-checked (tsc --strict) and run where it can
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
 #   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
+#   flow-firefox  the login flow in Firefox ESR over WebDriver (geckodriver)
 #   fuzz        every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5; 0 skips)
 # Then the benchmarks, which print figures and never fail on them.
 # Installs what is missing first (see scripts/setup.sh).
@@ -53,7 +54,9 @@ export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/webdriver.json"
 export WASM_BINDGEN_TEST_TIMEOUT=60
 suite wasm cargo test --target wasm32-unknown-unknown --features native
 # The same wasm tests (Window and dedicated Worker) in Firefox ESR, through geckodriver.
+firefox_ok=0
 if ensure_firefox; then
+  firefox_ok=1
   suite wasm-firefox env -u CHROMEDRIVER GECKODRIVER="$(command -v geckodriver)" cargo test --target wasm32-unknown-unknown --features native
 else
   results+=("FAILED  wasm-firefox (Firefox or geckodriver could not be installed)")
@@ -73,6 +76,12 @@ if [ -f pkg/web/keybound.js ]; then
   else
     results+=("FAILED  redis (redis-server could not be installed)")
     failed_suites+=("redis")
+  fi
+  if [ "$firefox_ok" = 1 ]; then
+    suite flow-firefox node e2e/flow-firefox.mjs
+  else
+    results+=("FAILED  flow-firefox (Firefox or geckodriver could not be installed)")
+    failed_suites+=("flow-firefox")
   fi
 else
   results+=("FAILED  e2e suites (not run: the build made no package)")
