@@ -1,7 +1,7 @@
 // The package as a user gets it: `npm pack` of the built package, installed with `npm install
 // <tarball>` into a fresh project in a temporary directory. Used by e2e/package.mjs, e2e/readme.mjs.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,3 +30,18 @@ export function installTarball(tarball, { name = 'kb-user' } = {}) {
 
 /** Path of the pinned TypeScript compiler (devDependency). */
 export const tsc = path.join(root, 'node_modules/.bin/tsc');
+
+/**
+ * Copies `example` (a directory) to a temp directory and runs `npm install <tarball>` there. The
+ * example's devDependencies (Vite) are left out of the copy: the caller uses the repository's
+ * copy, pinned to the same version (checked by the caller), so that no registry is needed.
+ */
+export function exampleWithTarball(example, tarball) {
+  const dir = mkdtempSync(path.join(tmpdir(), `kb-${path.basename(example)}-`));
+  cpSync(example, dir, { recursive: true, filter: (src) => !/\/(node_modules|dist)(\/|$)/.test(src) });
+  const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8'));
+  delete pkg.devDependencies;
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  npm(['install', '--offline', tarball], dir);
+  return dir;
+}

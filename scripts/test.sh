@@ -13,6 +13,7 @@
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
 #   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
 #   flow-firefox  the login flow in Firefox ESR over WebDriver (geckodriver)
+#   examples    examples/vite-spa and examples/plain-esm from the packed tarball, in Chromium
 #   fuzz        every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5; 0 skips)
 # Then the benchmarks, which print figures and never fail on them.
 # Installs what is missing first (see scripts/setup.sh).
@@ -68,7 +69,7 @@ if [ -f pkg/web/keybound.js ]; then
   suite package node e2e/package.mjs
   suite readme node e2e/readme.mjs
   cargo build --quiet -p keybound-op -p keybound-axum-consumer
-  for e2e in smoke flow interop node-consumer agent coordination passkey; do
+  for e2e in smoke flow interop node-consumer agent coordination passkey examples; do
     suite "$e2e" node "e2e/$e2e.mjs"
   done
   if ensure_redis; then
