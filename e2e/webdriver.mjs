@@ -1,7 +1,9 @@
 // A small W3C WebDriver client (plain HTTP on 127.0.0.1), for the engines Playwright cannot drive
-// here: Firefox ESR through geckodriver (Playwright's own Firefox build cannot be downloaded).
+// here: Firefox ESR through geckodriver (Playwright's own Firefox build cannot be downloaded) and
+// WebKitGTK's MiniBrowser through WebKitWebDriver.
 // Only what the e2e suites use: navigate, run a script, find, click, type, wait.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 
 const ELEMENT = 'element-6066-11e4-a52e-4f735466cecf';   // the W3C web element identifier
 
@@ -21,6 +23,24 @@ export function startDriver(binary, args = []) {
     proc.on('exit', (code) => reject(new Error(`${binary} exited (${code}): ${log.slice(-500)}`)));
     setTimeout(() => reject(new Error(`${binary} did not start: ${log.slice(-500)}`)), 15000);
   });
+}
+
+/**
+ * Starts WebKitWebDriver (Debian webkit2gtk-driver) on a free port; it cannot pick one itself and
+ * prints nothing, so the port is chosen here and /status polled until it answers.
+ */
+export async function startWebKitDriver() {
+  const port = await new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+  });
+  const proc = spawn('WebKitWebDriver', [`--port=${port}`, '--host=127.0.0.1'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  for (const end = Date.now() + 15000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) {
+    if (proc.exitCode !== null) throw new Error(`WebKitWebDriver exited (${proc.exitCode})`);
+    if (await fetch(`${url}/status`).then((r) => r.ok, () => false)) return { proc, url };
+  }
+  proc.kill();
+  throw new Error('WebKitWebDriver did not start');
 }
 
 /** A WebDriver session: `await Session.create(driverUrl, capabilities)`. */

@@ -3,7 +3,8 @@
 # wasm (rustup), wasm-bindgen-cli pinned to the exact
 # wasm-bindgen version in Cargo.lock (cargo install), Chromium and ChromeDriver (apt-get, only as
 # root), redis-server for the multi-instance consumer test (apt-get, only as root), and the npm
-# devDependencies (npm ci).
+# devDependencies (npm ci); for npm test also Firefox ESR and geckodriver, WebKitGTK's driver
+# and Xvfb.
 
 step() { echo "[keybound] $(date +%T) $*"; }
 die() { echo "[keybound] error: $*" >&2; exit 1; }
@@ -28,7 +29,7 @@ ensure_build_tools() {
   fi
   # Every pinned dev dependency must be there (a node_modules made before one was added lacks it).
   local missing=""
-  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop redis ioredis express fastify typescript; do
+  for dep in playwright-core esbuild binaryen oidc-provider oauth4webapi jose dpop redis ioredis express fastify typescript vite; do
     [ -d "node_modules/$dep" ] || missing="$missing $dep"
   done
   if [ -n "$missing" ] || [ ! -x node_modules/.bin/wasm-opt ] || [ ! -x node_modules/.bin/esbuild ]; then
@@ -83,6 +84,20 @@ ensure_redis() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends redis-server >/dev/null || return 1
   else
     echo "[keybound] error: redis-server is missing: install it (Debian: apt-get install redis-server) or run as root" >&2
+    return 1
+  fi
+}
+
+# WebKitGTK (Debian's webkit2gtk-driver: WebKitWebDriver, and MiniBrowser with the library) and
+# Xvfb, for the login flow in a third engine. Returns non-zero (does not exit) when it cannot.
+ensure_webkit() {
+  if command -v WebKitWebDriver >/dev/null && command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "apt-get install webkit2gtk-driver xvfb xauth"
+    apt-get update -qq || return 1
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends webkit2gtk-driver xvfb xauth >/dev/null || return 1
+  else
+    echo "[keybound] error: WebKitWebDriver or Xvfb is missing: install them (Debian: apt-get install webkit2gtk-driver xvfb xauth) or run as root" >&2
     return 1
   fi
 }

@@ -13,6 +13,7 @@
 #   smoke flow interop node-consumer agent coordination passkey    Playwright / Node e2e
 #   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
 #   flow-firefox  the login flow in Firefox ESR over WebDriver (geckodriver)
+#   flow-webkit   the same in WebKitGTK's MiniBrowser (WebKitWebDriver, under Xvfb)
 #   examples    examples/vite-spa and examples/plain-esm from the packed tarball, in Chromium
 #   fuzz        every cargo-fuzz target for a few seconds (FUZZ_SECONDS, default 5; 0 skips)
 # Then the benchmarks, which print figures and never fail on them.
@@ -83,6 +84,12 @@ if [ -f pkg/web/keybound.js ]; then
   else
     results+=("FAILED  flow-firefox (Firefox or geckodriver could not be installed)")
     failed_suites+=("flow-firefox")
+  fi
+  if ensure_webkit; then
+    suite flow-webkit node e2e/flow-webkit.mjs
+  else
+    results+=("FAILED  flow-webkit (WebKitWebDriver or Xvfb could not be installed)")
+    failed_suites+=("flow-webkit")
   fi
 else
   results+=("FAILED  e2e suites (not run: the build made no package)")
