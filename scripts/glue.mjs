@@ -8,8 +8,8 @@
 //    call died with `TypeError: Cannot read properties of undefined`. It now starts as a stand-in
 //    whose every property throws a KeyboundError with code ERR_NOT_INITIALIZED (the code is in
 //    src/error.rs, so errorCodes(), the ErrorCode type and isKeyboundError know it). init() and
-//    initSync() test `wasmInstance`, which only a real instantiation sets. The MIME-type warning
-//    is shortened to keep the entries within their size budgets.
+//    initSync() test `wasmInstance`, which only a real instantiation sets. wasm-bindgen's three
+//    console warnings are said in fewer words, so that the entries stay within their budgets.
 // 2. Typings pass a default `tsc --strict` with skipLibCheck off: the `[Symbol.dispose]` method
 //    needs lib esnext.disposable, referenced at the top; InitOutput (the raw wasm exports, typed
 //    with `any`) is cut down to `memory`: the instance's internals are not API.
@@ -42,14 +42,16 @@ const NOT_INITIALIZED = 'let wasmModule, wasmInstance, wasm = new Proxy({}, { ge
   + 'throw Object.assign(new Error("keybound is not initialized: call init() first"), '
   + '{ name: "KeyboundError", code: "ERR_NOT_INITIALIZED" }); } });';
 
-// wasm-bindgen's 190-character warning for a wasm served with another MIME type, said in fewer
-// words (same warning, same fallback): it pays for the stand-in above within the size budgets.
+// wasm-bindgen's warnings (a wasm served with another MIME type, deprecated init arguments) in
+// fewer words: the same warnings in the same cases, to pay for the stand-in above.
 const MIME_WARNING = '"`WebAssembly.instantiateStreaming` failed because your server does not serve Wasm with `application/wasm` MIME type. '
   + 'Falling back to `WebAssembly.instantiate` which is slower. Original error:\\n"';
 
 const webJs = (file) => edit(file, (js) => {
   js = replace(file, js, 'let wasmModule, wasmInstance, wasm;', NOT_INITIALIZED);
   js = replace(file, js, MIME_WARNING, '"keybound: the wasm is not served as application/wasm, so it loads the slower way:"');
+  js = replace(file, js, "'using deprecated parameters for `initSync()`; pass a single object instead'", "'keybound: initSync(module) is deprecated: pass { module }'");
+  js = replace(file, js, "'using deprecated parameters for the initialization function; pass a single object instead'", "'keybound: init(path) is deprecated: pass { module_or_path }'");
   return replace(file, js, 'if (wasm !== undefined) return wasm;', 'if (wasmInstance !== undefined) return wasm;', 2);
 });
 
