@@ -12,8 +12,8 @@
 //   <!-- readme-test: continues: <heading>; … -->   the block goes on from the first block under
 //                                        that heading (type-checked and run after it, in a block
 //                                        scope of its own)
-//   <!-- readme-test: skip: <why> -->    neither checked nor run; printed on every run. Only for a
-//                                        block another branch is replacing (keep it at none).
+//   <!-- readme-test: skip: <why> -->    neither checked nor run here; printed on every run. Only for
+//                                        a block another suite runs as written (e2e/redis.mjs).
 // A harness self-test first checks that a type error and a throwing block do fail.
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
