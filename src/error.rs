@@ -117,7 +117,8 @@ error_codes! {
     IdTokenAzpMismatch = "ERR_ID_TOKEN_AZP_MISMATCH",
     /// The ID Token has expired (`exp`).
     IdTokenExpired = "ERR_ID_TOKEN_EXPIRED",
-    /// The ID Token `iat` or `nbf` is implausible (in the future, or too old).
+    /// The ID Token `iat` or `nbf` is implausible (in the future, or too old), or its
+    /// `auth_time` is in the future.
     IdTokenIatInvalid = "ERR_ID_TOKEN_IAT_INVALID",
     /// The ID Token `nonce` is not the one sent in the authentication request.
     IdTokenNonceMismatch = "ERR_ID_TOKEN_NONCE_MISMATCH",
@@ -129,6 +130,14 @@ error_codes! {
     /// A refreshed ID Token changed `iss`, `sub`, `aud`, `azp`, `auth_time`, `nonce` or `cnf`
     /// (OIDC Core §12.2, KB §5).
     IdTokenRefreshMismatch = "ERR_ID_TOKEN_REFRESH_MISMATCH",
+    /// `max_age` was requested and the ID Token has no `auth_time` (OIDC Core §3.1.2.1).
+    IdTokenAuthTimeMissing = "ERR_ID_TOKEN_AUTH_TIME_MISSING",
+    /// The user authenticated longer ago than the `max_age` requested (`auth_time` + `max_age`
+    /// + clock skew is before now).
+    IdTokenAuthTooOld = "ERR_ID_TOKEN_AUTH_TOO_OLD",
+    /// The ID Token `acr` is absent or not one of the `acr_values` requested, and the caller
+    /// required it.
+    IdTokenAcrNotSatisfied = "ERR_ID_TOKEN_ACR_NOT_SATISFIED",
     /// The discovery document's `issuer` is not the configured issuer (OIDC Discovery §4.3).
     DiscoveryIssuerMismatch = "ERR_DISCOVERY_ISSUER_MISMATCH",
     /// The discovery document lacks a required endpoint or has a malformed one.
@@ -370,6 +379,22 @@ pub enum Error {
         /// The claim that changed.
         claim: ClaimName,
     },
+    /// No `auth_time` although `max_age` was requested.
+    IdTokenAuthTimeMissing,
+    /// The authentication is older than the requested `max_age`.
+    IdTokenAuthTooOld {
+        /// The token's `auth_time`.
+        auth_time: i64,
+        /// The `max_age` requested, seconds.
+        max_age: i64,
+        /// The validator's clock.
+        now: i64,
+    },
+    /// `acr` not among the requested values.
+    IdTokenAcrNotSatisfied {
+        /// The token's `acr`, if it had a string one.
+        acr: Option<String>,
+    },
     /// Discovery `issuer` mismatch.
     DiscoveryIssuerMismatch {
         /// The issuer the document claims.
@@ -567,6 +592,12 @@ impl Error {
                 f("now", Field::Num(*now));
             }
             Error::JwksNoMatchingKey { kid } => f("kid", kid.as_deref().map_or(Field::Null, echo)),
+            Error::IdTokenAuthTooOld { auth_time, max_age, now } => {
+                f("authTime", Field::Num(*auth_time));
+                f("maxAge", Field::Num(*max_age));
+                f("now", Field::Num(*now));
+            }
+            Error::IdTokenAcrNotSatisfied { acr } => f("acr", acr.as_deref().map_or(Field::Null, echo)),
             Error::DiscoveryIssuerMismatch { found: iss } | Error::IssuerNotAccepted { iss } => f("issuer", echo(iss)),
             Error::OAuthError { error, description, status } => {
                 f("error", echo(error));
@@ -632,6 +663,9 @@ impl Error {
             Error::IdTokenUnbound { .. } => ErrorCode::IdTokenUnbound,
             Error::IdTokenCnfMismatch => ErrorCode::IdTokenCnfMismatch,
             Error::IdTokenRefreshMismatch { .. } => ErrorCode::IdTokenRefreshMismatch,
+            Error::IdTokenAuthTimeMissing => ErrorCode::IdTokenAuthTimeMissing,
+            Error::IdTokenAuthTooOld { .. } => ErrorCode::IdTokenAuthTooOld,
+            Error::IdTokenAcrNotSatisfied { .. } => ErrorCode::IdTokenAcrNotSatisfied,
             Error::DiscoveryIssuerMismatch { .. } => ErrorCode::DiscoveryIssuerMismatch,
             Error::DiscoveryInvalid { .. } => ErrorCode::DiscoveryInvalid,
             Error::StateMismatch => ErrorCode::StateMismatch,
@@ -748,6 +782,14 @@ impl fmt::Display for Error {
             Error::IdTokenRefreshMismatch { claim } => {
                 write!(f, "refreshed ID Token changed \"{claim}\"")
             }
+            Error::IdTokenAuthTimeMissing => f.write_str("ID Token has no \"auth_time\" although max_age was requested"),
+            Error::IdTokenAuthTooOld { auth_time, max_age, now } => {
+                write!(f, "the user authenticated at {auth_time}, more than max_age {max_age} s before {now}")
+            }
+            Error::IdTokenAcrNotSatisfied { acr: Some(acr) } => {
+                write!(f, "ID Token \"acr\" \"{}\" is not one of the requested acr_values", cap_echo(acr))
+            }
+            Error::IdTokenAcrNotSatisfied { acr: None } => f.write_str("ID Token has no \"acr\" although acr_values were required"),
             Error::DiscoveryIssuerMismatch { found } => {
                 write!(f, "discovery document \"issuer\" \"{}\" is not the configured issuer", cap_echo(found))
             }

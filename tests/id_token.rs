@@ -492,3 +492,102 @@ fn nested_members_in_array_form_or_duplicated_are_refused() {
     // Control: the object form is accepted.
     assert!(block_on(id_token::validate(&with_cnf(json!({ "jwk": jwk })), &jwks(), &check(), &NativeVerifier)).is_ok());
 }
+
+/// The claims of a good token with `edit` applied, as validated.
+fn validated_claims(edit: &dyn Fn(&mut serde_json::Map<String, Value>)) -> id_token::IdTokenClaims {
+    let mut claims = good_claims();
+    edit(claims.as_object_mut().unwrap());
+    block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &check(), &NativeVerifier)).unwrap().claims
+}
+
+#[test]
+fn max_age_bounds_auth_time_with_the_skew() {
+    use id_token::{check_authentication, AuthenticationCheck};
+    // auth_time 1_790_000_000, NOW 1_790_000_030, skew 60.
+    let claims = validated_claims(&|_| {});
+    let asked = |max_age| AuthenticationCheck { max_age: Some(max_age), ..AuthenticationCheck::default() };
+    // Nothing asked: nothing checked, even without auth_time.
+    let no_auth_time = validated_claims(&|c| {
+        c.remove("auth_time");
+    });
+    check_authentication(&no_auth_time, &AuthenticationCheck::default(), NOW, 60).unwrap();
+    // 30 s ago: within max_age 30 exactly, and within max_age 0 thanks to the skew (30 <= 60).
+    check_authentication(&claims, &asked(30), NOW, 60).unwrap();
+    check_authentication(&claims, &asked(0), NOW, 60).unwrap();
+    // The boundary: auth_time + max_age + skew == now passes, one second later does not.
+    check_authentication(&claims, &asked(0), 1_790_000_060, 60).unwrap();
+    let err = check_authentication(&claims, &asked(0), 1_790_000_061, 60).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::IdTokenAuthTooOld);
+    assert_eq!(err, keybound::Error::IdTokenAuthTooOld { auth_time: 1_790_000_000, max_age: 0, now: 1_790_000_061 });
+    assert_eq!(check_authentication(&claims, &asked(600), NOW + 661, 60).unwrap_err().code(), ErrorCode::IdTokenAuthTooOld);
+    // max_age asked and no auth_time: refused with its own code.
+    assert_eq!(check_authentication(&no_auth_time, &asked(600), NOW, 60).unwrap_err().code(), ErrorCode::IdTokenAuthTimeMissing);
+    // An auth_time that is not a number is no auth_time at all (validate refuses it first).
+    let mut bad = good_claims();
+    bad["auth_time"] = json!("yesterday");
+    assert_eq!(refused(&mint(&good_header(), &bad), &check()), ErrorCode::JsonInvalid);
+    // auth_time in the future beyond the skew is implausible, however large max_age is.
+    let future = validated_claims(&|c| {
+        c.insert("auth_time".into(), json!(NOW + 61));
+    });
+    assert_eq!(check_authentication(&future, &asked(600), NOW, 60).unwrap_err().code(), ErrorCode::IdTokenIatInvalid);
+    let near_future = validated_claims(&|c| {
+        c.insert("auth_time".into(), json!(NOW + 60));
+    });
+    check_authentication(&near_future, &asked(600), NOW, 60).unwrap();
+    // A negative max_age is a caller's mistake.
+    assert_eq!(check_authentication(&claims, &asked(-1), NOW, 60).unwrap_err().code(), ErrorCode::InvalidArgument);
+}
+
+#[test]
+fn acr_must_be_a_requested_value_when_required() {
+    use id_token::{check_authentication, AuthenticationCheck};
+    let with_acr = |acr: Value| {
+        validated_claims(&move |c| {
+            c.insert("acr".into(), acr.clone());
+        })
+    };
+    let required = AuthenticationCheck { acr_values: Some("urn:mfa  pwd"), require_acr: true, ..AuthenticationCheck::default() };
+    let voluntary = AuthenticationCheck { require_acr: false, ..required };
+    for ok in ["urn:mfa", "pwd"] {
+        let claims = with_acr(json!(ok));
+        assert_eq!(claims.acr.as_deref(), Some(ok));
+        check_authentication(&claims, &required, NOW, 60).unwrap();
+    }
+    // Another level, no acr, or a non-string acr: refused when required, accepted otherwise.
+    for (claims, acr) in [
+        (with_acr(json!("urn:weak")), Some("urn:weak")),
+        (validated_claims(&|_| {}), None),
+        (with_acr(json!(2)), None),
+        (with_acr(json!("")), Some("")),
+        (with_acr(json!("urn:mfa pwd")), Some("urn:mfa pwd")),
+    ] {
+        let err = check_authentication(&claims, &required, NOW, 60).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::IdTokenAcrNotSatisfied, "{acr:?}");
+        assert_eq!(err, keybound::Error::IdTokenAcrNotSatisfied { acr: acr.map(str::to_owned) });
+        check_authentication(&claims, &voluntary, NOW, 60).unwrap();
+    }
+    // Required without any value is a caller's mistake, not a refusal of the token.
+    for acr_values in [None, Some(""), Some("  ")] {
+        let c = AuthenticationCheck { acr_values, require_acr: true, ..AuthenticationCheck::default() };
+        assert_eq!(check_authentication(&with_acr(json!("pwd")), &c, NOW, 60).unwrap_err().code(), ErrorCode::InvalidArgument);
+    }
+    // The same checks of the request alone, before it is sent.
+    assert_eq!(
+        AuthenticationCheck { acr_values: Some(" "), ..AuthenticationCheck::default() }.check_request().unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        AuthenticationCheck { max_age: Some(-1), ..AuthenticationCheck::default() }.check_request().unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(
+        AuthenticationCheck { require_acr: true, ..AuthenticationCheck::default() }.check_request().unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    required.check_request().unwrap();
+    AuthenticationCheck::default().check_request().unwrap();
+    // Both checks at once: max_age fails first.
+    let both = AuthenticationCheck { max_age: Some(0), ..required };
+    assert_eq!(check_authentication(&with_acr(json!("urn:weak")), &both, NOW + 61, 60).unwrap_err().code(), ErrorCode::IdTokenAuthTooOld);
+}

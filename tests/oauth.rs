@@ -141,6 +141,8 @@ fn authorization_url_of_the_worked_example() {
         nonce: "n-0S6_WzA2Mj-7c1e",
         code_challenge: "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps",
         dpop_jkt: Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+        max_age: None,
+        acr_values: None,
     })
     .unwrap();
     let (base, query) = url.split_once('?').unwrap();
@@ -166,6 +168,42 @@ fn authorization_url_of_the_worked_example() {
     // No binding: no bound_key, no dpop_jkt.
     assert_eq!(oauth::effective_scope("openid email", false), "openid email");
     assert_eq!(oauth::effective_scope("bound_key email", true), "openid bound_key email");
+}
+
+#[test]
+fn authorization_url_carries_max_age_and_acr_values() {
+    let req = AuthorizationRequest {
+        authorization_endpoint: "https://op.example.com/authorize",
+        client_id: "s6BhdRkqt3",
+        redirect_uri: "https://app.example.com/cb",
+        scope: "",
+        state: "Hx3pQ9vZt1",
+        nonce: "n-0S6_WzA2Mj-7c1e",
+        code_challenge: "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps",
+        dpop_jkt: Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+        max_age: Some(0),
+        acr_values: Some("urn:mfa pwd"),
+    };
+    let url = oauth::authorization_url(&req).unwrap();
+    let pairs = form_pairs(url.split_once('?').unwrap().1);
+    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    assert_eq!(value("max_age").as_deref(), Some("0"));
+    assert_eq!(value("acr_values").as_deref(), Some("urn:mfa pwd"));
+    assert_eq!(value("dpop_jkt").as_deref(), Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"));
+    // Not asked: not sent.
+    let plain = oauth::authorization_url(&AuthorizationRequest { max_age: None, acr_values: None, ..req }).unwrap();
+    assert!(!plain.contains("max_age") && !plain.contains("acr_values"), "{plain}");
+    // A negative max_age or empty acr_values are the caller's mistakes.
+    for (bad, arg) in [
+        (AuthorizationRequest { max_age: Some(-1), ..req }, "maxAge"),
+        (AuthorizationRequest { acr_values: Some(""), ..req }, "acrValues"),
+        (AuthorizationRequest { acr_values: Some("  "), ..req }, "acrValues"),
+    ] {
+        match oauth::authorization_url(&bad).unwrap_err() {
+            Error::InvalidArgument { name, .. } => assert_eq!(name, arg),
+            other => panic!("{other:?}"),
+        }
+    }
 }
 
 fn form_pairs(query: &str) -> Vec<(String, String)> {

@@ -106,6 +106,8 @@ impl Login {
             nonce: "no-1",
             code_challenge: &pkce::code_challenge(VERIFIER).unwrap(),
             dpop_jkt: jkt,
+            max_age: None,
+            acr_values: None,
         })
         .unwrap();
         let page = http(self.op.port, "GET", path_of(&url), &[], "");

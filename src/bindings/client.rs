@@ -8,7 +8,7 @@ use super::args::{binding_policy, get, object_arg, opt_str, promise, req_str, st
 use super::errors::{core_to_js, to_js};
 #[cfg(feature = "agent")]
 use crate::browser::client::DeviceLogin;
-use crate::browser::client::{Client, ClientConfig, SessionRecord};
+use crate::browser::client::{Client, ClientConfig, LoginOptions, SessionRecord};
 use crate::error::Error;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -96,6 +96,20 @@ export interface KeyBoundPresentInit {
   idTokenHeader?: string;
 }
 
+/** What one login asks of the user's authentication (OpenID Connect Core §3.1.2.1). */
+export interface KeyBoundLoginOptions {
+  /**
+   * `max_age` in seconds: the OP re-authenticates a user who signed in longer ago, and the ID
+   * Token must carry `auth_time` within it (plus 60 s of skew): else `ERR_ID_TOKEN_AUTH_TIME_MISSING`
+   * or `ERR_ID_TOKEN_AUTH_TOO_OLD`. `0` asks for a fresh sign-in.
+   */
+  maxAge?: number;
+  /** `acr_values`, in order of preference (an array, or one space-separated string). */
+  acrValues?: string | string[];
+  /** Refuse an ID Token whose `acr` is not one of `acrValues` (`ERR_ID_TOKEN_ACR_NOT_SATISFIED`). Default false: the `acr` is in `claims`. */
+  requireAcr?: boolean;
+}
+
 export interface KeyBoundFetchInit {
   method?: string;
   /** Aborts the request, including reading the response body (`ERR_CANCELLED`). */
@@ -122,6 +136,41 @@ fn request_deadline(client: &Client, init: &JsValue) -> Result<crate::browser::h
         }
     }
     Ok(deadline)
+}
+
+/// Reads `startLogin`/`login` options (absent: nothing asked).
+fn login_options(options: Option<LoginInit>) -> Result<LoginOptions, JsValue> {
+    let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+    if options.is_undefined() || options.is_null() {
+        return Ok(LoginOptions::default());
+    }
+    object_arg(&options, "options")?;
+    let max_age = match get(&options, "maxAge") {
+        v if v.is_undefined() || v.is_null() => None,
+        _ => Some(super::args::opt_seconds(&options, "maxAge", 0, 0, super::args::MAX_TIME)?),
+    };
+    let bad_acr = || core_to_js(Error::arg("acrValues", "must be a string or an array of strings without spaces"));
+    let acr_values = match get(&options, "acrValues") {
+        v if v.is_undefined() || v.is_null() => None,
+        v if v.is_string() => v.as_string(),
+        v if js_sys::Array::is_array(&v) => {
+            let mut joined = String::new();
+            for item in js_sys::Array::from(&v).iter() {
+                match item.as_string() {
+                    Some(s) if !s.is_empty() && !s.contains(' ') => {
+                        if !joined.is_empty() {
+                            joined.push(' ');
+                        }
+                        joined.push_str(&s);
+                    }
+                    _ => return Err(bad_acr()),
+                }
+            }
+            Some(joined)
+        }
+        _ => return Err(bad_acr()),
+    };
+    Ok(LoginOptions { max_age, acr_values, require_acr: super::args::opt_bool(&options, "requireAcr", false)? })
 }
 
 fn session_object(s: &SessionRecord) -> Result<JsValue, JsValue> {
@@ -164,6 +213,9 @@ extern "C" {
     /// The `init` argument of `presentTo`.
     #[wasm_bindgen(typescript_type = "KeyBoundPresentInit")]
     pub type PresentInit;
+    /// The `options` argument of `startLogin` and `login`.
+    #[wasm_bindgen(typescript_type = "KeyBoundLoginOptions")]
+    pub type LoginInit;
 }
 
 /// A key-bound OpenID Connect client for one issuer. Create it with `KeyBoundClient.discover`.
@@ -271,12 +323,14 @@ impl JsClient {
 
     /// Starts a login: a fresh non-extractable key, and `state`, `nonce` and PKCE verifier stored
     /// in IndexedDB. Resolves to the authorization URL to navigate to, the `state`, and the key's
-    /// IndexedDB id (`loadDPoPKeyPair(keyId)`).
+    /// IndexedDB id (`loadDPoPKeyPair(keyId)`). `options` may ask for `maxAge` and `acrValues`;
+    /// the pending login remembers them and `finishLogin` checks `auth_time` and `acr`.
     #[wasm_bindgen(js_name = startLogin, unchecked_return_type = "Promise<{ url: string; state: string; keyId: string }>")]
-    pub fn start_login(&self) -> js_sys::Promise {
+    pub fn start_login(&self, options: Option<LoginInit>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let (url, state, key_id) = inner.start_login().await.map_err(to_js)?;
+            let options = login_options(options)?;
+            let (url, state, key_id) = inner.start_login(&options).await.map_err(to_js)?;
             let obj = js_sys::Object::new();
             js_sys::Reflect::set(&obj, &"url".into(), &url.into())?;
             js_sys::Reflect::set(&obj, &"state".into(), &state.into())?;
@@ -285,17 +339,18 @@ impl JsClient {
         }))
     }
 
-    /// `startLogin()`, then navigates the Window to the authorization URL.
+    /// `startLogin(options)`, then navigates the Window to the authorization URL.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn login(&self) -> js_sys::Promise {
+    pub fn login(&self, options: Option<LoginInit>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
+            let options = login_options(options)?;
             let location = get(&js_sys::global(), "location");
             let assign = get(&location, "assign");
             let Some(assign) = assign.dyn_ref::<js_sys::Function>() else {
                 return Err(core_to_js(Error::arg("login", "needs a Window; in a Worker use startLogin()")));
             };
-            let (url, _, _) = inner.start_login().await.map_err(to_js)?;
+            let (url, _, _) = inner.start_login(&options).await.map_err(to_js)?;
             assign.call1(&location, &url.into())?;
             Ok(JsValue::UNDEFINED)
         }))

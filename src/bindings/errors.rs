@@ -36,7 +36,13 @@ export interface KeyboundError extends Error {
   claim?: string;
   /** `ERR_JWKS_NO_MATCHING_KEY`: the token's `kid` (`null` when it had none). */
   kid?: string | null;
-  /** `ERR_ID_TOKEN_EXPIRED` (`exp`, `now`), `ERR_DPOP_IAT_OUT_OF_WINDOW` (`iat`, `now`): seconds. */
+  /** `ERR_ID_TOKEN_AUTH_TOO_OLD`: the token's `auth_time` and the `max_age` asked, seconds (and `now`). */
+  authTime?: number;
+  maxAge?: number;
+  /** `ERR_ID_TOKEN_ACR_NOT_SATISFIED`: the token's `acr` (`null` when it had none). */
+  acr?: string | null;
+  /** `ERR_ID_TOKEN_EXPIRED` (`exp`, `now`), `ERR_DPOP_IAT_OUT_OF_WINDOW` (`iat`, `now`),
+   * `ERR_ID_TOKEN_AUTH_TOO_OLD` (`now`): seconds. */
   exp?: number;
   iat?: number;
   now?: number;

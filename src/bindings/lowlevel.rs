@@ -48,6 +48,10 @@ export interface AuthorizationUrlParameters {
   codeChallenge: string;
   /** The binding key's thumbprint; adds `dpop_jkt` and the `bound_key` scope. */
   dpopJkt?: string;
+  /** OIDC `max_age`, seconds (check `auth_time` with `validateIdToken`'s `requestedMaxAge`). */
+  maxAge?: number;
+  /** OIDC `acr_values`, space-separated. */
+  acrValues?: string;
 }
 
 export interface TokenEndpointResponse {
@@ -78,8 +82,14 @@ export interface ValidateIdTokenOptions {
   currentDate?: number;
   /** Clock skew in seconds. Default 60. */
   clockTolerance?: number;
-  /** How old `iat` may be, in seconds. Default 600. */
+  /** How old `iat` may be, in seconds. Default 600. (Not the OIDC `max_age`: see `requestedMaxAge`.) */
   maxAge?: number;
+  /** The `max_age` sent in the authorization request: `auth_time` must be present and within it (`ERR_ID_TOKEN_AUTH_TIME_MISSING`, `ERR_ID_TOKEN_AUTH_TOO_OLD`). */
+  requestedMaxAge?: number;
+  /** The `acr_values` sent, space-separated. */
+  acrValues?: string;
+  /** Refuse an `acr` that is not one of `acrValues` (`ERR_ID_TOKEN_ACR_NOT_SATISFIED`). Default false. */
+  requireAcr?: boolean;
 }
 
 /**
@@ -137,6 +147,11 @@ pub fn build_authorization_url(
         (req_str(&params, "authorizationEndpoint")?, req_str(&params, "clientId")?, req_str(&params, "redirectUri")?);
     let (scope, state, nonce) = (opt_str(&params, "scope")?.unwrap_or_default(), req_str(&params, "state")?, req_str(&params, "nonce")?);
     let (challenge, jkt) = (req_str(&params, "codeChallenge")?, opt_str(&params, "dpopJkt")?);
+    let max_age = match get(&params, "maxAge") {
+        v if v.is_undefined() || v.is_null() => None,
+        _ => Some(opt_seconds(&params, "maxAge", 0, 0, MAX_TIME)?),
+    };
+    let acr_values = opt_str(&params, "acrValues")?;
     oauth::authorization_url(&AuthorizationRequest {
         authorization_endpoint: &endpoint,
         client_id: &client_id,
@@ -146,6 +161,8 @@ pub fn build_authorization_url(
         nonce: &nonce,
         code_challenge: &challenge,
         dpop_jkt: jkt.as_deref(),
+        max_age,
+        acr_values: acr_values.as_deref(),
     })
     .map_err(core_to_js)
 }
@@ -332,7 +349,8 @@ fn deep_freeze(value: &JsValue) {
 
 /// Validates an ID Token with the issuer's JWKS (spec: OIDC Core §3.1.3.7 plus Key Binding):
 /// signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, then the binding (`typ`
-/// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`).
+/// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`), then `auth_time` and `acr` against
+/// `requestedMaxAge` and `acrValues`.
 #[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<ValidatedIdToken>")]
 pub fn validate_id_token(
     #[wasm_bindgen(js_name = "idToken")] id_token: String,
@@ -356,6 +374,16 @@ pub fn validate_id_token(
                 .collect::<Result<_, _>>()
                 .map_err(core_to_js)?,
         };
+        let requested_max_age = match get(&options, "requestedMaxAge") {
+            v if v.is_undefined() || v.is_null() => None,
+            _ => Some(opt_seconds(&options, "requestedMaxAge", 0, 0, MAX_TIME)?),
+        };
+        let acr_values = opt_str(&options, "acrValues")?;
+        let auth = id_token::AuthenticationCheck {
+            max_age: requested_max_age,
+            acr_values: acr_values.as_deref(),
+            require_acr: super::args::opt_bool(&options, "requireAcr", false)?,
+        };
         let check = IdTokenCheck {
             issuer: &issuer,
             client_id: &client_id,
@@ -369,6 +397,7 @@ pub fn validate_id_token(
             binding,
         };
         let v = id_token::validate(&id_token, jwks.as_ref(), &check, &WebCryptoVerifier).await.map_err(|e| to_js(e.into()))?;
+        id_token::check_authentication(&v.claims, &auth, check.now, check.clock_skew).map_err(core_to_js)?;
         let obj = js_sys::Object::new();
         js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&v.claims_json)?)?;
         js_sys::Reflect::set(&obj, &"bound".into(), &v.bound.into())?;

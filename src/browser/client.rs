@@ -39,6 +39,10 @@ const PENDING_TTL: i64 = 600;
 const CLOCK_SKEW: i64 = 60;
 /// Record format version of pending logins and sessions.
 const RECORD_VERSION: u32 = 1;
+/// Version of a pending login that asked for `max_age` or `acr_values`: a version of keybound
+/// that cannot check them refuses it (`ERR_KEY_RECORD_INVALID`) rather than skip the checks.
+/// Both versions are read.
+const PENDING_AUTH_VERSION: u32 = 2;
 
 /// How a client is configured.
 #[derive(Clone, Debug)]
@@ -63,6 +67,17 @@ pub struct ClientConfig {
     /// How long any request to the OP or a resource may take, milliseconds
     /// ([`http::DEFAULT_TIMEOUT_MS`] by default).
     pub timeout_ms: u32,
+}
+
+/// What one login asks of the user's authentication (OIDC `max_age`, `acr_values`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// `acr_values`, space-separated.
+    pub acr_values: Option<String>,
+    /// Whether the ID Token `acr` must be one of `acr_values`.
+    pub require_acr: bool,
 }
 
 /// The passkey binding of a login: which passkey, how the nonce commits to it.
@@ -135,6 +150,19 @@ struct PendingRecord {
     /// The named session that started the login: only that session may finish it.
     #[serde(default)]
     session_name: String,
+    /// What the login asked of the authentication (absent in version 1 records).
+    #[serde(default)]
+    max_age: Option<i64>,
+    #[serde(default)]
+    acr_values: Option<String>,
+    #[serde(default)]
+    require_acr: bool,
+}
+
+impl PendingRecord {
+    fn auth(&self) -> id_token::AuthenticationCheck<'_> {
+        id_token::AuthenticationCheck { max_age: self.max_age, acr_values: self.acr_values.as_deref(), require_acr: self.require_acr }
+    }
 }
 
 fn yes() -> bool {
@@ -214,6 +242,7 @@ impl SessionRecord {
             azp: self.azp.clone(),
             auth_time: self.auth_time,
             cnf_jkt: self.cnf_jkt.clone(),
+            acr: None,
         }
     }
 
@@ -264,6 +293,19 @@ async fn passkey_nonce(name: &str, mode: crate::protocol::passkey::NonceMode) ->
     let binding =
         PasskeyBinding { name: name.to_owned(), jkt, mode: mode_name(mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
     Ok((nonce, binding))
+}
+
+/// What a token response must satisfy to become a session.
+struct Login<'a> {
+    /// The OIDC `nonce` sent.
+    nonce: Option<&'a str>,
+    /// Whether the OP must echo the nonce (code flow) or may leave it out (device flow,
+    /// spec.md §2.9).
+    nonce_must_echo: bool,
+    /// Whether binding was requested.
+    bind: bool,
+    /// `max_age` and `acr_values`.
+    auth: id_token::AuthenticationCheck<'a>,
 }
 
 /// A started device login.
@@ -615,8 +657,15 @@ impl Client {
     /// `state` and the key's IndexedDB id.
     ///
     /// # Errors
-    /// `ERR_CRYPTO_*`, `ERR_KEY_STORE*`, `ERR_URL_INVALID`.
-    pub async fn start_login(&self) -> Result<(String, String, String)> {
+    /// `ERR_CRYPTO_*`, `ERR_KEY_STORE*`, `ERR_URL_INVALID`; `ERR_INVALID_ARGUMENT` for a
+    /// negative `max_age`, empty `acr_values`, or `require_acr` without `acr_values`.
+    pub async fn start_login(&self, options: &LoginOptions) -> Result<(String, String, String)> {
+        let asked = id_token::AuthenticationCheck {
+            max_age: options.max_age,
+            acr_values: options.acr_values.as_deref(),
+            require_acr: options.require_acr,
+        };
+        asked.check_request()?;
         let state = random(16)?;
         let verifier = random(32)?;
         let key = DpopKeyPair::generate(Some(format!("login:{state}")), true).await?;
@@ -632,8 +681,9 @@ impl Client {
             Some(_) => return Err(Error::arg("passkey", "passkey logins are in the keybound/passkey entry").into()),
             None => (random(16)?, None),
         };
+        let asks = options.max_age.is_some() || options.acr_values.is_some();
         let pending = PendingRecord {
-            v: RECORD_VERSION,
+            v: if asks { PENDING_AUTH_VERSION } else { RECORD_VERSION },
             issuer: self.config.issuer.clone(),
             client_id: self.config.client_id.clone(),
             redirect_uri: self.config.redirect_uri.clone(),
@@ -644,6 +694,9 @@ impl Client {
             bind: self.config.bind_key,
             passkey,
             session_name: self.config.session_name.clone(),
+            max_age: options.max_age,
+            acr_values: options.acr_values.clone(),
+            require_acr: options.require_acr,
         };
         let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
         key_store::put_text(PENDING_STORE, &state, &text).await?;
@@ -656,6 +709,8 @@ impl Client {
             nonce: &nonce,
             code_challenge: &pkce::code_challenge(&verifier)?,
             dpop_jkt: self.config.bind_key.then(|| key.jkt()),
+            max_age: options.max_age,
+            acr_values: options.acr_values.as_deref(),
         })?;
         Ok((url, state, key.id().to_owned()))
     }
@@ -684,7 +739,7 @@ impl Client {
         let text = key_store::get_text(PENDING_STORE, &state, true).await?.ok_or(Error::StateMismatch)?;
         let pending: PendingRecord =
             serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
-        if pending.v != RECORD_VERSION {
+        if pending.v != RECORD_VERSION && pending.v != PENDING_AUTH_VERSION {
             return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" }.into());
         }
         let result = self.finish_pending(&params, &state, &pending).await;
@@ -724,7 +779,8 @@ impl Client {
                 )
             })
             .await?;
-        let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, Some(&pending.nonce), true, pending.bind).await?;
+        let login = Login { nonce: Some(&pending.nonce), nonce_must_echo: true, bind: pending.bind, auth: pending.auth() };
+        let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, &login).await?;
         if let Some(mut binding) = pending.passkey.clone() {
             // The nonce was checked against the commitment by the ID Token validation.
             binding.id_token = record.id_token.clone();
@@ -734,25 +790,18 @@ impl Client {
         Ok(record)
     }
 
-    /// Validates the ID Token of a token response, stores the session, and forgets the previous
-    /// session's key. `nonce_must_echo`: whether the OP must echo the nonce (code flow) or may
-    /// leave it out (device flow, spec.md §2.9).
-    async fn complete(
-        &self,
-        key_id: &str,
-        jkt: &str,
-        tokens: &TokenResponse,
-        nonce: Option<&str>,
-        nonce_must_echo: bool,
-        bind: bool,
-    ) -> Result<SessionRecord> {
+    /// Validates the ID Token of a token response (and what the login asked of the
+    /// authentication), stores the session, and forgets the previous session's key.
+    async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, login: &Login<'_>) -> Result<SessionRecord> {
         let id_token =
             tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
-        let expected_nonce = if nonce_must_echo { nonce } else { None };
-        let validated = self.validate(&id_token, expected_nonce, bind.then_some(jkt), self.config.binding).await?;
-        if !nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
+        let nonce = login.nonce;
+        let expected_nonce = if login.nonce_must_echo { nonce } else { None };
+        let validated = self.validate(&id_token, expected_nonce, login.bind.then_some(jkt), self.config.binding).await?;
+        if !login.nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
             return Err(Error::IdTokenNonceMismatch.into());
         }
+        id_token::check_authentication(&validated.claims, &login.auth, self.now(), CLOCK_SKEW)?;
         let mut record = SessionRecord {
             v: RECORD_VERSION,
             issuer: self.config.issuer.clone(),
@@ -868,7 +917,8 @@ impl Client {
                 .await?;
             match poll {
                 oauth::DevicePoll::Tokens(tokens) => {
-                    return self.complete(&login.key_id, key.jkt(), &tokens, Some(&login.nonce), false, true).await
+                    let check = Login { nonce: Some(&login.nonce), nonce_must_echo: false, bind: true, auth: Default::default() };
+                    return self.complete(&login.key_id, key.jkt(), &tokens, &check).await;
                 }
                 oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
                 oauth::DevicePoll::SlowDown => {

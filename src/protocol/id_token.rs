@@ -5,8 +5,12 @@
 //! Order: parse → choose the key from the issuer's JWKS → verify the signature → check claims →
 //! check the binding. The first failure wins.
 //!
-//! Does NOT check: `acr`, `max_age` (keybound requests neither), `at_hash`/`c_hash` (optional in
-//! the code flow), or encrypted ID Tokens (refused as `ERR_JWE_UNSUPPORTED`).
+//! `auth_time` and `acr` against what the authentication request asked (`max_age`,
+//! `acr_values`, OIDC Core §3.1.3.7 steps 12–13) are checked by [`check_authentication`], after
+//! [`validate`].
+//!
+//! Does NOT check: `at_hash`/`c_hash` (optional in the code flow), or encrypted ID Tokens
+//! (refused as `ERR_JWE_UNSUPPORTED`).
 
 use serde::Deserialize;
 
@@ -157,7 +161,8 @@ pub struct IdTokenCheck<'a> {
     pub now: i64,
     /// Allowed clock skew for `exp`, `iat` and `nbf`, in seconds.
     pub clock_skew: i64,
-    /// How old `iat` may be, in seconds.
+    /// How old `iat` may be, in seconds: a bound on the token's issuance, not the OIDC
+    /// `max_age` request parameter (that one bounds `auth_time`: see [`check_authentication`]).
     pub max_age: i64,
     /// The OIDC `nonce` sent in the authentication request, if any.
     pub nonce: Option<&'a str>,
@@ -189,6 +194,8 @@ pub struct IdTokenClaims {
     pub auth_time: Option<i64>,
     /// Thumbprint of `cnf.jwk`, when the token carries one.
     pub cnf_jkt: Option<String>,
+    /// Authentication Context Class Reference, when present as a string.
+    pub acr: Option<String>,
 }
 
 /// An ID Token that passed validation.
@@ -241,8 +248,19 @@ struct RawClaims {
     nonce: Option<String>,
     azp: Option<String>,
     auth_time: Option<f64>,
+    /// An `acr` that is not a string is read as absent (it satisfies no requested value), not
+    /// as a malformed token: keybound ignored the claim before it read it.
+    acr: Option<Acr>,
     #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     cnf: Option<RawCnf>,
+}
+
+/// An `acr`: a string, or anything else (ignored).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Acr {
+    Text(String),
+    Other(serde::de::IgnoredAny),
 }
 
 /// A NumericDate (RFC 7519 §2) as whole seconds; fractions are truncated.
@@ -357,11 +375,86 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
         }
     };
     Ok(ValidatedIdToken {
-        claims: IdTokenClaims { iss, sub, aud, exp, iat, nonce: raw.nonce, azp: raw.azp, auth_time, cnf_jkt },
+        claims: IdTokenClaims {
+            iss,
+            sub,
+            aud,
+            exp,
+            iat,
+            nonce: raw.nonce,
+            azp: raw.azp,
+            auth_time,
+            cnf_jkt,
+            acr: match raw.acr {
+                Some(Acr::Text(acr)) => Some(acr),
+                _ => None,
+            },
+        },
         claims_json,
         bound,
         alg: parsed.header.alg,
     })
+}
+
+/// What an authentication request asked of the user's authentication (OIDC Core §3.1.2.1).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuthenticationCheck<'a> {
+    /// The `max_age` sent, in seconds: the user must have authenticated at most this long ago.
+    pub max_age: Option<i64>,
+    /// The `acr_values` sent, space-separated, in order of preference.
+    pub acr_values: Option<&'a str>,
+    /// Whether the token's `acr` must be one of `acr_values` (Core makes `acr_values` a
+    /// voluntary claim: an OP may answer with another level, which the caller may accept).
+    pub require_acr: bool,
+}
+
+impl AuthenticationCheck<'_> {
+    /// Checks the request itself, before it is sent: `max_age` not negative, `acr_values` not
+    /// empty, `require_acr` only with `acr_values`.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` naming `maxAge`, `acrValues` or `requireAcr`.
+    pub fn check_request(&self) -> Result<()> {
+        if self.max_age.is_some_and(|m| m < 0) {
+            return Err(Error::arg("maxAge", "must not be negative"));
+        }
+        if self.acr_values.is_some_and(|a| a.split(' ').all(str::is_empty)) {
+            return Err(Error::arg("acrValues", "must name at least one value"));
+        }
+        if self.require_acr && self.acr_values.is_none() {
+            return Err(Error::arg("requireAcr", "needs acrValues"));
+        }
+        Ok(())
+    }
+}
+
+/// Checks `auth_time` and `acr` of a validated login ID Token against the authentication
+/// request (OIDC Core §3.1.3.7 steps 12–13). With `max_age`: `auth_time` must be present, not in
+/// the future (beyond `clock_skew`), and `auth_time + max_age + clock_skew >= now`. With
+/// `require_acr`: `acr` must be one of `acr_values`. Without either, nothing is checked.
+///
+/// # Errors
+/// `ERR_ID_TOKEN_AUTH_TIME_MISSING`, `ERR_ID_TOKEN_IAT_INVALID` (`auth_time` in the future),
+/// `ERR_ID_TOKEN_AUTH_TOO_OLD`, `ERR_ID_TOKEN_ACR_NOT_SATISFIED`; `ERR_INVALID_ARGUMENT` for a
+/// negative `max_age` or `require_acr` without `acr_values`.
+pub fn check_authentication(claims: &IdTokenClaims, check: &AuthenticationCheck<'_>, now: i64, clock_skew: i64) -> Result<()> {
+    check.check_request()?;
+    if let Some(max_age) = check.max_age {
+        let auth_time = claims.auth_time.ok_or(Error::IdTokenAuthTimeMissing)?;
+        if auth_time > now.saturating_add(clock_skew) {
+            return Err(Error::IdTokenIatInvalid { claim: "auth_time" });
+        }
+        if auth_time.saturating_add(max_age).saturating_add(clock_skew) < now {
+            return Err(Error::IdTokenAuthTooOld { auth_time, max_age, now });
+        }
+    }
+    if check.require_acr {
+        let mut requested = check.acr_values.unwrap_or("").split(' ').filter(|v| !v.is_empty());
+        if !claims.acr.as_deref().is_some_and(|acr| requested.any(|v| v == acr)) {
+            return Err(Error::IdTokenAcrNotSatisfied { acr: claims.acr.clone() });
+        }
+    }
+    Ok(())
 }
 
 /// Checks a refreshed ID Token against the original (OIDC Core §12.2, KB §5): same `iss`,

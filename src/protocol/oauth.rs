@@ -208,6 +208,11 @@ pub struct AuthorizationRequest<'a> {
     pub code_challenge: &'a str,
     /// Thumbprint of the binding key; `None` for an unbound login.
     pub dpop_jkt: Option<&'a str>,
+    /// OIDC `max_age`, seconds: the OP re-authenticates a user who signed in longer ago, and the
+    /// ID Token must carry `auth_time` (check it with `id_token::check_authentication`).
+    pub max_age: Option<i64>,
+    /// OIDC `acr_values`, space-separated, in order of preference.
+    pub acr_values: Option<&'a str>,
 }
 
 /// The scope string actually requested: the caller's scopes plus `openid` (and `bound_key`
@@ -222,10 +227,12 @@ pub fn effective_scope(scope: &str, bind: bool) -> String {
     scopes.join(" ")
 }
 
-/// Builds the authorization URL (`response_type=code`, PKCE S256, `dpop_jkt`).
+/// Builds the authorization URL (`response_type=code`, PKCE S256, `dpop_jkt`, and `max_age` and
+/// `acr_values` when asked).
 ///
 /// # Errors
-/// `ERR_URL_INVALID` for the endpoint or redirect URI; `ERR_INVALID_ARGUMENT` for empty values.
+/// `ERR_URL_INVALID` for the endpoint or redirect URI; `ERR_INVALID_ARGUMENT` for empty values,
+/// a negative `max_age` or empty `acr_values`.
 pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
     normalize_htu(req.authorization_endpoint)?;
     normalize_htu(req.redirect_uri)?;
@@ -247,6 +254,18 @@ pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
         .append_pair("code_challenge_method", "S256");
     if let Some(jkt) = req.dpop_jkt {
         query.append_pair("dpop_jkt", jkt);
+    }
+    if let Some(max_age) = req.max_age {
+        if max_age < 0 {
+            return Err(Error::arg("maxAge", "must not be negative"));
+        }
+        query.append_pair("max_age", &max_age.to_string());
+    }
+    if let Some(acr) = req.acr_values {
+        if acr.split(' ').all(str::is_empty) {
+            return Err(Error::arg("acrValues", "must name at least one value"));
+        }
+        query.append_pair("acr_values", acr);
     }
     // `+` for spaces is form encoding; authorization servers decode the query as such.
     let sep = if req.authorization_endpoint.contains('?') { '&' } else { '?' };
