@@ -34,6 +34,8 @@ const OTHER_KEY_JWK: &str =
     r#"{"kty":"EC","crv":"P-256","x":"ukpv3fU6tqQKaUwcdBAQoK3IHvJIW__9yNd1oR7qvZc","y":"nBBxXrx0Nziwg_evfUMUUgnGKKUf2ATpWG9EojnUoU4"}"#;
 /// The test user.
 pub const TEST_USER: (&str, &str) = ("alice", "wonderland");
+/// The `acr` values this OP states (`pwd` unless a request asks for `mfa`; a test OP).
+const ACR_VALUES: &[&str] = &["pwd", "mfa"];
 /// DPoP proof algorithms accepted at the token and UserInfo endpoints.
 const DPOP_ALGS: &[Alg] = &[Alg::Es256, Alg::Es384, Alg::Ps256, Alg::Rs256, Alg::EdDsa];
 
@@ -75,6 +77,12 @@ pub enum Fault {
     /// Discovery holds each request open for 10 seconds, then answers 503 (for consumers'
     /// timeouts).
     DiscoveryHang,
+    /// ID Tokens carry no `auth_time` (an OP that ignores `max_age`).
+    AuthTimeMissing,
+    /// ID Tokens say the user authenticated an hour ago (an OP that ignores `max_age`).
+    AuthTimeOld,
+    /// ID Tokens carry `acr` `"none"`, whatever `acr_values` asked.
+    AcrOther,
 }
 
 impl Fault {
@@ -96,6 +104,9 @@ impl Fault {
             "device_expired" => Fault::DeviceExpired,
             "token_hang" => Fault::TokenHang,
             "discovery_hang" => Fault::DiscoveryHang,
+            "auth_time_missing" => Fault::AuthTimeMissing,
+            "auth_time_old" => Fault::AuthTimeOld,
+            "acr_other" => Fault::AcrOther,
             _ => return None,
         })
     }
@@ -180,6 +191,8 @@ struct Pending {
     bind_jkt: Option<String>,
     /// A `dpop_jkt` without `bound_key`: binds the access token only (RFC 9449 §10), no `cnf`.
     dpop_jkt: Option<String>,
+    /// The `acr` this login satisfies: the first of `acr_values` the OP supports, else `pwd`.
+    acr: String,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -218,6 +231,8 @@ struct RefreshGrant {
     jkt: Option<String>,
     bound_id_token: bool,
     cnf_jwk: Option<String>,
+    /// The `acr` of the authentication.
+    acr: String,
 }
 
 #[derive(Clone)]
@@ -548,6 +563,8 @@ fn discovery(st: &State) -> Reply {
             "code_challenge_methods_supported": ["S256"],
             "token_endpoint_auth_methods_supported": ["none"],
             "authorization_response_iss_parameter_supported": true,
+            "acr_values_supported": ACR_VALUES,
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "azp", "cnf", "name", "email"],
         }),
     )
 }
@@ -618,6 +635,12 @@ fn authorize(st: &mut State, req: &Incoming) -> Reply {
     if bound_key && dpop_jkt.is_none() {
         return fail("invalid_request", "bound_key requires dpop_jkt");
     }
+    // OIDC Core §3.1.2.1: max_age is a whole number of seconds. This OP signs the user in on
+    // every request, so any max_age is met; it always states auth_time.
+    if get("max_age").is_some_and(|m| m.parse::<u64>().is_err()) {
+        return fail("invalid_request", "max_age must be a whole number of seconds");
+    }
+    let acr = get("acr_values").unwrap_or("").split(' ').find(|v| ACR_VALUES.contains(v)).unwrap_or(ACR_VALUES[0]).to_owned();
     let id = random_token(16);
     st.pending.insert(
         id.clone(),
@@ -629,6 +652,7 @@ fn authorize(st: &mut State, req: &Incoming) -> Reply {
             code_challenge: code_challenge.to_owned(),
             bind_jkt: if bound_key { dpop_jkt.map(str::to_owned) } else { None },
             dpop_jkt: if bound_key { None } else { dpop_jkt.map(str::to_owned) },
+            acr,
         },
     );
     login_page(&id, bound_key.then_some(dpop_jkt.unwrap_or("")), None)
@@ -858,10 +882,11 @@ fn code_grant(st: &mut State, req: &Incoming) -> Reply {
     };
     grant.used = true;
     let (sub, auth_time, scope, nonce) = (grant.sub.clone(), grant.auth_time, grant.pending.scope.clone(), grant.pending.nonce.clone());
+    let acr = grant.pending.acr.clone();
     // R6: cnf only when dpop_jkt was sent with bound_key.
     let bound = bind_jkt.is_some();
     let cnf_jwk = if bound { proof_jwk } else { None };
-    let refresh = RefreshGrant { sub, scope, auth_time, jkt: proof_jkt, bound_id_token: bound, cnf_jwk };
+    let refresh = RefreshGrant { sub, scope, auth_time, jkt: proof_jkt, bound_id_token: bound, cnf_jwk, acr };
     issue(st, &refresh, nonce.as_deref())
 }
 
@@ -893,13 +918,17 @@ fn issue(st: &mut State, grant: &RefreshGrant, nonce: Option<&str>) -> Reply {
         "azp": st.config.client_id,
         "iat": if fault == Some(Fault::Expired) { t - 7200 } else { t },
         "exp": if fault == Some(Fault::Expired) { t - 3600 } else { t + 3600 },
-        "auth_time": grant.auth_time,
+        "auth_time": if fault == Some(Fault::AuthTimeOld) { grant.auth_time - 3600 } else { grant.auth_time },
+        "acr": if fault == Some(Fault::AcrOther) { "none" } else { grant.acr.as_str() },
         "name": "Alice Liddell",
         "email": "alice@example.com",
     });
     let obj = claims.as_object_mut().expect("a JSON object literal");
     if let Some(n) = nonce {
         obj.insert("nonce".into(), json!(if fault == Some(Fault::WrongNonce) { "not-your-nonce" } else { n }));
+    }
+    if fault == Some(Fault::AuthTimeMissing) {
+        obj.remove("auth_time");
     }
     let mut typ = "JWT";
     if let Some(jwk) = grant.cnf_jwk.as_deref().filter(|_| grant.bound_id_token) {
@@ -1109,6 +1138,7 @@ fn device_grant(st: &mut State, req: &Incoming) -> Reply {
                 jkt: proof_jkt,
                 bound_id_token: bound,
                 cnf_jwk: if bound { proof_jwk } else { None },
+                acr: ACR_VALUES[0].to_owned(),
             };
             issue(st, &refresh, grant.nonce.as_deref())
         }

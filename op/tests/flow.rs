@@ -97,6 +97,11 @@ impl Login {
 
     /// Runs /authorize and /login; returns the code.
     fn code(&self, scope: &str, jkt: Option<&str>) -> String {
+        self.code_asking(scope, jkt, None, None)
+    }
+
+    /// [`Login::code`] with OIDC `max_age` and `acr_values`.
+    fn code_asking(&self, scope: &str, jkt: Option<&str>, max_age: Option<i64>, acr_values: Option<&str>) -> String {
         let url = oauth::authorization_url(&AuthorizationRequest {
             authorization_endpoint: &self.meta.authorization_endpoint,
             client_id: "keybound-demo",
@@ -106,8 +111,8 @@ impl Login {
             nonce: "no-1",
             code_challenge: &pkce::code_challenge(VERIFIER).unwrap(),
             dpop_jkt: jkt,
-            max_age: None,
-            acr_values: None,
+            max_age,
+            acr_values,
         })
         .unwrap();
         let page = http(self.op.port, "GET", path_of(&url), &[], "");
@@ -322,6 +327,46 @@ fn each_fault_switch_is_refused_with_its_code() {
     }
     l.fault("");
     l.login().expect("no fault, no error");
+    l.op.stop();
+}
+
+#[test]
+fn max_age_and_acr_values_are_answered_and_each_fault_is_refused() {
+    use id_token::{check_authentication, AuthenticationCheck};
+    let l = Login::new(Config::default());
+    let disc = http(l.op.port, "GET", "/.well-known/openid-configuration", &[], "").body;
+    assert!(disc.contains(r#""acr_values_supported":["pwd","mfa"]"#), "{disc}");
+    let asked = AuthenticationCheck { max_age: Some(0), acr_values: Some("mfa pwd"), require_acr: true };
+    let login = || -> Result<(), Error> {
+        let code = l.code_asking("openid", Some(l.header.jkt()), Some(0), Some("urn:unknown mfa"));
+        let tokens = l.exchange(&code, &l.proof(Some(&code), None))?;
+        let v = l.validate(tokens.id_token.as_deref().expect("id_token"), Some("no-1"))?;
+        assert!(v.bound);
+        check_authentication(&v.claims, &asked, now(), 60)
+    };
+    // The first supported value asked for is the acr; auth_time is now.
+    login().expect("max_age 0 and acr mfa are met");
+    // Not asked: acr pwd, which a caller requiring mfa refuses.
+    let (_, v) = l.login().expect("login");
+    assert_eq!(v.claims.acr.as_deref(), Some("pwd"));
+    let err = check_authentication(&v.claims, &AuthenticationCheck { acr_values: Some("mfa"), ..asked }, now(), 60).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::IdTokenAcrNotSatisfied);
+    for (fault, want) in [
+        ("auth_time_missing", ErrorCode::IdTokenAuthTimeMissing),
+        ("auth_time_old", ErrorCode::IdTokenAuthTooOld),
+        ("acr_other", ErrorCode::IdTokenAcrNotSatisfied),
+    ] {
+        l.fault(fault);
+        assert_eq!(login().expect_err(fault).code(), want, "fault {fault}");
+        // A login that asked for nothing is not refused for it.
+        l.login().expect(fault);
+    }
+    l.fault("");
+    // A max_age that is not a whole number of seconds is an invalid request.
+    let url = format!("/authorize?response_type=code&client_id=keybound-demo&redirect_uri={}%2F&scope=openid&state=s&code_challenge={}&code_challenge_method=S256&max_age=-5", l.op.issuer.replace(':', "%3A").replace('/', "%2F"), pkce::code_challenge(VERIFIER).unwrap());
+    let res = http(l.op.port, "GET", &url, &[], "");
+    assert_eq!(res.status, 302, "{}", res.body);
+    assert!(res.header("location").unwrap().contains("error=invalid_request"));
     l.op.stop();
 }
 
