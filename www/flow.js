@@ -18,6 +18,11 @@ const clientId = setting('client_id', 'keybound-demo');
 const scope = setting('scope', 'profile offline_access');
 const timeout = Number(setting('timeout', '30000'));
 const redirectUri = `${location.origin}/flow.html`;
+// ?max_age=&acr_values=&require_acr=1 ask the OP about the user's authentication (login options).
+const loginOptions = {};
+if (setting('max_age', '') !== '') loginOptions.maxAge = Number(setting('max_age', ''));
+if (setting('acr_values', '') !== '') loginOptions.acrValues = setting('acr_values', '').split(' ');
+if (setting('require_acr', '') === '1') loginOptions.requireAcr = true;
 let client;
 
 function show(session) {
@@ -36,6 +41,8 @@ async function run(state, fn) {
   } catch (e) {
     $('error').textContent = `${e.code || e.name}: ${e.message}`;
     $('error').dataset.code = e.code || '';
+    // The error's structured fields (acr, authTime, maxAge, revoked, ...), for the tests.
+    $('error').dataset.detail = JSON.stringify({ ...e, cause: undefined });
     document.body.dataset.state = 'error';
   }
 }
@@ -59,7 +66,7 @@ if (document.body.dataset.state === 'ready' && $('session').textContent) documen
 
 $('login').onclick = () => run('navigating', async () => {
   sessionStorage.setItem('kb-login-started', String(Date.now()));
-  await client.login();
+  await client.login(loginOptions);
 });
 $('refresh').onclick = () => run('refreshed', async () => show(await client.refresh()));
 $('userinfo').onclick = () => run('userinfo', async () => {

@@ -1,0 +1,215 @@
+// The flows peer libraries have (issue 14), end to end in headless Chromium, against the reference
+// OP (target/debug/keybound-op, which serves www/flow.html itself) and against panva's
+// oidc-provider (e2e/interop/provider.mjs, cross-origin, the app page on its own server):
+//   login options  maxAge and acrValues: auth_time and acr checked, each refusal by its code, the
+//                  options kept in the pending login across a reload
+// Every flow ends by checking the key binding: the ID Token's cnf.jwk is the login's key.
+import * as crypto from 'node:crypto';
+import { tests, assert, startOp, launchChromium } from './lib.mjs';
+import { startServer } from '../scripts/serve.mjs';
+import { startProvider, CLIENT_ID } from './interop/provider.mjs';
+
+const { test, finish } = tests(240000);
+const header = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
+const ecThumbprint = (jwk) => crypto.createHash('sha256')
+  .update(JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })).digest('base64url');
+const nowSecs = () => Math.floor(Date.now() / 1000);
+
+const op = await startOp();
+const app = await startServer(0);
+const appOrigin = `http://localhost:${app.port}`;
+const panva = await startProvider({ port: 0, mode: 'keybinding', appOrigin });
+const browser = await launchChromium();
+const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`).then((r) => assert(r.ok, `fault ${name}`));
+
+/** A fresh browser context on `url` (flow.html with its query), settled. */
+async function withPage(url, fn) {
+  const context = await browser.newContext();
+  await context.route((u) => !['localhost', '127.0.0.1'].includes(u.hostname), (route) => route.abort('blockedbyclient'));
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
+  const h = {
+    page,
+    state,
+    session: async () => JSON.parse((await page.textContent('#session')) || 'null'),
+    error: async () => ({
+      code: await page.getAttribute('#error', 'data-code'),
+      text: await page.textContent('#error'),
+      detail: JSON.parse((await page.getAttribute('#error', 'data-detail')) || '{}'),
+    }),
+    noError: async () => { const e = await page.textContent('#error'); assert(!e, `error: ${e}`); },
+  };
+  try {
+    await page.goto(url);
+    await state(['ready', 'signed-in']);
+    await h.noError();
+    await fn(h);
+    assert(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join('; ')}`);
+  } finally {
+    await context.close();
+  }
+}
+
+/** The reference OP's form: alice / wonderland. */
+async function refForm(page) {
+  await page.waitForSelector('#username', { timeout: 20000 });
+  await page.fill('#username', 'alice');
+  await page.fill('#password', 'wonderland');
+  await page.click('#approve');
+}
+
+/** oidc-provider's devInteractions login, then its consent. */
+async function panvaForms(page) {
+  await page.waitForSelector('input[name="login"]', { timeout: 20000 });
+  await page.fill('input[name="login"]', 'alice');
+  await page.fill('input[name="password"]', 'any password');
+  await page.click('button[type="submit"]');
+  await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 20000 });
+  await page.click('button[type="submit"]');
+  await page.waitForURL((u) => u.href.startsWith(`${appOrigin}/flow.html`), { timeout: 20000 });
+}
+
+/** The key binding at the end of a flow: a bound dpop+id_token whose cnf.jwk is the login's stored key. */
+async function assertBound(page, s) {
+  assert(s && s.bound === true, `not bound: ${JSON.stringify(s)}`);
+  assert(header(s.idToken).typ === 'dpop+id_token', `typ ${header(s.idToken).typ}`);
+  assert(ecThumbprint(s.claims.cnf.jwk) === s.jkt, 'cnf.jwk is not the session key');
+  const stored = await page.evaluate(async (keyId) => {
+    const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
+    return (await loadDPoPKeyPair(keyId)).jkt;
+  }, s.keyId);
+  assert(stored === s.jkt, `the stored key ${stored} is not the login's key ${s.jkt}`);
+}
+
+const refUrl = (query = {}) => `${op.origin}/flow.html?${new URLSearchParams(query)}`;
+const panvaUrl = (query = {}) => `${appOrigin}/flow.html?${new URLSearchParams({
+  issuer: panva.issuer, client_id: CLIENT_ID, scope: 'profile offline_access', binding: 'required', ...query,
+})}`;
+const ASK = { max_age: '0', acr_values: 'mfa pwd', require_acr: '1' };
+
+try {
+  await test('reference OP: maxAge 0 and required acrValues are sent, met and checked; the login stays bound', async () => {
+    await withPage(refUrl(ASK), async ({ page, state, session, noError }) => {
+      let authorize;
+      page.on('request', (r) => { if (r.url().startsWith(`${op.origin}/authorize`)) authorize = new URL(r.url()); });
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      assert(authorize?.searchParams.get('max_age') === '0', `max_age sent: ${authorize}`);
+      assert(authorize.searchParams.get('acr_values') === 'mfa pwd', `acr_values sent: ${authorize.searchParams.get('acr_values')}`);
+      const s = await session();
+      assert(s.claims.acr === 'mfa', `acr ${s.claims.acr}`);
+      assert(Math.abs(s.claims.auth_time - nowSecs()) < 60, `auth_time ${s.claims.auth_time}`);
+      await assertBound(page, s);
+    });
+  });
+
+  for (const [name, query, code, check] of [
+    ['auth_time_missing', { max_age: '600' }, 'ERR_ID_TOKEN_AUTH_TIME_MISSING', () => true],
+    ['auth_time_old', { max_age: '600' }, 'ERR_ID_TOKEN_AUTH_TOO_OLD',
+      (d) => d.maxAge === 600 && nowSecs() - d.authTime >= 3600 - 60],
+    ['acr_other', ASK, 'ERR_ID_TOKEN_ACR_NOT_SATISFIED', (d) => d.acr === 'none'],
+  ]) {
+    await test(`reference OP fault ${name}: refused with ${code} when asked, accepted when not`, async () => {
+      await fault(name);
+      try {
+        await withPage(refUrl(query), async ({ page, state, error, session }) => {
+          await page.click('#login');
+          await refForm(page);
+          await state(['ready', 'signed-in']);
+          const e = await error();
+          assert(e.code === code, `code ${e.code}: ${e.text}`);
+          assert(check(e.detail), `structured fields ${JSON.stringify(e.detail)}`);
+          assert((await session()) === null, 'a session was kept');
+        });
+        // The same answer for a login that asked for nothing is no refusal.
+        await withPage(refUrl(), async ({ page, state, session, noError }) => {
+          await page.click('#login');
+          await refForm(page);
+          await state(['ready', 'signed-in']);
+          await noError();
+          await assertBound(page, await session());
+        });
+      } finally {
+        await fault('');
+      }
+    });
+  }
+
+  await test('reference OP: what startLogin asked is kept in the pending login and checked by a client that was given nothing', async () => {
+    await withPage(refUrl(), async ({ page, state, error }) => {
+      const url = await page.evaluate(async () => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+        return (await c.startLogin({ maxAge: 0, acrValues: ['mfa'], requireAcr: true })).url;
+      });
+      assert(new URL(url).searchParams.get('acr_values') === 'mfa', url);
+      await fault('acr_other');
+      try {
+        await page.reload();
+        await state(['ready', 'signed-in']);
+        await page.goto(url);
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        const e = await error();
+        assert(e.code === 'ERR_ID_TOKEN_ACR_NOT_SATISFIED' && e.detail.acr === 'none', `${e.code}: ${e.text}`);
+      } finally {
+        await fault('');
+      }
+    });
+  });
+
+  await test('login options are checked before anything is stored (ERR_INVALID_ARGUMENT naming the option)', async () => {
+    await withPage(refUrl(), async ({ page }) => {
+      const results = await page.evaluate(async () => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+        const out = [];
+        for (const options of [{ maxAge: -1 }, { maxAge: 1.5 }, { maxAge: '60' }, { acrValues: ['a b'] }, { acrValues: '' }, { acrValues: 7 }, { requireAcr: true }, { requireAcr: 'yes', acrValues: 'x' }, 'max_age=0']) {
+          try { await c.startLogin(options); out.push('accepted'); } catch (e) { out.push(`${e.code} ${e.argument}`); }
+        }
+        return out;
+      });
+      const want = ['maxAge', 'maxAge', 'maxAge', 'acrValues', 'acrValues', 'acrValues', 'requireAcr', 'requireAcr', 'options'].map((a) => `ERR_INVALID_ARGUMENT ${a}`);
+      assert(JSON.stringify(results) === JSON.stringify(want), JSON.stringify(results));
+    });
+  });
+
+  await test('oidc-provider: maxAge 0 gets a fresh auth_time, the login stays bound', async () => {
+    await withPage(panvaUrl({ max_age: '0' }), async ({ page, state, session, noError }) => {
+      await page.click('#login');
+      await panvaForms(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      assert(typeof s.claims.auth_time === 'number' && Math.abs(s.claims.auth_time - nowSecs()) < 60, `auth_time ${s.claims.auth_time}`);
+      await assertBound(page, s);
+    });
+  });
+
+  await test('oidc-provider: an acr it does not state is refused when required (ERR_ID_TOKEN_ACR_NOT_SATISFIED), accepted when not', async () => {
+    await withPage(panvaUrl({ acr_values: 'urn:keybound:mfa', require_acr: '1' }), async ({ page, state, error, session }) => {
+      await page.click('#login');
+      await panvaForms(page);
+      await state(['ready', 'signed-in']);
+      const e = await error();
+      assert(e.code === 'ERR_ID_TOKEN_ACR_NOT_SATISFIED', `${e.code}: ${e.text}`);
+      assert((await session()) === null, 'a session was kept');
+    });
+    await withPage(panvaUrl({ acr_values: 'urn:keybound:mfa' }), async ({ page, state, session, noError }) => {
+      await page.click('#login');
+      await panvaForms(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      await assertBound(page, await session());
+    });
+  });
+} finally {
+  await browser.close();
+  op.proc.kill();
+  await Promise.allSettled([app.close(), panva.close()]);
+}
+finish();
