@@ -568,3 +568,123 @@ fn a_device_code_lifetime_under_one_second_is_refused() {
     let d = oauth::process_device_authorization_response(&json_response(200, &body("1.5")), ISSUER).expect("1.5 s");
     assert_eq!(d.expires_in, 1);
 }
+
+fn par_discovery(extra: &str) -> Result<oauth::ProviderMetadata, Error> {
+    let doc = DISCOVERY.replace(
+        "\"authorization_response_iss_parameter_supported\": true",
+        &format!("\"authorization_response_iss_parameter_supported\": true{extra}"),
+    );
+    oauth::process_discovery_response(&json_response(200, &doc), ISSUER)
+}
+
+#[test]
+fn par_is_used_when_advertised_always_when_required_and_never_when_refused() {
+    use oauth::ParMode::{Always, Auto, Never};
+    let none = par_discovery("").unwrap();
+    let offered = par_discovery(r#", "pushed_authorization_request_endpoint": "https://op.example.com/par""#).unwrap();
+    let required = par_discovery(
+        r#", "pushed_authorization_request_endpoint": "https://op.example.com/par", "require_pushed_authorization_requests": true"#,
+    )
+    .unwrap();
+    assert_eq!(oauth::par_endpoint(Auto, &none).unwrap(), None);
+    assert_eq!(oauth::par_endpoint(Auto, &offered).unwrap(), Some("https://op.example.com/par"));
+    assert_eq!(oauth::par_endpoint(Auto, &required).unwrap(), Some("https://op.example.com/par"));
+    assert_eq!(oauth::par_endpoint(Always, &offered).unwrap(), Some("https://op.example.com/par"));
+    assert_eq!(oauth::par_endpoint(Never, &offered).unwrap(), None);
+    assert_eq!(oauth::par_endpoint(Never, &none).unwrap(), None);
+    for (mode, meta) in [(Always, &none), (Never, &required)] {
+        match oauth::par_endpoint(mode, meta).unwrap_err() {
+            Error::InvalidArgument { name: "par", .. } => {}
+            other => panic!("{mode:?}: {other:?}"),
+        }
+    }
+    // Discovery: PAR required without an endpoint, or an http endpoint for an https issuer.
+    for bad in [
+        r#", "require_pushed_authorization_requests": true"#,
+        r#", "pushed_authorization_request_endpoint": "http://op.example.com/par""#,
+        r#", "pushed_authorization_request_endpoint": "/par""#,
+    ] {
+        assert_eq!(par_discovery(bad).unwrap_err().code(), ErrorCode::DiscoveryInvalid, "{bad}");
+    }
+}
+
+#[test]
+fn par_request_carries_the_whole_bound_request_and_the_proof() {
+    let req = AuthorizationRequest {
+        authorization_endpoint: "https://op.example.com/authorize",
+        client_id: "s6BhdRkqt3",
+        redirect_uri: "https://app.example.com/cb",
+        scope: "offline_access",
+        state: "Hx3pQ9vZt1",
+        nonce: "n-0S6_WzA2Mj-7c1e",
+        code_challenge: "fWqQ4kEy5h3WbXFtrbl9Bl1pZoof-zNLCrkD77r3Dps",
+        dpop_jkt: Some("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+        max_age: Some(300),
+        acr_values: None,
+    };
+    let http = oauth::par_request("https://op.example.com/par", &req, Some("proof.jwt.sig")).unwrap();
+    assert_eq!((http.method, http.url.as_str()), ("POST", "https://op.example.com/par"));
+    assert!(http.headers.contains(&("dpop", "proof.jwt.sig".to_owned())));
+    assert!(http.headers.contains(&("content-type", "application/x-www-form-urlencoded".to_owned())));
+    // The body is exactly the authorization URL's query.
+    let url = oauth::authorization_url(&req).unwrap();
+    assert_eq!(http.body, url.split_once('?').unwrap().1);
+    let pairs = form_pairs(&http.body);
+    for (k, v) in [
+        ("dpop_jkt", "mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0"),
+        ("scope", "openid offline_access bound_key"),
+        ("code_challenge_method", "S256"),
+        ("state", "Hx3pQ9vZt1"),
+        ("nonce", "n-0S6_WzA2Mj-7c1e"),
+        ("max_age", "300"),
+    ] {
+        assert!(pairs.contains(&(k.to_owned(), v.to_owned())), "{k}");
+    }
+    // Without a proof: no DPoP header. The Debug form redacts the proof.
+    assert!(!oauth::par_request("https://op.example.com/par", &req, None).unwrap().headers.iter().any(|(n, _)| *n == "dpop"));
+    assert!(!format!("{http:?}").contains("proof.jwt.sig"));
+    assert_eq!(oauth::par_request("par", &req, None).unwrap_err().code(), ErrorCode::UrlInvalid);
+    assert_eq!(
+        oauth::par_request("https://op.example.com/par", &AuthorizationRequest { state: "", ..req }, None).unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+}
+
+#[test]
+fn par_response_and_the_redirect_after_it() {
+    let uri = "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c";
+    let ok = oauth::process_par_response(&json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":60}}"#))).unwrap();
+    assert_eq!((ok.request_uri.as_str(), ok.expires_in), (uri, 60));
+    assert_eq!(
+        oauth::process_par_response(&json_response(200, &format!(r#"{{"request_uri":"{uri}","expires_in":90.5}}"#))).unwrap().expires_in,
+        90
+    );
+    let nonce = HttpResponse { dpop_nonce: Some("eyJ7S_zG.eyJH0-Z.HX4w-7v".into()), ..json_response(400, r#"{"error":"use_dpop_nonce"}"#) };
+    match oauth::process_par_response(&nonce).unwrap_err() {
+        Error::UseDpopNonce { nonce } => assert_eq!(nonce, "eyJ7S_zG.eyJH0-Z.HX4w-7v"),
+        other => panic!("{other:?}"),
+    }
+    let cases: Vec<(HttpResponse, ErrorCode)> = vec![
+        (json_response(400, r#"{"error":"invalid_dpop_proof","error_description":"bad"}"#), ErrorCode::OAuthError),
+        (json_response(400, r#"{"error":"use_dpop_nonce"}"#), ErrorCode::OAuthError),
+        (json_response(201, r#"{"expires_in":60}"#), ErrorCode::OAuthResponseInvalid),
+        (json_response(201, r#"{"request_uri":"","expires_in":60}"#), ErrorCode::OAuthResponseInvalid),
+        (json_response(201, &format!(r#"{{"request_uri":"{uri}"}}"#)), ErrorCode::OAuthResponseInvalid),
+        (json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":0}}"#)), ErrorCode::OAuthResponseInvalid),
+        (json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":3601}}"#)), ErrorCode::OAuthResponseInvalid),
+        (json_response(201, &format!(r#"{{"request_uri":7,"expires_in":60}}"#)), ErrorCode::JsonInvalid),
+        (json_response(201, "[]"), ErrorCode::JsonInvalid),
+        (HttpResponse { content_type: Some("text/html".into()), ..json_response(201, "<p>hi</p>") }, ErrorCode::OAuthResponseInvalid),
+        (HttpResponse { content_type: Some("text/html".into()), ..json_response(500, "<p>oops</p>") }, ErrorCode::OAuthResponseInvalid),
+    ];
+    for (res, want) in cases {
+        assert_eq!(oauth::process_par_response(&res).unwrap_err().code(), want, "{res:?}");
+    }
+    let url = oauth::par_authorization_url("https://op.example.com/authorize", "s6BhdRkqt3", uri).unwrap();
+    assert_eq!(url, "https://op.example.com/authorize?client_id=s6BhdRkqt3&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A6esc_11ACC5bwc014ltc14eY22c");
+    assert_eq!(
+        oauth::par_authorization_url("https://op.example.com/authorize", "s6BhdRkqt3", "").unwrap_err().code(),
+        ErrorCode::InvalidArgument
+    );
+    assert_eq!(oauth::par_authorization_url("/authorize", "s6BhdRkqt3", uri).unwrap_err().code(), ErrorCode::UrlInvalid);
+}

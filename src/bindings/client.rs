@@ -37,6 +37,12 @@ export interface KeyBoundClientOptions {
    * `fetch`, `presentTo`) is aborted with `ERR_TIMEOUT`. A whole number from 1 to 600000. Default 30000.
    */
   timeout?: number;
+  /**
+   * Pushed authorization requests (RFC 9126) with a DPoP proof of the login's key: `"auto"`
+   * (default) pushes when the OP has a `pushed_authorization_request_endpoint`; `"always"` fails
+   * with `ERR_INVALID_ARGUMENT` when it has none; `"never"` fails when the OP requires PAR.
+   */
+  par?: "auto" | "always" | "never";
 }
 
 /** A signed-in session. The ID Token's claims were verified (signature, iss, aud, azp, exp, iat, nonce). */
@@ -249,6 +255,12 @@ impl JsClient {
                 session_name: opt_str(&options, "session")?.unwrap_or_default(),
                 bind_key: super::args::opt_bool(&options, "keyBinding", true)?,
                 timeout_ms: super::args::timeout_option(&options)?.unwrap_or(crate::browser::http::DEFAULT_TIMEOUT_MS),
+                par: match opt_str(&options, "par")?.as_deref() {
+                    None | Some("auto") => crate::protocol::oauth::ParMode::Auto,
+                    Some("always") => crate::protocol::oauth::ParMode::Always,
+                    Some("never") => crate::protocol::oauth::ParMode::Never,
+                    Some(_) => return Err(core_to_js(Error::arg("par", "must be \"auto\", \"always\" or \"never\""))),
+                },
                 passkey: match get(&options, "passkey") {
                     v if v.is_undefined() || v.is_null() => None,
                     #[cfg(not(feature = "passkey"))]

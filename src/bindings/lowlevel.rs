@@ -142,17 +142,29 @@ fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
 pub fn build_authorization_url(
     #[wasm_bindgen(unchecked_param_type = "AuthorizationUrlParameters")] params: JsValue,
 ) -> Result<String, JsValue> {
-    object_arg(&params, "params")?;
-    let (endpoint, client_id, redirect_uri) =
-        (req_str(&params, "authorizationEndpoint")?, req_str(&params, "clientId")?, req_str(&params, "redirectUri")?);
-    let (scope, state, nonce) = (opt_str(&params, "scope")?.unwrap_or_default(), req_str(&params, "state")?, req_str(&params, "nonce")?);
-    let (challenge, jkt) = (req_str(&params, "codeChallenge")?, opt_str(&params, "dpopJkt")?);
-    let max_age = match get(&params, "maxAge") {
-        v if v.is_undefined() || v.is_null() => None,
-        _ => Some(opt_seconds(&params, "maxAge", 0, 0, MAX_TIME)?),
+    let as_get = |r: &AuthorizationRequest<'_>| {
+        oauth::authorization_url(r).map(|url| HttpRequest { method: "GET", url, headers: Vec::new(), body: String::new() })
     };
-    let acr_values = opt_str(&params, "acrValues")?;
-    oauth::authorization_url(&AuthorizationRequest {
+    Ok(with_authorization_request(&params, &as_get)?.url)
+}
+
+/// Reads `AuthorizationUrlParameters` and hands the request to `f`.
+/// (One body for both callers: a `dyn` keeps it from being compiled twice.)
+fn with_authorization_request(
+    params: &JsValue,
+    f: &dyn Fn(&AuthorizationRequest<'_>) -> Result<HttpRequest, Error>,
+) -> Result<HttpRequest, JsValue> {
+    object_arg(params, "params")?;
+    let (endpoint, client_id, redirect_uri) =
+        (req_str(params, "authorizationEndpoint")?, req_str(params, "clientId")?, req_str(params, "redirectUri")?);
+    let (scope, state, nonce) = (opt_str(params, "scope")?.unwrap_or_default(), req_str(params, "state")?, req_str(params, "nonce")?);
+    let (challenge, jkt) = (req_str(params, "codeChallenge")?, opt_str(params, "dpopJkt")?);
+    let max_age = match get(params, "maxAge") {
+        v if v.is_undefined() || v.is_null() => None,
+        _ => Some(opt_seconds(params, "maxAge", 0, 0, MAX_TIME)?),
+    };
+    let acr_values = opt_str(params, "acrValues")?;
+    f(&AuthorizationRequest {
         authorization_endpoint: &endpoint,
         client_id: &client_id,
         redirect_uri: &redirect_uri,
@@ -231,6 +243,46 @@ pub fn build_refresh_token_request(
 
 /// Processes a token response. Throws `ERR_USE_DPOP_NONCE` (with `dpopNonce` on the error) when
 /// the server wants a nonce: make a new proof with it and retry once.
+/// Builds a pushed authorization request (RFC 9126 §2.1) to send yourself: the parameters of
+/// `buildAuthorizationUrl` as a form POST to `parEndpoint`, with `dpopProof` (a proof by the
+/// login's key, `htm` POST, `htu` the PAR endpoint: RFC 9449 §10.1) in the `DPoP` header.
+#[wasm_bindgen(js_name = buildPushedAuthorizationRequest, unchecked_return_type = "HttpRequestLike")]
+pub fn build_pushed_authorization_request(
+    #[wasm_bindgen(unchecked_param_type = "AuthorizationUrlParameters & { parEndpoint: string; dpopProof?: string }")] params: JsValue,
+) -> Result<JsValue, JsValue> {
+    object_arg(&params, "params")?;
+    let (endpoint, proof) = (req_str(&params, "parEndpoint")?, opt_str(&params, "dpopProof")?);
+    request_object(&with_authorization_request(&params, &|r| oauth::par_request(&endpoint, r, proof.as_deref()))?)
+}
+
+/// Processes a pushed authorization response: `{ requestUri, expiresIn }`. Throws
+/// `ERR_USE_DPOP_NONCE` (with `dpopNonce`: retry once with a new proof), `ERR_OAUTH_ERROR` (with
+/// `error`, `errorDescription`, `status`), `ERR_OAUTH_RESPONSE_INVALID`.
+#[wasm_bindgen(js_name = processPushedAuthorizationResponse, unchecked_return_type = "{ requestUri: string; expiresIn: number }")]
+pub fn process_pushed_authorization_response(
+    #[wasm_bindgen(unchecked_param_type = "HttpResponseLike")] response: JsValue,
+) -> Result<JsValue, JsValue> {
+    let pushed = oauth::process_par_response(&response_arg(&response)?).map_err(core_to_js)?;
+    let obj = js_sys::Object::new();
+    js_sys::Reflect::set(&obj, &"requestUri".into(), &pushed.request_uri.into())?;
+    js_sys::Reflect::set(&obj, &"expiresIn".into(), &JsValue::from_f64(pushed.expires_in as f64))?;
+    Ok(obj.into())
+}
+
+/// The authorization URL after a push: `client_id` and `request_uri` only (RFC 9126 §4).
+#[wasm_bindgen(js_name = buildPushedAuthorizationUrl)]
+pub fn build_pushed_authorization_url(
+    #[wasm_bindgen(unchecked_param_type = "{ authorizationEndpoint: string; clientId: string; requestUri: string }")] params: JsValue,
+) -> Result<String, JsValue> {
+    object_arg(&params, "params")?;
+    oauth::par_authorization_url(
+        &req_str(&params, "authorizationEndpoint")?,
+        &req_str(&params, "clientId")?,
+        &req_str(&params, "requestUri")?,
+    )
+    .map_err(core_to_js)
+}
+
 #[wasm_bindgen(js_name = processTokenResponse, unchecked_return_type = "TokenEndpointResponse")]
 pub fn process_token_response(#[wasm_bindgen(unchecked_param_type = "HttpResponseLike")] response: JsValue) -> Result<JsValue, JsValue> {
     let res = response_arg(&response)?;

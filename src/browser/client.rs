@@ -67,6 +67,9 @@ pub struct ClientConfig {
     /// How long any request to the OP or a resource may take, milliseconds
     /// ([`http::DEFAULT_TIMEOUT_MS`] by default).
     pub timeout_ms: u32,
+    /// Whether logins push their authorization request (RFC 9126). Default: when the OP has a
+    /// PAR endpoint.
+    pub par: oauth::ParMode,
 }
 
 /// What one login asks of the user's authentication (OIDC `max_age`, `acr_values`).
@@ -666,6 +669,7 @@ impl Client {
             require_acr: options.require_acr,
         };
         asked.check_request()?;
+        let par = oauth::par_endpoint(self.config.par, &self.meta)?;
         let state = random(16)?;
         let verifier = random(32)?;
         let key = DpopKeyPair::generate(Some(format!("login:{state}")), true).await?;
@@ -700,7 +704,7 @@ impl Client {
         };
         let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
         key_store::put_text(PENDING_STORE, &state, &text).await?;
-        let url = oauth::authorization_url(&AuthorizationRequest {
+        let request = AuthorizationRequest {
             authorization_endpoint: &self.meta.authorization_endpoint,
             client_id: &self.config.client_id,
             redirect_uri: &self.config.redirect_uri,
@@ -711,7 +715,26 @@ impl Client {
             dpop_jkt: self.config.bind_key.then(|| key.jkt()),
             max_age: options.max_age,
             acr_values: options.acr_values.as_deref(),
-        })?;
+        };
+        let url = match par {
+            None => oauth::authorization_url(&request)?,
+            Some(endpoint) => {
+                // RFC 9449 §10.1: the push carries a proof of the login's key (with dpop_jkt of
+                // the same key); the OP binds the code to it. One retry on use_dpop_nonce.
+                let build = |proof: &str| oauth::par_request(endpoint, &request, Some(proof));
+                match self.dpop_post(endpoint, &key, None, build, oauth::process_par_response).await {
+                    Ok(pushed) => {
+                        oauth::par_authorization_url(&self.meta.authorization_endpoint, &self.config.client_id, &pushed.request_uri)?
+                    }
+                    Err(e) => {
+                        // Nothing was started at the OP: forget the login.
+                        let _ = key_store::delete_in(PENDING_STORE, &state).await;
+                        let _ = DpopKeyPair::delete(key.id()).await;
+                        return Err(e);
+                    }
+                }
+            }
+        };
         Ok((url, state, key.id().to_owned()))
     }
 
@@ -986,15 +1009,29 @@ impl Client {
         build: impl Fn(&str) -> HttpRequest,
         process: fn(&HttpResponse) -> std::result::Result<T, Error>,
     ) -> Result<T> {
-        let htu = self.meta.token_endpoint.as_str();
+        self.dpop_post(&self.meta.token_endpoint, key, code, |proof| Ok(build(proof)), process).await
+    }
+
+    /// A POST to an OP endpoint (`htu`) with a fresh DPoP proof, retried once with a new proof
+    /// when the OP answers `use_dpop_nonce`; the response is read by `process`.
+    async fn dpop_post<T>(
+        &self,
+        htu: &str,
+        key: &DpopKeyPair,
+        code: Option<&str>,
+        build: impl Fn(&str) -> std::result::Result<HttpRequest, Error>,
+        process: fn(&HttpResponse) -> std::result::Result<T, Error>,
+    ) -> Result<T> {
         let mut retried = false;
         loop {
             let nonce = self.nonce_for(htu).await;
             let proof =
                 key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
-            let (res, date) = http::send_with_date(&build(&proof), &self.deadline()).await?;
+            let (res, date) = http::send_with_date(&build(&proof)?, &self.deadline()).await?;
             self.learn_clock(date.as_deref());
-            *self.last_token_proof.borrow_mut() = Some(proof);
+            if htu == self.meta.token_endpoint {
+                *self.last_token_proof.borrow_mut() = Some(proof);
+            }
             if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
                 self.remember_nonce(htu, n).await;
             }

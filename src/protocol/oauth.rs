@@ -134,6 +134,12 @@ pub struct ProviderMetadata {
     /// RFC 9207: the authorization response carries `iss`.
     #[serde(default)]
     pub authorization_response_iss_parameter_supported: bool,
+    /// RFC 9126: the pushed authorization request endpoint.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: the OP accepts authorization requests only through PAR.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 impl ProviderMetadata {
@@ -178,10 +184,19 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
             meta.device_authorization_endpoint.as_ref(),
             "\"device_authorization_endpoint\" is not an absolute http(s) URL (https for an https issuer)",
         ),
+        (
+            meta.pushed_authorization_request_endpoint.as_ref(),
+            "\"pushed_authorization_request_endpoint\" is not an absolute http(s) URL (https for an https issuer)",
+        ),
     ] {
         if url.is_some_and(|u| !url_fits_issuer(u, expected_issuer)) {
             return Err(Error::DiscoveryInvalid { reason });
         }
+    }
+    if meta.require_pushed_authorization_requests && meta.pushed_authorization_request_endpoint.is_none() {
+        return Err(Error::DiscoveryInvalid {
+            reason: "\"require_pushed_authorization_requests\" without a \"pushed_authorization_request_endpoint\"",
+        });
     }
     Ok(meta)
 }
@@ -235,6 +250,14 @@ pub fn effective_scope(scope: &str, bind: bool) -> String {
 /// a negative `max_age` or empty `acr_values`.
 pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
     normalize_htu(req.authorization_endpoint)?;
+    let query = authorization_params(req)?;
+    // `+` for spaces is form encoding; authorization servers decode the query as such.
+    let sep = if req.authorization_endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{}{sep}{query}", req.authorization_endpoint))
+}
+
+/// The authorization request's parameters, form-encoded (the URL's query, or a PAR body).
+fn authorization_params(req: &AuthorizationRequest<'_>) -> Result<String> {
     normalize_htu(req.redirect_uri)?;
     for (name, value) in [("clientId", req.client_id), ("state", req.state), ("nonce", req.nonce), ("codeChallenge", req.code_challenge)] {
         if value.is_empty() {
@@ -267,9 +290,119 @@ pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
         }
         query.append_pair("acr_values", acr);
     }
-    // `+` for spaces is form encoding; authorization servers decode the query as such.
-    let sep = if req.authorization_endpoint.contains('?') { '&' } else { '?' };
-    Ok(format!("{}{sep}{}", req.authorization_endpoint, query.finish()))
+    Ok(query.finish())
+}
+
+// ---- Pushed authorization requests (RFC 9126, RFC 9449 §10.1) --------------------------------
+
+/// Whether a login pushes its authorization request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ParMode {
+    /// When the OP has a PAR endpoint. Default.
+    #[default]
+    Auto,
+    /// Always; an OP without a PAR endpoint is an error.
+    Always,
+    /// Never; an OP that requires PAR is an error.
+    Never,
+}
+
+/// Decides whether to push: with [`ParMode::Auto`], when the OP has a PAR endpoint (always when
+/// it requires PAR). Returns the endpoint to push to, or `None`.
+///
+/// # Errors
+/// `ERR_INVALID_ARGUMENT` (`par`): `Always` with no PAR endpoint, or `Never` at an OP that
+/// requires PAR.
+pub fn par_endpoint(mode: ParMode, meta: &ProviderMetadata) -> Result<Option<&str>> {
+    let endpoint = meta.pushed_authorization_request_endpoint.as_deref();
+    match mode {
+        ParMode::Never if meta.require_pushed_authorization_requests => {
+            Err(Error::arg("par", "is \"never\" but the OP requires pushed authorization requests"))
+        }
+        ParMode::Never => Ok(None),
+        ParMode::Always if endpoint.is_none() => {
+            Err(Error::arg("par", "is \"always\" but the OP has no pushed_authorization_request_endpoint"))
+        }
+        _ => Ok(endpoint),
+    }
+}
+
+/// The pushed authorization request (RFC 9126 §2.1): the authorization request's parameters
+/// (with `dpop_jkt`, `bound_key`, PKCE, `state`, `nonce`) as a form POST to the PAR endpoint,
+/// with a DPoP proof of the login's key (RFC 9449 §10.1: `htm` POST, `htu` the PAR endpoint, no
+/// `ath`, no `c_s256`). The OP binds the code to the proof's key; with `dpop_jkt` too, the two
+/// must match.
+///
+/// # Errors
+/// As [`authorization_url`], and `ERR_URL_INVALID` for the PAR endpoint.
+pub fn par_request(par_endpoint: &str, req: &AuthorizationRequest<'_>, dpop_proof: Option<&str>) -> Result<HttpRequest> {
+    normalize_htu(par_endpoint)?;
+    normalize_htu(req.authorization_endpoint)?;
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded".to_owned()), ("accept", "application/json".to_owned())];
+    if let Some(proof) = dpop_proof {
+        headers.push(("dpop", proof.to_owned()));
+    }
+    Ok(HttpRequest { method: "POST", url: par_endpoint.to_owned(), headers, body: authorization_params(req)? })
+}
+
+/// A pushed authorization request's answer (RFC 9126 §2.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PushedAuthorization {
+    /// The `request_uri` to send to the authorization endpoint.
+    pub request_uri: String,
+    /// Its lifetime, seconds.
+    pub expires_in: i64,
+}
+
+#[derive(Deserialize)]
+struct RawPushed {
+    request_uri: Option<String>,
+    expires_in: Option<f64>,
+}
+
+/// The largest PAR `expires_in` accepted: one hour (RFC 9126 suggests 5 to 600 seconds).
+pub const MAX_PAR_EXPIRES_IN: i64 = 3600;
+
+/// Processes a PAR response: 201 (or 200) with a `request_uri` and an `expires_in` in
+/// 1..=[`MAX_PAR_EXPIRES_IN`].
+///
+/// # Errors
+/// `ERR_USE_DPOP_NONCE` (400 `use_dpop_nonce` with a `DPoP-Nonce`: retry once with a new proof),
+/// `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID`, `ERR_JSON_INVALID`.
+pub fn process_par_response(response: &HttpResponse) -> Result<PushedAuthorization> {
+    let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
+    if response.status != 201 && response.status != 200 {
+        // Errors as at the token endpoint (RFC 9126 §2.3, RFC 9449 §8).
+        return Err(error_answer(response, "the PAR endpoint answered an error without an OAuth error body"));
+    }
+    if !is_json(response) {
+        return Err(invalid("the PAR response is not JSON"));
+    }
+    let raw: RawPushed = crate::protocol::json::object(response.body.as_bytes(), "PAR response")?;
+    let request_uri = raw.request_uri.filter(|u| !u.is_empty() && u.len() <= 2048).ok_or(invalid("no \"request_uri\""))?;
+    let expires_in = match raw.expires_in {
+        Some(e) if e.is_finite() && e >= 1.0 && e <= MAX_PAR_EXPIRES_IN as f64 => e as i64,
+        _ => return Err(invalid("\"expires_in\" is missing, under one second or over one hour")),
+    };
+    Ok(PushedAuthorization { request_uri, expires_in })
+}
+
+/// The authorization URL after a push (RFC 9126 §4): `client_id` and `request_uri` only.
+///
+/// # Errors
+/// `ERR_URL_INVALID`; `ERR_INVALID_ARGUMENT` for an empty `client_id` or `request_uri`.
+pub fn par_authorization_url(authorization_endpoint: &str, client_id: &str, request_uri: &str) -> Result<String> {
+    normalize_htu(authorization_endpoint)?;
+    for (name, value) in [("clientId", client_id), ("requestUri", request_uri)] {
+        if value.is_empty() {
+            return Err(Error::arg(name, "must not be empty"));
+        }
+    }
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("client_id", client_id).append_pair("request_uri", request_uri);
+    let sep = if authorization_endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{authorization_endpoint}{sep}{}", query.finish()))
 }
 
 /// The parameters of an authorization response (the callback URL's query).
@@ -471,6 +604,25 @@ fn is_json(response: &HttpResponse) -> bool {
     })
 }
 
+/// The error of a non-success answer of an endpoint that takes DPoP proofs: `ERR_USE_DPOP_NONCE`
+/// (400 `use_dpop_nonce` with a valid `DPoP-Nonce`), `ERR_OAUTH_ERROR` (a 4xx OAuth error
+/// body), else `ERR_OAUTH_RESPONSE_INVALID` with `reason`.
+fn error_answer(response: &HttpResponse, reason: &'static str) -> Error {
+    if (400..500).contains(&response.status) && is_json(response) {
+        if let Ok(RawError { error: Some(error), error_description }) =
+            crate::protocol::json::object(response.body.as_bytes(), "OAuth error")
+        {
+            if error == "use_dpop_nonce" {
+                if let Some(nonce) = response.dpop_nonce.as_deref().and_then(valid_dpop_nonce) {
+                    return Error::UseDpopNonce { nonce: nonce.to_owned() };
+                }
+            }
+            return Error::OAuthError { error, description: error_description, status: response.status };
+        }
+    }
+    Error::OAuthResponseInvalid { reason, status: response.status }
+}
+
 /// The largest token `expires_in` accepted: 10 years (of 365 days), in seconds.
 pub const MAX_TOKEN_EXPIRES_IN: i64 = 10 * 365 * 24 * 3600;
 /// The largest device-code `expires_in` accepted: one day, in seconds.
@@ -488,19 +640,7 @@ pub const MAX_DEVICE_INTERVAL: i64 = 3600;
 pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> {
     let invalid = |reason| Error::OAuthResponseInvalid { reason, status: response.status };
     if response.status != 200 {
-        if (400..500).contains(&response.status) && is_json(response) {
-            if let Ok(RawError { error: Some(error), error_description }) =
-                crate::protocol::json::object(response.body.as_bytes(), "OAuth error")
-            {
-                if error == "use_dpop_nonce" {
-                    if let Some(nonce) = response.dpop_nonce.as_deref().and_then(valid_dpop_nonce) {
-                        return Err(Error::UseDpopNonce { nonce: nonce.to_owned() });
-                    }
-                }
-                return Err(Error::OAuthError { error, description: error_description, status: response.status });
-            }
-        }
-        return Err(invalid("the token endpoint answered an error without an OAuth error body"));
+        return Err(error_answer(response, "the token endpoint answered an error without an OAuth error body"));
     }
     if !is_json(response) {
         return Err(invalid("the token response is not JSON"));
