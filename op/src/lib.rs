@@ -83,6 +83,8 @@ pub enum Fault {
     AuthTimeOld,
     /// ID Tokens carry `acr` `"none"`, whatever `acr_values` asked.
     AcrOther,
+    /// The PAR endpoint drops the binding: no `dpop_jkt`, no `bound_key`, the proof ignored.
+    ParDropsBinding,
 }
 
 impl Fault {
@@ -107,6 +109,7 @@ impl Fault {
             "auth_time_missing" => Fault::AuthTimeMissing,
             "auth_time_old" => Fault::AuthTimeOld,
             "acr_other" => Fault::AcrOther,
+            "par_drops_binding" => Fault::ParDropsBinding,
             _ => return None,
         })
     }
@@ -134,6 +137,10 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Device flow polling interval, seconds (RFC 8628 default 5).
     pub device_interval: i64,
+    /// Advertise a PAR endpoint (RFC 9126).
+    pub par: bool,
+    /// Take authorization requests only through PAR (implies `par`).
+    pub require_par: bool,
 }
 
 impl Default for Config {
@@ -148,6 +155,8 @@ impl Default for Config {
             client_id: "keybound-demo".into(),
             cors_origins: Vec::new(),
             device_interval: 5,
+            par: false,
+            require_par: false,
         }
     }
 }
@@ -214,6 +223,12 @@ struct DeviceGrant {
     last_poll: i64,
 }
 
+/// A pushed authorization request (RFC 9126).
+struct Pushed {
+    params: HashMap<String, String>,
+    expires: i64,
+}
+
 struct CodeGrant {
     pending: Pending,
     sub: String,
@@ -257,6 +272,10 @@ pub struct Stats {
     pub jwks_fetches: u64,
     /// Signing key rotations (`/_test/rotate`).
     pub rotations: u64,
+    /// Pushed authorization requests received.
+    pub par_requests: u64,
+    /// Pushed authorization requests with a valid DPoP proof (bound to its key).
+    pub par_dpop_proofs: u64,
 }
 
 struct State {
@@ -265,6 +284,7 @@ struct State {
     key: OpKey,
     kid: String,
     pending: HashMap<String, Pending>,
+    pushed: HashMap<String, Pushed>,
     codes: HashMap<String, CodeGrant>,
     devices: HashMap<String, DeviceGrant>,
     refresh: HashMap<String, RefreshGrant>,
@@ -352,6 +372,7 @@ pub fn start(config: Config) -> Result<RunningOp, String> {
         key,
         kid,
         pending: HashMap::new(),
+        pushed: HashMap::new(),
         codes: HashMap::new(),
         devices: HashMap::new(),
         refresh: HashMap::new(),
@@ -514,6 +535,7 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
         ("GET", "/device") => device_page(req.query.get("user_code").map(String::as_str).unwrap_or(""), None),
         ("POST", "/device") => device_verify(st, req),
         ("POST", "/token") => token(st, req),
+        ("POST", "/par") if st.config.par || st.config.require_par => par(st, req),
         ("GET", "/userinfo") => userinfo(st, req),
         ("POST", "/consumer/session") => consumer_session(st, req),
         ("GET", "/consumer/records") => {
@@ -545,9 +567,7 @@ fn route(st: &mut State, req: &Incoming) -> Reply {
 
 fn discovery(st: &State) -> Reply {
     let i = &st.issuer;
-    Reply::json(
-        200,
-        &json!({
+    let mut doc = json!({
             "issuer": i,
             "authorization_endpoint": format!("{i}/authorize"),
             "token_endpoint": format!("{i}/token"),
@@ -565,8 +585,14 @@ fn discovery(st: &State) -> Reply {
             "authorization_response_iss_parameter_supported": true,
             "acr_values_supported": ACR_VALUES,
             "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "acr", "nonce", "azp", "cnf", "name", "email"],
-        }),
-    )
+    });
+    if st.config.par || st.config.require_par {
+        if let Some(obj) = doc.as_object_mut() {
+            obj.insert("pushed_authorization_request_endpoint".into(), json!(format!("{i}/par")));
+            obj.insert("require_pushed_authorization_requests".into(), json!(st.config.require_par));
+        }
+    }
+    Reply::json(200, &doc)
 }
 
 fn jwks(st: &State) -> Reply {
@@ -600,18 +626,35 @@ fn is_jkt(s: &str) -> bool {
     s.len() == 43 && b64::decode(s, "dpop_jkt").is_ok_and(|b| b.len() == 32)
 }
 
-fn authorize(st: &mut State, req: &Incoming) -> Reply {
-    let q = &req.query;
+/// A refused authorization request: where to say so (the registered redirect URI and `state`;
+/// `None`: on an HTML page, since an unverified redirect URI is never redirected to) and what.
+struct Refusal {
+    to: Option<(String, Option<String>)>,
+    error: &'static str,
+    description: &'static str,
+}
+
+impl Refusal {
+    fn reply(self, issuer: &str) -> Reply {
+        match self.to {
+            Some((uri, state)) => error_redirect(&uri, state.as_deref(), issuer, self.error, self.description),
+            None => Reply::html(400, page(self.error, &format!("<p>{}</p>", escape(self.description)))),
+        }
+    }
+}
+
+/// Checks the parameters of an authorization request (from the query, or pushed).
+fn authorization(st: &State, q: &HashMap<String, String>) -> Result<Pending, Refusal> {
     let get = |k: &str| q.get(k).map(String::as_str);
     // Client and redirect URI first: an unverified redirect_uri is never redirected to.
     if get("client_id") != Some(st.config.client_id.as_str()) {
-        return Reply::html(400, page("Unknown client", "<p>The <code>client_id</code> is not registered.</p>"));
+        return Err(Refusal { to: None, error: "invalid_client", description: "The client_id is not registered." });
     }
     let Some(redirect_uri) = get("redirect_uri").filter(|r| redirect_uris(st).iter().any(|u| u == r)) else {
-        return Reply::html(400, page("Bad redirect_uri", "<p>The <code>redirect_uri</code> is not registered.</p>"));
+        return Err(Refusal { to: None, error: "invalid_request", description: "The redirect_uri is not registered." });
     };
     let state = get("state");
-    let fail = |e: &str, d: &str| error_redirect(redirect_uri, state, &st.issuer, e, d);
+    let fail = |error, description| Err(Refusal { to: Some((redirect_uri.to_owned(), state.map(str::to_owned))), error, description });
     if get("response_type") != Some("code") {
         // KB §1.4: no implicit or hybrid flow.
         return fail("unsupported_response_type", "only response_type=code");
@@ -641,21 +684,91 @@ fn authorize(st: &mut State, req: &Incoming) -> Reply {
         return fail("invalid_request", "max_age must be a whole number of seconds");
     }
     let acr = get("acr_values").unwrap_or("").split(' ').find(|v| ACR_VALUES.contains(v)).unwrap_or(ACR_VALUES[0]).to_owned();
-    let id = random_token(16);
-    st.pending.insert(
-        id.clone(),
-        Pending {
-            redirect_uri: redirect_uri.to_owned(),
-            scope: scope.to_owned(),
-            state: state.map(str::to_owned),
-            nonce: get("nonce").map(str::to_owned),
-            code_challenge: code_challenge.to_owned(),
-            bind_jkt: if bound_key { dpop_jkt.map(str::to_owned) } else { None },
-            dpop_jkt: if bound_key { None } else { dpop_jkt.map(str::to_owned) },
-            acr,
-        },
-    );
-    login_page(&id, bound_key.then_some(dpop_jkt.unwrap_or("")), None)
+    Ok(Pending {
+        redirect_uri: redirect_uri.to_owned(),
+        scope: scope.to_owned(),
+        state: state.map(str::to_owned),
+        nonce: get("nonce").map(str::to_owned),
+        code_challenge: code_challenge.to_owned(),
+        bind_jkt: if bound_key { dpop_jkt.map(str::to_owned) } else { None },
+        dpop_jkt: if bound_key { None } else { dpop_jkt.map(str::to_owned) },
+        acr,
+    })
+}
+
+fn authorize(st: &mut State, req: &Incoming) -> Reply {
+    let mut params = req.query.clone();
+    if let Some(uri) = req.query.get("request_uri") {
+        // RFC 9126 §4: a pushed request, single use, for the client that pushed it.
+        let t = now();
+        st.pushed.retain(|_, p| p.expires > t);
+        match st.pushed.remove(uri) {
+            Some(p) if req.query.get("client_id") == p.params.get("client_id") => params = p.params,
+            _ => {
+                return Reply::html(
+                    400,
+                    page("invalid_request_uri", "<p>The request_uri is unknown, used, expired or another client's.</p>"),
+                )
+            }
+        }
+    } else if st.config.require_par {
+        return Reply::html(400, page("invalid_request", "<p>This OP takes authorization requests only through PAR (RFC 9126).</p>"));
+    }
+    match authorization(st, &params) {
+        Ok(pending) => {
+            let id = random_token(16);
+            let bind_jkt = pending.bind_jkt.clone();
+            st.pending.insert(id.clone(), pending);
+            login_page(&id, bind_jkt.as_deref(), None)
+        }
+        Err(refusal) => refusal.reply(&st.issuer),
+    }
+}
+
+/// RFC 9126 with RFC 9449 §10.1: the request's parameters checked as at `/authorize`; a DPoP
+/// proof (`htm` POST, `htu` this endpoint) binds the code to its key, as `dpop_jkt` would (both
+/// must then name the same key). Answers 201 with a single-use `request_uri` good for 60 s.
+fn par(st: &mut State, req: &Incoming) -> Reply {
+    st.stats.par_requests += 1;
+    if req.form.get("client_id") != Some(&st.config.client_id) {
+        return Reply::oauth_error(401, "invalid_client", "unknown client_id");
+    }
+    if req.form.contains_key("request_uri") {
+        return Reply::oauth_error(400, "invalid_request", "request_uri cannot be pushed");
+    }
+    let mut params = req.form.clone();
+    if st.fault == Some(Fault::ParDropsBinding) {
+        // An OP that loses the binding on the way: no dpop_jkt, no bound_key.
+        params.remove("dpop_jkt");
+        if let Some(scope) = params.get_mut("scope") {
+            *scope = scope.split(' ').filter(|s| *s != "bound_key").collect::<Vec<_>>().join(" ");
+        }
+    } else {
+        let htu = format!("{}/par", st.issuer);
+        match check_proof(st, req, "POST", &htu, None, None, None, 400) {
+            ProofOutcome::Reply(reply) => return reply,
+            ProofOutcome::Valid { jkt, .. } => {
+                if params.get("dpop_jkt").is_some_and(|j| *j != jkt) {
+                    return Reply::oauth_error(400, "invalid_dpop_proof", "the DPoP proof key is not the dpop_jkt");
+                }
+                params.insert("dpop_jkt".into(), jkt);
+                st.stats.par_dpop_proofs += 1;
+            }
+            ProofOutcome::None => {}
+        }
+    }
+    if let Err(refusal) = authorization(st, &params) {
+        return Reply::oauth_error(400, refusal.error, refusal.description);
+    }
+    let uri = format!("urn:ietf:params:oauth:request_uri:{}", random_token(16));
+    st.pushed.insert(uri.clone(), Pushed { params, expires: now() + 60 });
+    let reply = Reply::json(201, &json!({"request_uri": uri, "expires_in": 60}));
+    if nonce_required(st) {
+        let nonce = st.nonce.clone();
+        reply.with("DPoP-Nonce", nonce)
+    } else {
+        reply
+    }
 }
 
 fn escape(s: &str) -> String {

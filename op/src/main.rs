@@ -1,6 +1,6 @@
 //! `keybound-op`: runs the reference OP on 127.0.0.1.
 //!
-//! Usage: `keybound-op [--port N] [--host NAME] [--es256] [--require-nonce] [--www DIR]
+//! Usage: `keybound-op [--port N] [--host NAME] [--es256] [--require-nonce] [--par] [--require-par] [--www DIR]
 //! [--pkg DIR] [--cors ORIGIN]...`
 
 use keybound_op::{start, Config};
@@ -18,6 +18,8 @@ fn main() {
             "--host" => config.host = value("--host"),
             "--es256" => config.es256 = true,
             "--require-nonce" => config.require_nonce = true,
+            "--par" => config.par = true,
+            "--require-par" => config.require_par = true,
             "--www" => config.www = Some(value("--www").into()),
             "--pkg" => config.pkg = Some(value("--pkg").into()),
             "--cors" => config.cors_origins.push(value("--cors")),

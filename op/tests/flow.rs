@@ -115,7 +115,34 @@ impl Login {
             acr_values,
         })
         .unwrap();
-        let page = http(self.op.port, "GET", path_of(&url), &[], "");
+        self.code_at(&url)
+    }
+
+    /// The authorization request `request`, pushed with `proof` (RFC 9126 with RFC 9449 §10.1).
+    fn push(&self, jkt: Option<&str>, proof: Option<&str>) -> Result<oauth::PushedAuthorization, Error> {
+        let challenge = pkce::code_challenge(VERIFIER).unwrap();
+        let redirect_uri = self.redirect_uri();
+        let request = AuthorizationRequest {
+            authorization_endpoint: &self.meta.authorization_endpoint,
+            client_id: "keybound-demo",
+            redirect_uri: &redirect_uri,
+            scope: "openid offline_access",
+            state: "st-1",
+            nonce: "no-1",
+            code_challenge: &challenge,
+            dpop_jkt: jkt,
+            max_age: None,
+            acr_values: None,
+        };
+        let endpoint = self.meta.pushed_authorization_request_endpoint.as_deref().expect("a PAR endpoint");
+        let req = oauth::par_request(endpoint, &request, proof).unwrap();
+        let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        oauth::process_par_response(&http(self.op.port, "POST", path_of(&req.url), &headers, &req.body).as_response())
+    }
+
+    /// Runs the authorization URL's page and /login; returns the code.
+    fn code_at(&self, url: &str) -> String {
+        let page = http(self.op.port, "GET", path_of(url), &[], "");
         assert_eq!(page.status, 200, "{}", page.body);
         let pending = page.body.split("name=pending value=\"").nth(1).and_then(|r| r.split('"').next()).expect("pending id").to_owned();
         let form = format!("pending={pending}&username=alice&password=wonderland&action=approve");
@@ -368,6 +395,90 @@ fn max_age_and_acr_values_are_answered_and_each_fault_is_refused() {
     assert_eq!(res.status, 302, "{}", res.body);
     assert!(res.header("location").unwrap().contains("error=invalid_request"));
     l.op.stop();
+}
+
+#[test]
+fn pushed_authorization_requests_bind_the_code_to_the_proof_key() {
+    let l = Login::new(Config { par: true, ..Config::default() });
+    let par_endpoint = l.meta.pushed_authorization_request_endpoint.clone().expect("advertised");
+    assert!(!l.meta.require_pushed_authorization_requests);
+    let proof = |signer: &Es256Signer, nonce: Option<&str>| l.proof_with(signer, "POST", &par_endpoint, None, None, nonce);
+    let login_with = |pushed: oauth::PushedAuthorization| -> Result<ValidatedIdToken, Error> {
+        let url = oauth::par_authorization_url(&l.meta.authorization_endpoint, "keybound-demo", &pushed.request_uri).unwrap();
+        let code = l.code_at(&url);
+        let tokens = l.exchange(&code, &l.proof(Some(&code), None))?;
+        assert_eq!(tokens.token_type, TokenType::Dpop);
+        l.validate(tokens.id_token.as_deref().expect("id_token"), Some("no-1"))
+    };
+    // dpop_jkt and a proof by the same key: bound, cnf is that key.
+    let pushed = l.push(Some(l.header.jkt()), Some(&proof(&l.signer, None))).expect("pushed");
+    assert_eq!(pushed.expires_in, 60);
+    assert!(pushed.request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    let v = login_with(pushed.clone()).expect("bound login");
+    assert!(v.bound && v.claims.cnf_jkt.as_deref() == Some(l.header.jkt()));
+    // The request_uri is single use.
+    let url = oauth::par_authorization_url(&l.meta.authorization_endpoint, "keybound-demo", &pushed.request_uri).unwrap();
+    assert_eq!(http(l.op.port, "GET", path_of(&url), &[], "").status, 400);
+    // The proof alone binds too (RFC 9449 §10.1): the code is then bound to the proof key.
+    let other = Es256Signer::from_jwk_d(OTHER_D).unwrap();
+    let pushed = l.push(None, Some(&proof(&l.signer, None))).expect("pushed without dpop_jkt");
+    let url = oauth::par_authorization_url(&l.meta.authorization_endpoint, "keybound-demo", &pushed.request_uri).unwrap();
+    let code = l.code_at(&url);
+    let err = l.exchange(&code, &l.proof_with(&other, "POST", &l.meta.token_endpoint, Some(&code), None, None)).unwrap_err();
+    assert_eq!(err.code(), ErrorCode::OAuthError, "another key at the token endpoint: {err}");
+    // dpop_jkt of one key and a proof by another: refused at the PAR endpoint.
+    let err = l.push(Some(l.header.jkt()), Some(&proof(&other, None))).unwrap_err();
+    assert!(matches!(&err, Error::OAuthError { error, status: 400, .. } if error == "invalid_dpop_proof"), "{err:?}");
+    // A proof for another endpoint is no proof here.
+    let wrong_htu = l.proof_with(&l.signer, "POST", &l.meta.token_endpoint, None, None, None);
+    assert_eq!(l.push(Some(l.header.jkt()), Some(&wrong_htu)).unwrap_err().code(), ErrorCode::OAuthError);
+    // The fault: the PAR endpoint drops the binding; the client sees an unbound ID Token.
+    l.fault("par_drops_binding");
+    let pushed = l.push(Some(l.header.jkt()), Some(&proof(&l.signer, None))).expect("pushed");
+    assert_eq!(login_with(pushed).unwrap_err().code(), ErrorCode::IdTokenUnbound);
+    l.fault("");
+    // Nonces: the PAR endpoint challenges like the token endpoint; one retry with the nonce.
+    l.fault("nonce_challenge");
+    let nonce = match l.push(Some(l.header.jkt()), Some(&proof(&l.signer, None))).unwrap_err() {
+        Error::UseDpopNonce { nonce } => nonce,
+        other => panic!("{other:?}"),
+    };
+    let pushed = l.push(Some(l.header.jkt()), Some(&proof(&l.signer, Some(&nonce)))).expect("pushed with the nonce");
+    l.fault("");
+    assert!(login_with(pushed).expect("bound").bound);
+    let stats = http(l.op.port, "GET", "/_test/stats", &[], "").body;
+    assert!(stats.contains("\"par_dpop_proofs\":3"), "{stats}");
+    l.op.stop();
+
+    // An OP that requires PAR says so, and refuses a plain authorization request.
+    let l = Login::new(Config { require_par: true, ..Config::default() });
+    assert!(l.meta.require_pushed_authorization_requests && l.meta.pushed_authorization_request_endpoint.is_some());
+    assert_eq!(oauth::par_endpoint(oauth::ParMode::Never, &l.meta).unwrap_err().code(), ErrorCode::InvalidArgument);
+    let plain = format!(
+        "/authorize?response_type=code&client_id=keybound-demo&redirect_uri={}&scope=openid&state=s&code_challenge={}&code_challenge_method=S256",
+        form_urlencoded_byte(&l.redirect_uri()),
+        pkce::code_challenge(VERIFIER).unwrap()
+    );
+    assert_eq!(http(l.op.port, "GET", &plain, &[], "").status, 400);
+    let pushed = l.push(Some(l.header.jkt()), Some(&proof_for(&l))).expect("pushed");
+    let url = oauth::par_authorization_url(&l.meta.authorization_endpoint, "keybound-demo", &pushed.request_uri).unwrap();
+    let code = l.code_at(&url);
+    assert!(l.exchange(&code, &l.proof(Some(&code), None)).is_ok());
+    l.op.stop();
+    // An OP without PAR has no endpoint.
+    let l = Login::new(Config::default());
+    assert_eq!(l.meta.pushed_authorization_request_endpoint, None);
+    assert_eq!(http(l.op.port, "POST", "/par", &[], "client_id=keybound-demo").status, 405);
+    l.op.stop();
+}
+
+fn proof_for(l: &Login) -> String {
+    let endpoint = l.meta.pushed_authorization_request_endpoint.clone().unwrap();
+    l.proof_with(&l.signer, "POST", &endpoint, None, None, None)
+}
+
+fn form_urlencoded_byte(s: &str) -> String {
+    s.replace(':', "%3A").replace('/', "%2F")
 }
 
 #[test]
