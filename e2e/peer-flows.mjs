@@ -3,6 +3,9 @@
 // oidc-provider (e2e/interop/provider.mjs, cross-origin, the app page on its own server):
 //   login options  maxAge and acrValues: auth_time and acr checked, each refusal by its code, the
 //                  options kept in the pending login across a reload
+//   PAR            the authorization request pushed (RFC 9126) with a DPoP proof of the login's key
+//                  (RFC 9449 §10.1), the redirect with client_id and request_uri only; the nonce
+//                  retry, the par option, an OP that requires PAR, an OP that drops the binding
 // Every flow ends by checking the key binding: the ID Token's cnf.jwk is the login's key.
 import * as crypto from 'node:crypto';
 import { tests, assert, startOp, launchChromium } from './lib.mjs';
@@ -16,11 +19,49 @@ const ecThumbprint = (jwk) => crypto.createHash('sha256')
 const nowSecs = () => Math.floor(Date.now() / 1000);
 
 const op = await startOp();
+const parOp = await startOp(['--par']);
+const requireParOp = await startOp(['--require-par']);
 const app = await startServer(0);
 const appOrigin = `http://localhost:${app.port}`;
 const panva = await startProvider({ port: 0, mode: 'keybinding', appOrigin });
 const browser = await launchChromium();
-const fault = (name) => fetch(`${op.origin}/_test/fault?name=${name}`).then((r) => assert(r.ok, `fault ${name}`));
+const faultAt = (o, name) => fetch(`${o.origin}/_test/fault?name=${name}`).then((r) => assert(r.ok, `fault ${name}`));
+const fault = (name) => faultAt(op, name);
+const stats = async (o) => (await fetch(`${o.origin}/_test/stats`)).json();
+const payload = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[1], 'base64url'));
+
+/** Records the login's requests: each POST to a PAR endpoint (headers, form) and each authorization URL. */
+function watch(page) {
+  const seen = { pushes: [], authorize: [] };
+  page.on('request', (r) => {
+    const url = new URL(r.url());
+    if (r.method() === 'POST' && /\/(par|request)$/.test(url.pathname)) {
+      seen.pushes.push({ url: r.url(), dpop: r.headers().dpop, form: new URLSearchParams(r.postData() || '') });
+    }
+    if (r.isNavigationRequest() && /\/(authorize|auth)$/.test(url.pathname)) seen.authorize.push(url);
+  });
+  return seen;
+}
+
+/** The push of a key-bound login: the whole request in the body, a proof by the login's key at the PAR endpoint; the redirect names only client_id and request_uri. */
+function assertPushed(seen, s, parEndpoint) {
+  const push = seen.pushes.at(-1);
+  assert(push, 'no pushed authorization request');
+  assert(push.url === parEndpoint, `pushed to ${push.url}`);
+  const form = push.form;
+  assert(form.get('dpop_jkt') === s.jkt, `dpop_jkt ${form.get('dpop_jkt')}`);
+  assert(form.get('scope').split(' ').includes('bound_key'), `scope ${form.get('scope')}`);
+  for (const name of ['state', 'nonce', 'code_challenge', 'redirect_uri']) assert(form.get(name), `no ${name} in the push`);
+  assert(form.get('code_challenge_method') === 'S256', 'PKCE S256');
+  assert(push.dpop, 'no DPoP proof at the PAR endpoint');
+  const [h, p] = [header(push.dpop), payload(push.dpop)];
+  assert(h.typ === 'dpop+jwt' && ecThumbprint(h.jwk) === s.jkt, 'the PAR proof is not by the login\'s key');
+  assert(p.htm === 'POST' && p.htu === parEndpoint && !('ath' in p) && !('c_s256' in p), `PAR proof claims ${JSON.stringify(p)}`);
+  const authorize = seen.authorize.at(-1);
+  assert(authorize, 'no authorization request');
+  const names = [...authorize.searchParams.keys()].sort().join(',');
+  assert(names === 'client_id,request_uri', `the authorization URL carries ${names}`);
+}
 
 /** A fresh browser context on `url` (flow.html with its query), settled. */
 async function withPage(url, fn) {
@@ -207,9 +248,152 @@ try {
       await assertBound(page, await session());
     });
   });
+  await test('reference OP with PAR: pushed with a proof of the login\'s key, redirected with request_uri only, bound', async () => {
+    const before = (await stats(parOp)).par_dpop_proofs;
+    await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
+      const seen = watch(page);
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      assertPushed(seen, s, `${parOp.origin}/par`);
+      assert(seen.pushes.length === 1, `${seen.pushes.length} pushes`);
+      await assertBound(page, s);
+      // The binding held through refresh too.
+      await page.click('#refresh');
+      await state(['refreshed']);
+      await noError();
+      const r = await session();
+      assert(r.jkt === s.jkt, 'refresh changed the key');
+      await assertBound(page, r);
+    });
+    assert((await stats(parOp)).par_dpop_proofs === before + 1, 'the OP did not see one push with a valid proof');
+  });
+
+  await test('reference OP with PAR: use_dpop_nonce at the PAR endpoint is retried once with a new proof', async () => {
+    await faultAt(parOp, 'nonce_challenge');
+    try {
+      await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
+        const seen = watch(page);
+        await page.click('#login');
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        await noError();
+        const s = await session();
+        assert(seen.pushes.length === 2, `${seen.pushes.length} pushes, want 2`);
+        const [first, second] = seen.pushes.map((p) => payload(p.dpop));
+        assert(!('nonce' in first) && typeof second.nonce === 'string' && first.jti !== second.jti, 'the retry has a new proof with the nonce');
+        assertPushed(seen, s, `${parOp.origin}/par`);
+        await assertBound(page, s);
+      });
+    } finally {
+      await faultAt(parOp, '');
+    }
+  });
+
+  await test('reference OP fault par_drops_binding: the unbound answer is refused (ERR_ID_TOKEN_UNBOUND)', async () => {
+    await faultAt(parOp, 'par_drops_binding');
+    try {
+      await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, error }) => {
+        await page.click('#login');
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        const e = await error();
+        assert(e.code === 'ERR_ID_TOKEN_UNBOUND', `${e.code}: ${e.text}`);
+        assert((await session()) === null, 'a session was kept');
+      });
+    } finally {
+      await faultAt(parOp, '');
+    }
+  });
+
+  await test('the par option: "never" redirects with the whole request, "always" and an OP that requires PAR are ERR_INVALID_ARGUMENT when they cannot be met', async () => {
+    await withPage(`${parOp.origin}/flow.html?par=never`, async ({ page, state, session, noError }) => {
+      const seen = watch(page);
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      assert(seen.pushes.length === 0, 'pushed under "never"');
+      assert(seen.authorize.at(-1)?.searchParams.get('dpop_jkt') === s.jkt, 'the authorization URL carries dpop_jkt');
+      await assertBound(page, s);
+    });
+    const refusals = async (origin, par) => withPage(`${origin}/flow.html`, async ({ page }) => {
+      const got = await page.evaluate(async (p) => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html`, par: p });
+        try { await c.startLogin(); return 'started'; } catch (e) { return `${e.code} ${e.argument}`; }
+      }, par);
+      assert(got === 'ERR_INVALID_ARGUMENT par', `${origin} par ${par}: ${got}`);
+    });
+    await refusals(op.origin, 'always');
+    await refusals(requireParOp.origin, 'never');
+    await withPage(`${requireParOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
+      const seen = watch(page);
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      assertPushed(seen, s, `${requireParOp.origin}/par`);
+      await assertBound(page, s);
+    });
+  });
+
+  await test('low-level PAR, as in the README: the push binds the OP\'s sign-in page to the key', async () => {
+    await withPage(`${parOp.origin}/flow.html`, async ({ page }) => {
+      const { url, jkt, body } = await page.evaluate(async () => {
+        const { buildPushedAuthorizationRequest, processPushedAuthorizationResponse, buildPushedAuthorizationUrl,
+          createDPoPProof, generateDPoPKeyPair, generateRandomCodeVerifier, calculatePKCECodeChallenge } = await import('/pkg/keybound.js');
+        const meta = await (await fetch(`${location.origin}/.well-known/openid-configuration`)).json();
+        const parEndpoint = meta.pushed_authorization_request_endpoint;
+        const key = await generateDPoPKeyPair();
+        const verifier = generateRandomCodeVerifier();
+        const params = { authorizationEndpoint: meta.authorization_endpoint, clientId: 'keybound-demo',
+          redirectUri: `${location.origin}/flow.html`, scope: 'offline_access',
+          state: generateRandomCodeVerifier(), nonce: generateRandomCodeVerifier(),
+          codeChallenge: calculatePKCECodeChallenge(verifier), dpopJkt: key.jkt, parEndpoint };
+        const dpopProof = await createDPoPProof(key, { htm: 'POST', htu: parEndpoint });
+        const req = buildPushedAuthorizationRequest({ ...params, dpopProof });
+        const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+        const { requestUri } = processPushedAuthorizationResponse({ status: res.status,
+          contentType: res.headers.get('content-type'), dpopNonce: res.headers.get('dpop-nonce'), body: await res.text() });
+        // A second push with the same (single-use) proof is refused with its code.
+        const again = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+        let refused;
+        try {
+          processPushedAuthorizationResponse({ status: again.status, contentType: again.headers.get('content-type'), body: await again.text() });
+        } catch (e) { refused = `${e.code} ${e.error}`; }
+        return { url: buildPushedAuthorizationUrl({ authorizationEndpoint: meta.authorization_endpoint, clientId: 'keybound-demo', requestUri }), jkt: key.jkt, body: refused };
+      });
+      assert(body === 'ERR_OAUTH_ERROR invalid_dpop_proof', `a replayed PAR proof: ${body}`);
+      assert([...new URL(url).searchParams.keys()].sort().join(',') === 'client_id,request_uri', url);
+      await page.goto(url);
+      assert((await page.textContent('#jkt')) === jkt, 'the OP\'s sign-in page does not name the key');
+    });
+  });
+
+  await test('oidc-provider: PAR with a DPoP proof of the login\'s key, redirected with request_uri only, bound', async () => {
+    const checked = panva.stats.cS256Checked;
+    await withPage(panvaUrl(), async ({ page, state, session, noError }) => {
+      const seen = watch(page);
+      await page.click('#login');
+      await panvaForms(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      assertPushed(seen, s, `${panva.issuer}/request`);
+      assert(panva.stats.cS256Checked === checked + 1, 'c_s256 was not checked at the token endpoint');
+      await assertBound(page, s);
+    });
+  });
 } finally {
   await browser.close();
   op.proc.kill();
+  parOp.proc.kill();
+  requireParOp.proc.kill();
   await Promise.allSettled([app.close(), panva.close()]);
 }
 finish();

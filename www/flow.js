@@ -17,6 +17,8 @@ const issuer = setting('issuer', location.origin);
 const clientId = setting('client_id', 'keybound-demo');
 const scope = setting('scope', 'profile offline_access');
 const timeout = Number(setting('timeout', '30000'));
+// ?par=auto|always|never: pushed authorization requests (RFC 9126), with a DPoP proof of the login's key.
+const par = setting('par', 'auto');
 const redirectUri = `${location.origin}/flow.html`;
 // ?max_age=&acr_values=&require_acr=1 ask the OP about the user's authentication (login options).
 const loginOptions = {};
@@ -49,7 +51,7 @@ async function run(state, fn) {
 
 await run('ready', async () => {
   await init();
-  client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding, timeout });
+  client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding, timeout, par });
   if (params.has('code') || params.has('error')) {
     const t0 = Number(sessionStorage.getItem('kb-login-started') || 0);
     const session = await client.finishLogin(location.href);
