@@ -655,6 +655,7 @@ fn par_response_and_the_redirect_after_it() {
     let uri = "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c";
     let ok = oauth::process_par_response(&json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":60}}"#))).unwrap();
     assert_eq!((ok.request_uri.as_str(), ok.expires_in), (uri, 60));
+    assert!(!format!("{ok:?}").contains("6esc_11ACC5bwc014ltc14eY22c"), "Debug redacts the request_uri");
     assert_eq!(
         oauth::process_par_response(&json_response(200, &format!(r#"{{"request_uri":"{uri}","expires_in":90.5}}"#))).unwrap().expires_in,
         90

@@ -345,14 +345,21 @@ pub fn par_request(par_endpoint: &str, req: &AuthorizationRequest<'_>, dpop_proo
     Ok(HttpRequest { method: "POST", url: par_endpoint.to_owned(), headers, body: authorization_params(req)? })
 }
 
-/// A pushed authorization request's answer (RFC 9126 §2.2).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A pushed authorization request's answer (RFC 9126 §2.2). `Debug` redacts the
+/// `request_uri`, which stands for the pushed request until it is used.
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct PushedAuthorization {
     /// The `request_uri` to send to the authorization endpoint.
     pub request_uri: String,
     /// Its lifetime, seconds.
     pub expires_in: i64,
+}
+
+impl fmt::Debug for PushedAuthorization {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PushedAuthorization").field("request_uri", &"[redacted]").field("expires_in", &self.expires_in).finish()
+    }
 }
 
 #[derive(Deserialize)]
