@@ -188,6 +188,29 @@ try {
         return (await c.startLogin({ maxAge: 0, acrValues: ['mfa'], requireAcr: true })).url;
       });
       assert(new URL(url).searchParams.get('acr_values') === 'mfa', url);
+      // The record: version 2 with what was asked; a login that asks nothing stays version 1, and
+      // a version this keybound does not know is refused with its code.
+      const records = await page.evaluate(async (state) => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+        const db = await new Promise((resolve, reject) => { const r = indexedDB.open('keybound'); r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+        const tx = (mode) => db.transaction('pending', mode).objectStore('pending');
+        const get = (key) => new Promise((resolve) => { const r = tx('readonly').get(key); r.onsuccess = () => resolve(JSON.parse(r.result)); });
+        const asked = await get(new URL(state).searchParams.get('state'));
+        const plain = await c.startLogin();
+        const unasked = await get(plain.state);
+        const future = await c.startLogin({ maxAge: 60 });
+        const record = await get(future.state);
+        await new Promise((resolve) => { const r = tx('readwrite').put(JSON.stringify({ ...record, v: 3 }), future.state); r.onsuccess = resolve; });
+        db.close();
+        let refused;
+        try { await c.finishLogin(`${location.origin}/flow.html?code=c&state=${future.state}&iss=${encodeURIComponent(location.origin)}`); } catch (e) { refused = e.code; }
+        return { asked, unasked, refused };
+      }, url);
+      const { asked, unasked, refused } = records;
+      assert(asked.v === 2 && asked.max_age === 0 && asked.acr_values === 'mfa' && asked.require_acr === true, `record ${JSON.stringify(asked)}`);
+      assert(unasked.v === 1 && unasked.max_age == null, `record ${JSON.stringify(unasked)}`);
+      assert(refused === 'ERR_KEY_RECORD_INVALID', `a version 3 record: ${refused}`);
       await fault('acr_other');
       try {
         await page.reload();
