@@ -673,7 +673,7 @@ fn par_response_and_the_redirect_after_it() {
         (json_response(201, &format!(r#"{{"request_uri":"{uri}"}}"#)), ErrorCode::OAuthResponseInvalid),
         (json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":0}}"#)), ErrorCode::OAuthResponseInvalid),
         (json_response(201, &format!(r#"{{"request_uri":"{uri}","expires_in":3601}}"#)), ErrorCode::OAuthResponseInvalid),
-        (json_response(201, &format!(r#"{{"request_uri":7,"expires_in":60}}"#)), ErrorCode::JsonInvalid),
+        (json_response(201, r#"{"request_uri":7,"expires_in":60}"#), ErrorCode::JsonInvalid),
         (json_response(201, "[]"), ErrorCode::JsonInvalid),
         (HttpResponse { content_type: Some("text/html".into()), ..json_response(201, "<p>hi</p>") }, ErrorCode::OAuthResponseInvalid),
         (HttpResponse { content_type: Some("text/html".into()), ..json_response(500, "<p>oops</p>") }, ErrorCode::OAuthResponseInvalid),
