@@ -689,3 +689,71 @@ fn par_response_and_the_redirect_after_it() {
     );
     assert_eq!(oauth::par_authorization_url("/authorize", "s6BhdRkqt3", uri).unwrap_err().code(), ErrorCode::UrlInvalid);
 }
+
+#[test]
+fn revocation_and_rp_initiated_logout() {
+    let req = oauth::revocation_request("https://op.example.com/revoke", "rt-1", "refresh_token", "s6BhdRkqt3", Some("proof.jwt.sig"));
+    assert_eq!((req.method, req.url.as_str()), ("POST", "https://op.example.com/revoke"));
+    assert_eq!(req.body, "token=rt-1&token_type_hint=refresh_token&client_id=s6BhdRkqt3");
+    assert!(req.headers.contains(&("dpop", "proof.jwt.sig".to_owned())));
+    assert!(!format!("{req:?}").contains("rt-1") && !format!("{req:?}").contains("proof.jwt.sig"), "Debug redacts the token and proof");
+    let bearer = oauth::revocation_request("https://op.example.com/revoke", "rt-1", "refresh_token", "s6BhdRkqt3", None);
+    assert!(!bearer.headers.iter().any(|(n, _)| *n == "dpop"));
+
+    oauth::process_revocation_response(&json_response(200, "")).unwrap();
+    let nonce = HttpResponse { dpop_nonce: Some("n-1".into()), ..json_response(400, r#"{"error":"use_dpop_nonce"}"#) };
+    assert_eq!(oauth::process_revocation_response(&nonce).unwrap_err().code(), ErrorCode::UseDpopNonce);
+    assert_eq!(
+        oauth::process_revocation_response(&json_response(400, r#"{"error":"invalid_request"}"#)).unwrap_err().code(),
+        ErrorCode::OAuthError
+    );
+    let html = HttpResponse { content_type: Some("text/html".into()), ..json_response(503, "<p>down</p>") };
+    assert_eq!(oauth::process_revocation_response(&html).unwrap_err().code(), ErrorCode::OAuthResponseInvalid);
+
+    let url = oauth::end_session_url(
+        "https://op.example.com/logout",
+        Some("eyJ.a.b"),
+        "s6BhdRkqt3",
+        Some("https://app.example.com/bye"),
+        Some("st-9"),
+    )
+    .unwrap();
+    assert_eq!(
+        url,
+        "https://op.example.com/logout?id_token_hint=eyJ.a.b&client_id=s6BhdRkqt3&post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2Fbye&state=st-9"
+    );
+    assert_eq!(
+        oauth::end_session_url("https://op.example.com/logout", None, "s6BhdRkqt3", None, None).unwrap(),
+        "https://op.example.com/logout?client_id=s6BhdRkqt3"
+    );
+    match oauth::end_session_url("https://op.example.com/logout", None, "c", None, Some("st")).unwrap_err() {
+        Error::InvalidArgument { name: "state", .. } => {}
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(oauth::end_session_url("/logout", None, "c", None, None).unwrap_err().code(), ErrorCode::UrlInvalid);
+    assert_eq!(
+        oauth::end_session_url("https://op.example.com/logout", None, "c", Some("javascript:alert(1)"), None).unwrap_err().code(),
+        ErrorCode::UrlInvalid
+    );
+
+    oauth::check_logout_callback(&oauth::parse_callback("https://app.example.com/bye?state=st-9"), "st-9").unwrap();
+    for (url, want) in [
+        ("https://app.example.com/bye?state=st-8", ErrorCode::StateMismatch),
+        ("https://app.example.com/bye", ErrorCode::StateMismatch),
+        ("https://app.example.com/bye?state=st-9&state=st-9", ErrorCode::OAuthResponseInvalid),
+    ] {
+        assert_eq!(oauth::check_logout_callback(&oauth::parse_callback(url), "st-9").unwrap_err().code(), want, "{url}");
+    }
+    assert_eq!(oauth::check_logout_callback(&oauth::parse_callback("?state="), "").unwrap_err().code(), ErrorCode::StateMismatch);
+
+    // Discovery reads both endpoints, with the same URL rules as the others.
+    let meta = par_discovery(
+        r#", "revocation_endpoint": "https://op.example.com/revoke", "end_session_endpoint": "https://op.example.com/logout""#,
+    )
+    .unwrap();
+    assert_eq!(meta.revocation_endpoint.as_deref(), Some("https://op.example.com/revoke"));
+    assert_eq!(meta.end_session_endpoint.as_deref(), Some("https://op.example.com/logout"));
+    for bad in [r#", "revocation_endpoint": "http://op.example.com/revoke""#, r#", "end_session_endpoint": "logout""#] {
+        assert_eq!(par_discovery(bad).unwrap_err().code(), ErrorCode::DiscoveryInvalid, "{bad}");
+    }
+}

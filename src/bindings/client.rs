@@ -116,6 +116,24 @@ export interface KeyBoundLoginOptions {
   requireAcr?: boolean;
 }
 
+export interface KeyBoundLogoutOptions {
+  /** Where the OP sends the browser after logging out (registered with the OP). */
+  postLogoutRedirectUri?: string;
+  /** The `state` to send (default: a random one when `postLogoutRedirectUri` is given). */
+  state?: string;
+}
+
+/** What `logout`/`startLogout` did. The local session and key are gone in every case. */
+export interface KeyBoundLogout {
+  /** The OP's end-session URL (`logout` navigates to it), when the OP has one. */
+  url?: string;
+  /** The `state` sent; `finishLogout` checks it on the post-logout page. */
+  state?: string;
+  /** `true`: the refresh (or access) token was revoked; `false`: revoking failed (`revocationError`); `null`: nothing to revoke. */
+  revoked: boolean | null;
+  revocationError?: KeyboundError;
+}
+
 export interface KeyBoundFetchInit {
   method?: string;
   /** Aborts the request, including reading the response body (`ERR_CANCELLED`). */
@@ -142,6 +160,30 @@ fn request_deadline(client: &Client, init: &JsValue) -> Result<crate::browser::h
         }
     }
     Ok(deadline)
+}
+
+/// Runs a logout; returns the resolved object and the URL to navigate to.
+async fn logout_object(inner: &Client, options: Option<LogoutInit>) -> Result<(JsValue, Option<String>), JsValue> {
+    let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+    let (mut redirect, mut state) = (None, None);
+    if !options.is_undefined() && !options.is_null() {
+        object_arg(&options, "options")?;
+        redirect = opt_str(&options, "postLogoutRedirectUri")?;
+        state = opt_str(&options, "state")?;
+    }
+    let out = inner.logout(redirect.as_deref(), state).await.map_err(to_js)?;
+    let obj = js_sys::Object::new();
+    if let Some(url) = &out.url {
+        js_sys::Reflect::set(&obj, &"url".into(), &url.as_str().into())?;
+    }
+    if let Some(state) = &out.state {
+        js_sys::Reflect::set(&obj, &"state".into(), &state.as_str().into())?;
+    }
+    js_sys::Reflect::set(&obj, &"revoked".into(), &out.revoked.map_or(JsValue::NULL, JsValue::from_bool))?;
+    if let Some(e) = out.revocation_error {
+        js_sys::Reflect::set(&obj, &"revocationError".into(), &to_js(e))?;
+    }
+    Ok((obj.into(), out.url))
 }
 
 /// Reads `startLogin`/`login` options (absent: nothing asked).
@@ -219,6 +261,9 @@ extern "C" {
     /// The `init` argument of `presentTo`.
     #[wasm_bindgen(typescript_type = "KeyBoundPresentInit")]
     pub type PresentInit;
+    /// The `options` argument of `startLogout` and `logout`.
+    #[wasm_bindgen(typescript_type = "KeyBoundLogoutOptions")]
+    pub type LogoutInit;
     /// The `options` argument of `startLogin` and `login`.
     #[wasm_bindgen(typescript_type = "KeyBoundLoginOptions")]
     pub type LoginInit;
@@ -479,6 +524,53 @@ impl JsClient {
             }
             let res = inner.present_to(&method, &url, body.as_deref(), header.as_deref(), &deadline).await.map_err(to_js)?;
             Ok(res.into())
+        }))
+    }
+
+    /// Logs out without navigating: revokes the refresh token (RFC 7009, with a DPoP proof when
+    /// it is DPoP-bound) when the OP has a revocation endpoint, deletes the key and the session
+    /// (other tabs and workers see it at once), and resolves to the OP's end-session URL with
+    /// `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`. A failed revocation
+    /// is reported (`revoked: false`, `revocationError`), never kept as a session.
+    #[wasm_bindgen(js_name = startLogout, unchecked_return_type = "Promise<KeyBoundLogout>")]
+    pub fn start_logout(&self, options: Option<LogoutInit>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move { logout_object(&inner, options).await.map(|(obj, _)| obj) }))
+    }
+
+    /// `startLogout(options)`, then navigates the Window to the end-session URL (when the OP has
+    /// one). Resolves to the same object.
+    #[wasm_bindgen(unchecked_return_type = "Promise<KeyBoundLogout>")]
+    pub fn logout(&self, options: Option<LogoutInit>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let location = get(&js_sys::global(), "location");
+            let assign = get(&location, "assign");
+            let Some(assign) = assign.dyn_ref::<js_sys::Function>() else {
+                return Err(core_to_js(Error::arg("logout", "needs a Window; in a Worker use startLogout()")));
+            };
+            let (obj, url) = logout_object(&inner, options).await?;
+            if let Some(url) = url {
+                assign.call1(&location, &url.into())?;
+            }
+            Ok(obj)
+        }))
+    }
+
+    /// Checks the post-logout redirect (default: the current location) against the `state` of a
+    /// logout started by this origin. Rejects with `ERR_STATE_MISMATCH`.
+    #[wasm_bindgen(js_name = finishLogout, unchecked_return_type = "Promise<void>")]
+    pub fn finish_logout(&self, url: Option<OptionalString>) -> js_sys::Promise {
+        let url: JsValue = url.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        let inner = Rc::clone(&self.inner);
+        promise(Box::pin(async move {
+            let url = if url.is_undefined() || url.is_null() {
+                get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
+            } else {
+                string_arg(&url, "url")?
+            };
+            inner.finish_logout(&url).await.map_err(to_js)?;
+            Ok(JsValue::UNDEFINED)
         }))
     }
 

@@ -140,6 +140,12 @@ pub struct ProviderMetadata {
     /// RFC 9126 §5: the OP accepts authorization requests only through PAR.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
+    /// RFC 7009 token revocation endpoint.
+    #[serde(default)]
+    pub revocation_endpoint: Option<String>,
+    /// OpenID Connect RP-Initiated Logout 1.0 endpoint.
+    #[serde(default)]
+    pub end_session_endpoint: Option<String>,
 }
 
 impl ProviderMetadata {
@@ -188,6 +194,8 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
             meta.pushed_authorization_request_endpoint.as_ref(),
             "\"pushed_authorization_request_endpoint\" is not an absolute http(s) URL (https for an https issuer)",
         ),
+        (meta.revocation_endpoint.as_ref(), "\"revocation_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
+        (meta.end_session_endpoint.as_ref(), "\"end_session_endpoint\" is not an absolute http(s) URL (https for an https issuer)"),
     ] {
         if url.is_some_and(|u| !url_fits_issuer(u, expected_issuer)) {
             return Err(Error::DiscoveryInvalid { reason });
@@ -674,6 +682,81 @@ pub fn process_token_response(response: &HttpResponse) -> Result<TokenResponse> 
         scope: raw.scope,
         dpop_nonce: response.dpop_nonce.as_deref().and_then(valid_dpop_nonce).map(str::to_owned),
     })
+}
+
+// ---- Revocation (RFC 7009) and RP-Initiated Logout 1.0 --------------------------------------
+
+/// A token revocation request (RFC 7009 §2.1) from a public client: `token`,
+/// `token_type_hint` (`refresh_token` or `access_token`) and `client_id`, with a DPoP proof
+/// (`htm` POST, `htu` the revocation endpoint) when the token is DPoP-bound.
+pub fn revocation_request(endpoint: &str, token: &str, token_type_hint: &str, client_id: &str, dpop_proof: Option<&str>) -> HttpRequest {
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("token", token).append_pair("token_type_hint", token_type_hint).append_pair("client_id", client_id);
+    let mut headers = vec![("content-type", "application/x-www-form-urlencoded".to_owned()), ("accept", "application/json".to_owned())];
+    if let Some(proof) = dpop_proof {
+        headers.push(("dpop", proof.to_owned()));
+    }
+    HttpRequest { method: "POST", url: endpoint.to_owned(), headers, body: form.finish() }
+}
+
+/// Processes a revocation response: 200 is success (also for a token the OP did not know,
+/// RFC 7009 §2.2).
+///
+/// # Errors
+/// `ERR_USE_DPOP_NONCE` (retry once), `ERR_OAUTH_ERROR`, `ERR_OAUTH_RESPONSE_INVALID`.
+pub fn process_revocation_response(response: &HttpResponse) -> Result<()> {
+    match response.status {
+        200 => Ok(()),
+        _ => Err(error_answer(response, "the revocation endpoint answered an error without an OAuth error body")),
+    }
+}
+
+/// The RP-Initiated Logout request (OpenID Connect RP-Initiated Logout 1.0 §2): the end-session
+/// URL with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`, each when given.
+///
+/// # Errors
+/// `ERR_URL_INVALID` for the endpoint or the redirect URI; `ERR_INVALID_ARGUMENT` for a
+/// `state` without a `post_logout_redirect_uri` (it would never come back).
+pub fn end_session_url(
+    end_session_endpoint: &str,
+    id_token_hint: Option<&str>,
+    client_id: &str,
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<&str>,
+) -> Result<String> {
+    normalize_htu(end_session_endpoint)?;
+    if let Some(uri) = post_logout_redirect_uri {
+        normalize_htu(uri)?;
+    } else if state.is_some() {
+        return Err(Error::arg("state", "needs postLogoutRedirectUri"));
+    }
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    if let Some(hint) = id_token_hint {
+        query.append_pair("id_token_hint", hint);
+    }
+    query.append_pair("client_id", client_id);
+    if let Some(uri) = post_logout_redirect_uri {
+        query.append_pair("post_logout_redirect_uri", uri);
+    }
+    if let Some(state) = state {
+        query.append_pair("state", state);
+    }
+    let sep = if end_session_endpoint.contains('?') { '&' } else { '?' };
+    Ok(format!("{end_session_endpoint}{sep}{}", query.finish()))
+}
+
+/// Checks the post-logout redirect against the `state` sent: present once and equal.
+///
+/// # Errors
+/// `ERR_OAUTH_RESPONSE_INVALID` (a repeated parameter), `ERR_STATE_MISMATCH`.
+pub fn check_logout_callback(params: &CallbackParams, expected_state: &str) -> Result<()> {
+    if params.repeated.is_some() {
+        return Err(Error::OAuthResponseInvalid { reason: "the post-logout redirect repeats a parameter", status: 0 });
+    }
+    if params.state.as_deref() != Some(expected_state) || expected_state.is_empty() {
+        return Err(Error::StateMismatch);
+    }
+    Ok(())
 }
 
 // ---- Device authorization (RFC 8628, KB §3) ---------------------------------------------------
