@@ -482,6 +482,62 @@ fn form_urlencoded_byte(s: &str) -> String {
 }
 
 #[test]
+fn revocation_of_dpop_bound_tokens_and_rp_initiated_logout() {
+    let l = Login::new(Config::default());
+    let revoke_at = l.meta.revocation_endpoint.clone().expect("revocation_endpoint");
+    let end_at = l.meta.end_session_endpoint.clone().expect("end_session_endpoint");
+    let revoke = |token: &str, proof: Option<String>| {
+        let req = oauth::revocation_request(&revoke_at, token, "refresh_token", "keybound-demo", proof.as_deref());
+        let headers: Vec<(&str, &str)> = req.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        oauth::process_revocation_response(&http(l.op.port, "POST", path_of(&req.url), &headers, &req.body).as_response())
+    };
+    let refresh = |rt: &str| {
+        let proof = l.proof(None, None);
+        let req = oauth::refresh_token_request(&l.meta.token_endpoint, rt, "keybound-demo", &proof);
+        oauth::process_token_response(&l.post_token(&req.body, &proof).as_response())
+    };
+    let (tokens, v) = l.login().expect("login");
+    let rt = tokens.refresh_token.expect("a refresh token").expose().to_owned();
+    // A DPoP-bound refresh token: not without a proof, not with another key's, not for another htu.
+    let other = Es256Signer::from_jwk_d(OTHER_D).unwrap();
+    for proof in [None, Some(l.proof_with(&other, "POST", &revoke_at, None, None, None)), Some(l.proof(None, None))] {
+        assert_eq!(revoke(&rt, proof).unwrap_err().code(), ErrorCode::OAuthError);
+    }
+    // The fault: 500, nothing revoked.
+    l.fault("revocation_500");
+    assert_eq!(
+        revoke(&rt, Some(l.proof_with(&l.signer, "POST", &revoke_at, None, None, None))).unwrap_err().code(),
+        ErrorCode::OAuthResponseInvalid
+    );
+    l.fault("");
+    // With a proof by its key: revoked, and the refresh grant is refused afterwards.
+    revoke(&rt, Some(l.proof_with(&l.signer, "POST", &revoke_at, None, None, None))).expect("revoked");
+    assert_eq!(refresh(&rt).unwrap_err().code(), ErrorCode::OAuthError);
+    // An unknown token is no error (RFC 7009 §2.2).
+    revoke("never-issued", None).expect("unknown token");
+
+    // RP-Initiated Logout: back to the registered URI with the state; the hint is counted when
+    // it is an ID Token this OP issued to the client.
+    let stats = || http(l.op.port, "GET", "/_test/stats", &[], "").body;
+    let back = l.redirect_uri();
+    let url = oauth::end_session_url(&end_at, Some(&tokens.id_token.clone().unwrap()), "keybound-demo", Some(&back), Some("st-9")).unwrap();
+    let res = http(l.op.port, "GET", path_of(&url), &[], "");
+    assert_eq!(res.status, 302);
+    let location = res.header("location").unwrap();
+    oauth::check_logout_callback(&oauth::parse_callback(&location), "st-9").expect("state back");
+    assert!(stats().contains("\"end_sessions\":1"), "{}", stats());
+    assert!(v.bound);
+    // A forged hint is not counted; an unregistered redirect URI is not redirected to.
+    let forged = oauth::end_session_url(&end_at, Some("e30.e30.c2ln"), "keybound-demo", Some(&back), None).unwrap();
+    assert_eq!(http(l.op.port, "GET", path_of(&forged), &[], "").status, 302);
+    assert!(stats().contains("\"end_sessions\":1"), "{}", stats());
+    let elsewhere = oauth::end_session_url(&end_at, None, "keybound-demo", Some("http://evil.localhost/"), None).unwrap();
+    assert_eq!(http(l.op.port, "GET", path_of(&elsewhere), &[], "").status, 400);
+    assert!(stats().contains("\"revocations\":1"), "{}", stats());
+    l.op.stop();
+}
+
+#[test]
 fn dpop_nonce_challenge_then_one_retry() {
     let l = Login::new(Config { require_nonce: true, ..Config::default() });
     let code = l.code("openid offline_access", Some(l.header.jkt()));
