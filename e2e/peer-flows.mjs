@@ -6,6 +6,9 @@
 //   PAR            the authorization request pushed (RFC 9126) with a DPoP proof of the login's key
 //                  (RFC 9449 §10.1), the redirect with client_id and request_uri only; the nonce
 //                  retry, the par option, an OP that requires PAR, an OP that drops the binding
+//   logout         the refresh token revoked with a proof by the session key (RFC 7009), the key
+//                  and session gone in every tab, RP-Initiated Logout with id_token_hint and a
+//                  state checked on return (single use); a failed revocation reported, not kept
 // Every flow ends by checking the key binding: the ID Token's cnf.jwk is the login's key.
 import * as crypto from 'node:crypto';
 import { tests, assert, startOp, launchChromium } from './lib.mjs';
@@ -410,6 +413,118 @@ try {
       assertPushed(seen, s, `${panva.issuer}/request`);
       assert(panva.stats.cS256Checked === checked + 1, 'c_s256 was not checked at the token endpoint');
       await assertBound(page, s);
+    });
+  });
+  /** Logs out through flow.html's button and waits for the post-logout page; returns what logout reported and the requests seen. */
+  async function logOut(page, state) {
+    const seen = { revocations: [], endSession: [] };
+    page.on('request', (r) => {
+      const url = new URL(r.url());
+      if (r.method() === 'POST' && /\/(revoke|token\/revocation)$/.test(url.pathname)) {
+        seen.revocations.push({ url: r.url(), dpop: r.headers().dpop, form: new URLSearchParams(r.postData() || '') });
+      }
+      if (r.isNavigationRequest() && /\/(end_session|session\/end)$/.test(url.pathname)) seen.endSession.push(url);
+      if (r.isNavigationRequest() && url.pathname === '/flow.html' && url.searchParams.has('state')) seen.landing = r.url();
+    });
+    await page.click('#logout');
+    return seen;
+  }
+  const loggedOut = (page) => page.waitForFunction(() => document.body?.dataset.loggedOut === '1' || document.body?.dataset.state === 'error', null, { timeout: 20000 });
+
+  await test('logout: the refresh token revoked with a proof by the session key, key and session gone in every tab, end-session with id_token_hint, state checked once', async () => {
+    const before = await stats(op);
+    await withPage(refUrl(), async ({ page, state, session, noError, error }) => {
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      await assertBound(page, s);
+      const other = await page.context().newPage();
+      await other.goto(`${op.origin}/flow.html`);
+      await other.waitForFunction(() => ['signed-in', 'error'].includes(document.body?.dataset.state), null, { timeout: 20000 });
+      const seen = await logOut(page);
+      await loggedOut(page);
+      await noError();
+      const report = JSON.parse(await page.evaluate(() => sessionStorage.getItem('kb-logout')));
+      assert(report.revoked === true && !report.revocationError, `logout reported ${JSON.stringify(report)}`);
+      // The revocation: the refresh token, with a proof by the session key at the revocation endpoint.
+      const rev = seen.revocations[0];
+      assert(seen.revocations.length === 1 && rev.form.get('token_type_hint') === 'refresh_token' && rev.form.get('client_id') === 'keybound-demo', 'revocation request');
+      assert(rev.dpop && ecThumbprint(header(rev.dpop).jwk) === s.jkt, 'the revocation proof is not by the session key');
+      assert(payload(rev.dpop).htu === `${op.origin}/revoke` && payload(rev.dpop).htm === 'POST', 'revocation proof htm/htu');
+      // RP-Initiated Logout: id_token_hint, client_id, post_logout_redirect_uri, state.
+      const end = seen.endSession[0];
+      assert(end && end.searchParams.get('id_token_hint') === s.idToken && end.searchParams.get('client_id') === 'keybound-demo', `end-session ${end}`);
+      assert(end.searchParams.get('post_logout_redirect_uri') === `${op.origin}/flow.html` && end.searchParams.get('state') === report.state, 'post_logout_redirect_uri and state');
+      const after = await stats(op);
+      assert(after.revocations === before.revocations + 1 && after.end_sessions === before.end_sessions + 1, `OP stats ${JSON.stringify(after)}`);
+      // Gone here, in the other tab (it kept the session in memory), and the key with it.
+      assert((await session()) === null, 'a session is left');
+      const keyGone = await page.evaluate(async (keyId) => {
+        const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
+        try { await loadDPoPKeyPair(keyId); return 'found'; } catch (e) { return e.code; }
+      }, s.keyId);
+      assert(keyGone === 'ERR_KEY_NOT_FOUND', `the key: ${keyGone}`);
+      await other.click('#userinfo');
+      await other.waitForFunction(() => document.body?.dataset.state === 'error', null, { timeout: 20000 });
+      assert((await other.getAttribute('#error', 'data-code')) === 'ERR_NO_SESSION', `the other tab: ${await other.textContent('#error')}`);
+      // The state is single use, and a forged one is refused.
+      for (const url of [seen.landing, `${op.origin}/flow.html?state=forged`]) {
+        await page.goto(url);
+        await state(['ready', 'signed-in']);
+        const e = await error();
+        assert(e.code === 'ERR_STATE_MISMATCH', `${url}: ${e.code}`);
+      }
+    });
+  });
+
+  await test('logout with a failing revocation endpoint: the session is gone anyway, and the failure is reported', async () => {
+    await fault('revocation_500');
+    try {
+      await withPage(refUrl(), async ({ page, state, session, noError }) => {
+        await page.click('#login');
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        await noError();
+        const s = await session();
+        await logOut(page);
+        await loggedOut(page);
+        await noError();
+        const report = JSON.parse(await page.evaluate(() => sessionStorage.getItem('kb-logout')));
+        assert(report.revoked === false && report.revocationError === 'ERR_OAUTH_RESPONSE_INVALID', `logout reported ${JSON.stringify(report)}`);
+        assert((await session()) === null, 'the session was kept');
+        const keyGone = await page.evaluate(async (keyId) => {
+          const { loadDPoPKeyPair } = await import('/pkg/keybound.js');
+          try { await loadDPoPKeyPair(keyId); return 'found'; } catch (e) { return e.code; }
+        }, s.keyId);
+        assert(keyGone === 'ERR_KEY_NOT_FOUND', `the key: ${keyGone}`);
+      });
+    } finally {
+      await fault('');
+    }
+  });
+
+  await test('oidc-provider: logout revokes with a proof by the session key, ends the OP session, and the state comes back', async () => {
+    await withPage(panvaUrl(), async ({ page, state, session, noError }) => {
+      await page.click('#login');
+      await panvaForms(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      await assertBound(page, s);
+      const seen = await logOut(page);
+      await page.waitForSelector('button[name="logout"]', { timeout: 20000 });
+      await page.click('button[name="logout"]');
+      await loggedOut(page);
+      await noError();
+      const report = JSON.parse(await page.evaluate(() => sessionStorage.getItem('kb-logout')));
+      assert(report.revoked === true, `logout reported ${JSON.stringify(report)}`);
+      const rev = seen.revocations[0];
+      assert(rev && rev.url === `${panva.issuer}/token/revocation` && ecThumbprint(header(rev.dpop).jwk) === s.jkt, 'revocation with a proof by the session key');
+      const end = seen.endSession[0];
+      assert(end && end.searchParams.get('id_token_hint') === s.idToken && end.searchParams.get('state') === report.state, `end-session ${end}`);
+      assert((await session()) === null, 'a session is left');
     });
   });
 } finally {

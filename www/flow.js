@@ -62,6 +62,13 @@ await run('ready', async () => {
     show(session);
     return;
   }
+  if (params.has('state')) {
+    // Back from the OP's end-session endpoint: the state must be the one logout sent.
+    await client.finishLogout(location.href);
+    history.replaceState(null, '', redirectUri);
+    $('result').textContent = `Logged out (state checked). ${sessionStorage.getItem('kb-logout') || ''}`;
+    document.body.dataset.loggedOut = '1';
+  }
   show(await client.session());
 });
 if (document.body.dataset.state === 'ready' && $('session').textContent) document.body.dataset.state = 'signed-in';
@@ -74,5 +81,11 @@ $('refresh').onclick = () => run('refreshed', async () => show(await client.refr
 $('userinfo').onclick = () => run('userinfo', async () => {
   const res = await client.fetch(client.userinfoEndpoint);
   $('result').textContent = `UserInfo ${res.status}: ${await res.text()}`;
+});
+$('logout').onclick = () => run('logged-out', async () => {
+  const out = await client.logout({ postLogoutRedirectUri: redirectUri });
+  // What logout reported (revoked, revocationError), kept for the page it comes back to.
+  sessionStorage.setItem('kb-logout', JSON.stringify({ ...out, revocationError: out.revocationError?.code }));
+  show(null);
 });
 $('forget').onclick = () => run('forgotten', async () => { await client.forget(); show(null); });

@@ -237,6 +237,7 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
       token_endpoint_auth_method: 'none',
       application_type: 'web',
       redirect_uris: [`${appOrigin}/flow.html`],
+      post_logout_redirect_uris: [`${appOrigin}/flow.html`],
       response_types: ['code'],
       grant_types: ['authorization_code', 'refresh_token', DEVICE_GRANT],
       // Not dpop_bound_access_tokens: the client always sends a proof; leaving it off keeps the
@@ -266,6 +267,7 @@ export async function startProvider({ port = 0, mode = 'keybinding', appOrigin }
       // device authorization response: clients poll every 5 s (RFC 8628 default).
       deviceFlow: { enabled: true },
       userinfo: { enabled: true },
+      revocation: { enabled: true }, // RFC 7009, for logout
       dPoP: {
         enabled: true,
         ...(mode === 'nonce' ? { nonceSecret: crypto.randomBytes(32), requireNonce: () => true } : {}),
