@@ -158,6 +158,7 @@ seed("oauth", "pending", http(400, 1, '{"error":"authorization_pending"}'))
 seed("oauth", "slow_down", http(400, 4, '{"error":"slow_down"}'))
 seed("oauth", "denied", http(403, 1, '{"error":"access_denied","error_description":"no"}'))
 seed("oauth", "html", http(500, 5, "<html>oops</html>"))
+seed("oauth", "par", http(201, 1, '{"request_uri":"urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c","expires_in":60}'))
 seed("oauth", "discovery", http(200, 1, json.dumps({
     "issuer": "https://op.example.com", "authorization_endpoint": "https://op.example.com/authorize",
     "token_endpoint": "https://op.example.com/token", "device_authorization_endpoint": "https://op.example.com/device_authorization",

@@ -1,4 +1,4 @@
-//! Native tests of ID Token validation (spec.md §6.1) with the §5 worked example: the example
+//! Native tests of ID Token validation (OIDC Core §3.1.3.7, KB §4) with the worked example: the example
 //! token validates and is bound; each validation step has a negative test asserting its code.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 

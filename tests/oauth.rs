@@ -1,4 +1,4 @@
-//! Native tests of the endpoint builders and processors against the spec.md §5 worked example,
+//! Native tests of the endpoint builders and processors against the worked example (tests/vectors/worked_example.json),
 //! with one negative test per refusal, each asserting its code.
 #![cfg(not(target_arch = "wasm32"))]
 

@@ -19,7 +19,7 @@ use keybound::protocol::pkce;
 use keybound::ErrorCode;
 use libfuzzer_sys::fuzz_target;
 
-/// The refreshed ID Token of spec.md §5.6: the `ath` of the §5.7 presentation proof is over it.
+/// The worked example's refreshed ID Token: the `ath` of its presentation proof is over it.
 const ID_TOKEN_REFRESHED: &str = "eyJhbGciOiJFUzI1NiIsImtpZCI6Im9wLWVzMjU2LTIwMjYtMDkiLCJ0eXAiOiJkcG9wK2lkX3Rva2VuIn0.eyJpc3MiOiJodHRwczovL29wLmV4YW1wbGUuY29tIiwic3ViIjoiMjQ4Mjg5NzYxMDAxIiwiYXVkIjoiczZCaGRSa3F0MyIsImF6cCI6InM2QmhkUmtxdDMiLCJpYXQiOjE3OTAwMDMwMDEsImV4cCI6MTc5MDAwNjYwMSwiYXV0aF90aW1lIjoxNzkwMDAwMDAwLCJjbmYiOnsiandrIjp7Imt0eSI6IkVDIiwiY3J2IjoiUC0yNTYiLCJ4IjoiVjhPa19tWDYtNTFIUzZVREU1Q0I2UmpyZzZxVmtuUTlPUG05SUxIb2oxTSIsInkiOiJodkYtSy10OGFiaUFzLUtTRFFibVpsSE9hX1pfWHQ3YXFRNzBGSHhXNldnIn19fQ.8L2PxhCEs5cHq-ezDbAOe2-8nSrS9a4IF7zTQAhQ4V1EwVfetREP2SD51LwHFUXJHyc8JcoH7niEnemF65MKXw";
 
 fuzz_target!(|data: &[u8]| {

@@ -2,7 +2,7 @@
 //!
 //! Input: `selector byte || token text`. The selector picks the check (binding policy, whether a
 //! nonce and a `dpop_jkt` are expected). The JWKS and the issuer are the worked example's
-//! (spec.md §5). A verifier that accepts every signature makes every claim check reachable; one
+//! (tests/vectors/worked_example.json). A verifier that accepts every signature makes every claim check reachable; one
 //! that refuses every signature must never accept. Properties: never panics; an accepted token
 //! has our issuer, our client_id among trusted audiences, a matching `azp`, is unexpired, has the
 //! nonce we sent, and `bound` means `cnf.jwk` has exactly the thumbprint we sent; validating again

@@ -1,5 +1,5 @@
 //! The `protocol::oauth` response processors (token, discovery, device authorization, device
-//! poll) over an `HttpResponse` built from fuzz bytes, and the form-encoded callback
+//! poll, PAR, revocation) over an `HttpResponse` built from fuzz bytes, and the form-encoded callback
 //! (`parse_callback` + `check_callback`), and `WWW-Authenticate` challenges.
 //!
 //! Input: byte 0 picks the mode (even: HTTP response, odd: callback) and flags. HTTP response:
@@ -64,6 +64,22 @@ fn http(sel: u8, status: u16, data: &str) -> HttpResponse {
 
 fn response(resp: &HttpResponse) {
     let _ = format!("{resp:?}");
+    // PAR (RFC 9126) and revocation (RFC 7009) answers: never panic; an accepted push has a
+    // non-empty request_uri and a bounded lifetime; only a 200 revokes; a nonce answer carries
+    // the header's valid nonce.
+    let par = common::checked(oauth::process_par_response(resp));
+    if let Ok(p) = &par {
+        assert!(matches!(resp.status, 200 | 201) && !p.request_uri.is_empty() && p.expires_in >= 0);
+        let shown = format!("{p:?}");
+        assert_eq!(shown, format!("PushedAuthorization {{ request_uri: \"[redacted]\", expires_in: {} }}", p.expires_in));
+    }
+    let revoked = common::checked(oauth::process_revocation_response(resp));
+    assert_eq!(revoked.is_ok(), resp.status == 200);
+    for r in [par.err(), revoked.err()].into_iter().flatten() {
+        if let Error::UseDpopNonce { nonce } = r {
+            assert_eq!(oauth::valid_dpop_nonce(&nonce), Some(nonce.as_str()));
+        }
+    }
     if let Some(n) = resp.dpop_nonce.as_deref() {
         if let Some(v) = oauth::valid_dpop_nonce(n) {
             assert_eq!(v, n);

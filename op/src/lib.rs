@@ -1,5 +1,5 @@
-//! keybound's reference OpenID Provider: the OP side of OpenID Connect Key Binding (spec.md §3.1,
-//! R1–R15) for the demo and the tests. It listens on 127.0.0.1 only and keeps all state in memory.
+//! keybound's reference OpenID Provider: the OP side of OpenID Connect Key Binding (KB §2–§5)
+//! for the demo and the tests. It listens on 127.0.0.1 only and keeps all state in memory.
 //!
 //! Endpoints: discovery, JWKS, `/authorize` (login form), `/login`, `/token` (authorization code
 //! with PKCE, refresh), `/userinfo`, plus `/_test/fault` and `/_test/stats` for tests, and static

@@ -327,8 +327,8 @@ pub struct LogoutOutcome {
 struct Login<'a> {
     /// The OIDC `nonce` sent.
     nonce: Option<&'a str>,
-    /// Whether the OP must echo the nonce (code flow) or may leave it out (device flow,
-    /// spec.md §2.9).
+    /// Whether the OP must echo the nonce (code flow) or may leave it out (device flow: RFC 8628
+    /// has no nonce, KB §3).
     nonce_must_echo: bool,
     /// Whether binding was requested.
     bind: bool,
@@ -1237,7 +1237,7 @@ impl Client {
         })
     }
 
-    /// A presentation for a consumer (keybound's profile, spec.md §5.7): the ID Token and a
+    /// A presentation for a consumer (keybound's profile, docs/profile.md §2): the ID Token and a
     /// DPoP-syntax proof by the bound key over `htm`/`htu`, with `ath` = SHA-256 of this ID Token
     /// and the consumer's `nonce` when it issued one.
     ///

@@ -1,6 +1,6 @@
 //! ID Token validation at the Authenticating Component: OpenID Connect Core §3.1.3.7, plus
 //! Key Binding (`typ` `dpop+id_token`, `cnf.jwk` = our key), and the §12.2 rules for refreshed
-//! tokens (spec.md §6.1).
+//! tokens (OIDC Core §3.1.3.7 and KB §4; docs/profile.md §1).
 //!
 //! Order: parse → choose the key from the issuer's JWKS → verify the signature → check claims →
 //! check the binding. The first failure wins.
@@ -82,7 +82,7 @@ impl Jwks {
         self.keys.is_empty()
     }
 
-    /// Chooses the key for a JWS header (spec.md §6.1 step 5): the key whose `kid` equals the
+    /// Chooses the key for a JWS header (OIDC Core §3.1.3.7 step 6, KB §9.3): the key whose `kid` equals the
     /// header `kid`; with no `kid`, the only key that fits. A key fits when its `use` is absent
     /// or `sig`, its `alg` is absent or equals the header `alg`, and its type suits the `alg`.
     ///
@@ -272,7 +272,7 @@ pub(crate) fn numeric_date(v: Option<f64>, claim: &'static str) -> Result<Option
     }
 }
 
-/// Validates an ID Token from a token response (spec.md §6.1).
+/// Validates an ID Token from a token response (OIDC Core §3.1.3.7, KB §4).
 ///
 /// # Errors
 /// The JWS errors (`ERR_JWE_UNSUPPORTED`, `ERR_JWS_ALG_NOT_ALLOWED`, `ERR_JWS_CRIT_UNSUPPORTED`,

@@ -101,7 +101,7 @@ pub fn discovery_request(issuer: &str) -> Result<HttpRequest> {
     })
 }
 
-/// The OP metadata keybound uses (spec.md §2.1).
+/// The OP metadata keybound uses (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, RFC 9449 §5.1, RFC 9126 §5).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[non_exhaustive]
 pub struct ProviderMetadata {
@@ -149,7 +149,7 @@ pub struct ProviderMetadata {
 }
 
 impl ProviderMetadata {
-    /// Whether `bound_key` is listed in `scopes_supported` (a hint only, spec.md §2.1).
+    /// Whether `bound_key` is listed in `scopes_supported` (a hint only: KB §2.1 does not require it).
     pub fn advertises_bound_key(&self) -> bool {
         self.scopes_supported.iter().any(|s| s == "bound_key")
     }
@@ -211,7 +211,7 @@ pub fn process_discovery_response(response: &HttpResponse, expected_issuer: &str
 
 // ---- Authorization request and callback ------------------------------------------------------
 
-/// The parameters of a key-bound authorization request (KB §2.1, spec.md §2.4).
+/// The parameters of a key-bound authorization request (KB §2.1).
 #[derive(Clone, Copy, Debug)]
 pub struct AuthorizationRequest<'a> {
     /// From discovery.

@@ -1,4 +1,4 @@
-//! Shared pieces of the fuzz targets: test verifiers, the worked-example fixtures (spec.md §5)
+//! Shared pieces of the fuzz targets: test verifiers, the worked-example fixtures (tests/vectors/worked_example.json)
 //! and the checks every returned error must pass.
 #![allow(dead_code)]
 
@@ -58,7 +58,7 @@ pub fn text(data: &[u8]) -> String {
     String::from_utf8_lossy(data).into_owned()
 }
 
-// ---- spec.md §5 worked example ---------------------------------------------------------------
+// ---- the worked example ---------------------------------------------------------------------
 
 pub const ISSUER: &str = "https://op.example.com";
 pub const CLIENT_ID: &str = "s6BhdRkqt3";

@@ -124,7 +124,7 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     if claimed_jkt.is_some_and(|jkt| jkt.as_str() != Some(cnf_jkt.as_str())) {
         return Err(Error::IdTokenCnfMismatch);
     }
-    // KB §9.2, R33, R40: a fresh proof of possession of that key, for this request and this token.
+    // KB §9.2 and §7: a fresh proof of possession of that key, for this request and this token.
     let check = ProofCheck {
         htm: presentation.htm,
         htu: presentation.htu,
