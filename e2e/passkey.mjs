@@ -519,7 +519,9 @@ try {
         const o = { clientId: INTEROP_CLIENT_ID, redirectUri: `${appOrigin}/flow.html`, scope: 'profile', keyBinding: false, passkey: { mode } };
         const st = await withClient(p2, pop.issuer, o, 'return client.startLogin();');
         const a = new URL(st.url).searchParams;
-        assert(!a.has('dpop_jkt'), 'no dpop_jkt');
+        // oidc-provider offers PAR, so the request is pushed (par: "auto"): the front channel
+        // carries client_id and request_uri only, and the nonce is checked in the ID Token.
+        assert(a.has('request_uri') && !a.has('nonce') && !a.has('dpop_jkt'), `a pushed request: ${a}`);
         await p2.goto(st.url);
         const back = (u) => u.origin === appOrigin && u.pathname === '/flow.html';
         // The first login shows the login form; a later one may go straight to consent or back
@@ -541,10 +543,10 @@ try {
         await ready(p2);
         return { opts: o, auth: a, session: await withClient(p2, pop.issuer, o, 'return client.finishLogin(arg);', p2.url()) };
       };
-      const { opts, auth, session } = await loginWith('salted');
+      const { opts, session } = await loginWith('salted');
       assert(session.claims.iss === pop.issuer && session.claims.sub === 'alice', `claims ${JSON.stringify(session.claims)}`);
       assert(session.bound === false && !session.claims.cnf && headerOf(session.idToken).typ === undefined, 'a plain ID Token');
-      assert(session.claims.nonce === auth.get('nonce') && auth.get('nonce') === saltedNonce(pk.jkt, session.passkey.salt), 'oidc-provider echoed the salted commitment');
+      assert(session.claims.nonce === saltedNonce(pk.jkt, session.passkey.salt), 'oidc-provider echoed the salted commitment (pushed with PAR)');
       const p = await withClient(p2, pop.issuer, opts, 'return client.signWithPasskey("pay 5", { method: "POST", url: "https://api.example.com/v1/orders", nonce: "n-interop" });');
       assert(clientData(p).origin === appOrigin, 'assertion origin');
       const consumer = { consumerId: 'interop', issuers: [{ issuer: pop.issuer, clientIds: [INTEROP_CLIENT_ID], jwks }], passkey: { origins: [appOrigin], rpId: 'localhost', requireUserVerification: true, requireNonce: false } };
@@ -556,7 +558,7 @@ try {
       expectCode(await verifyInPage(p2, { ...consumer, issuers: [{ issuer: O, clientIds: ['keybound-demo'], jwks: refJwks }] }, p), 'ERR_ISSUER_NOT_ACCEPTED', 'oidc-provider token at a reference-OP consumer');
       // Plain mode at the same OP: the nonce is the thumbprint itself, echoed unchanged.
       const plain = await loginWith('plain');
-      assert(plain.session.claims.nonce === pk.jkt && plain.auth.get('nonce') === pk.jkt, 'oidc-provider echoed the plain thumbprint');
+      assert(plain.session.claims.nonce === pk.jkt, 'oidc-provider echoed the plain thumbprint (pushed with PAR)');
       const pp = await withClient(p2, pop.issuer, plain.opts, 'return client.signWithPasskey("pay 6", { method: "POST", url: "https://api.example.com/v1/orders", nonce: "n-interop-plain" });');
       assert(pp.mode === 'plain' && pp.salt === null, 'a plain presentation');
       const rp = unwrap(await verifyInPage(p2, consumer, pp), 'verifyPasskey (interop, plain)');
