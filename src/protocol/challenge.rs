@@ -232,6 +232,8 @@ mod tests {
         assert!(is_dpop_nonce_challenge(r#"DPoP error="use_dpop_nonce""#));
         assert!(is_dpop_nonce_challenge(r#"dpop ERROR=use_dpop_nonce, algs="ES256""#));
         assert!(is_dpop_nonce_challenge(r#"Bearer realm="x", DPoP error="use_dpop_nonce""#));
+        // A quoted-pair may escape any character (RFC 9110 §5.6.4): this is use_dpop_nonce.
+        assert!(is_dpop_nonce_challenge(r#"DPoP error="u\se_dpop_nonce""#));
         for header in [
             r#"Bearer error="invalid_token", error_description="use_dpop_nonce""#,
             r#"Bearer error="use_dpop_nonce""#,
