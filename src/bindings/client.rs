@@ -420,11 +420,7 @@ impl JsClient {
         let url: JsValue = url.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let url = if url.is_undefined() || url.is_null() {
-                get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
-            } else {
-                string_arg(&url, "url")?
-            };
+            let url = callback_url(&url)?;
             let session = inner.finish_login(&url).await.map_err(to_js)?;
             session_object(&session)
         }))
@@ -564,11 +560,7 @@ impl JsClient {
         let url: JsValue = url.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         let inner = Rc::clone(&self.inner);
         promise(Box::pin(async move {
-            let url = if url.is_undefined() || url.is_null() {
-                get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default()
-            } else {
-                string_arg(&url, "url")?
-            };
+            let url = callback_url(&url)?;
             inner.finish_logout(&url).await.map_err(to_js)?;
             Ok(JsValue::UNDEFINED)
         }))
@@ -687,5 +679,14 @@ impl JsClient {
             devices.borrow_mut().retain(|(i, _)| *i != id);
             session_object(&result.map_err(to_js)?)
         }))
+    }
+}
+
+/// The callback URL a `finish*` call was given, or the current location when it was given none.
+fn callback_url(url: &JsValue) -> Result<String, JsValue> {
+    if url.is_undefined() || url.is_null() {
+        Ok(get(&get(&js_sys::global(), "location"), "href").as_string().unwrap_or_default())
+    } else {
+        string_arg(url, "url")
     }
 }
