@@ -1,8 +1,8 @@
 // Every ```js / ```ts block of README.md, against the package a user gets (the packed tarball,
 // installed with npm in a fresh project):
 //
-// - type-checked, all in one `tsc --strict` run with the default lib settings, skipLibCheck off,
-//   and checkJs for js blocks;
+// - type-checked with `tsc --strict`, the default lib settings, skipLibCheck off, and checkJs for
+//   js blocks (one run for the Node blocks, with @types/node, one for the others);
 // - run, unless marked: in Node when the block imports a `node:` module, else in headless
 //   Chromium (a page on http://localhost with an import map of the package's exports, as a
 //   plain-ESM user would write). A block that throws or rejects fails.
@@ -10,10 +10,11 @@
 // Directives, in an HTML comment on the line right before the block's fence:
 //   <!-- readme-test: typecheck-only: <why it cannot run here> -->
 //   <!-- readme-test: continues: <heading>; … -->   the block goes on from the first block under
-//                                        that heading (type-checked and run after it, in a block
-//                                        scope of its own)
-//   <!-- readme-test: skip: <why> -->    neither checked nor run here; printed on every run. Only for
-//                                        a block another suite runs as written (e2e/redis.mjs).
+//                                        that heading (type-checked and run after it: its leading
+//                                        imports and `declare` statements at the top of the module,
+//                                        the rest in a block scope of its own)
+// A block that imports a `node:` module (or continues one that does) is type-checked with Node's
+// types (@types/node); the others with the default libs only (DOM), as a browser user has them.
 // A harness self-test first checks that a type error and a throwing block do fail.
 import { createServer } from 'node:http';
 import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -38,14 +39,13 @@ export function readmeBlocks(text) {
     const lang = { js: 'js', javascript: 'js', ts: 'ts', typescript: 'ts' }[fence[1]];
     if (!lang) continue;
     const heading = lines.slice(0, start).reverse().find((l) => /^#+ /.test(l))?.replace(/^#+ /, '') ?? '';
-    const block = { line: start + 1, lang, code: body.join('\n'), heading, typecheckOnly: false, skip: false, why: '', continues: null };
+    const block = { line: start + 1, lang, code: body.join('\n'), heading, typecheckOnly: false, why: '', continues: null };
     const directive = start > 0 && lines[start - 1].match(/^<!-- readme-test: (.*) -->$/);
     if (directive) {
       for (const part of directive[1].split(';').map((s) => s.trim())) {
         const only = part.match(/^typecheck-only: (.{10,})$/);
-        const skip = part.match(/^skip: (.{10,})$/);
         const continues = part.match(/^continues: (.+)$/);
-        if (only) { block.typecheckOnly = true; block.why = only[1]; } else if (skip) { block.skip = true; block.why = skip[1]; } else if (continues) block.continues = continues[1];
+        if (only) { block.typecheckOnly = true; block.why = only[1]; } else if (continues) block.continues = continues[1];
         else throw new Error(`README.md:${start}: unknown readme-test directive ${JSON.stringify(part)} (typecheck-only needs a reason)`);
       }
     }
@@ -54,22 +54,38 @@ export function readmeBlocks(text) {
   return blocks;
 }
 
+/**
+ * A continuing block's leading lines that must stay at module level (one-line imports, one-line
+ * `declare` statements, comments, blank lines), and the rest.
+ */
+export function splitHead(code) {
+  const lines = code.split('\n');
+  let n = 0;
+  while (n < lines.length && /^(import .*;|declare .*|\/\/.*|\s*)$/.test(lines[n])) n++;
+  const head = lines.slice(0, n).join('\n');
+  const body = lines.slice(n).join('\n');
+  return { head, body };
+}
+
 /** A block's module text: the block it continues (if any) first, then this one in a scope of its own. */
 function moduleText(blocks, i) {
   const b = blocks[i];
   if (!b.continues) return `${b.code}\nexport {};\n`;
   const from = blocks.findIndex((x) => x.heading === b.continues);
   assert(from >= 0 && from < i, `README.md:${b.line}: no block before it under the heading "${b.continues}"`);
-  assert(!/^import /m.test(b.code), `README.md:${b.line}: a continuing block cannot import (put its imports in the block it continues)`);
-  return `${moduleText(blocks, from)}{\n${b.code}\n}\n`;
+  const { head, body } = splitHead(b.code);
+  assert(!/^(import|declare) /m.test(body), `README.md:${b.line}: a continuing block's imports and declarations come first, one per line`);
+  return `${head}\n${moduleText(blocks, from)}{\n${body}\n}\n`;
 }
 
 const runtimeOf = (code) => (/from "node:|from 'node:/.test(code) ? 'node' : 'browser');
 
-/** Type-checks the files in `dir`; returns tsc's diagnostics per file name. */
-function typecheck(dir, files) {
-  const r = spawnSync(tsc, ['--strict', '--noEmit', '--skipLibCheck', 'false', '--allowJs', '--checkJs', '--pretty', 'false', ...files], { cwd: dir, encoding: 'utf8' });
+/** Type-checks the files in `dir` (with the named `types` packages); returns tsc's diagnostics per file name. */
+function typecheck(dir, files, types = []) {
   const errors = new Map(files.map((f) => [f, []]));
+  if (!files.length) return { status: 0, errors };
+  const typeArgs = types.length ? ['--types', types.join(',')] : [];
+  const r = spawnSync(tsc, ['--strict', '--noEmit', '--skipLibCheck', 'false', '--allowJs', '--checkJs', '--pretty', 'false', ...typeArgs, ...files], { cwd: dir, encoding: 'utf8' });
   for (const line of `${r.stdout}${r.stderr}`.split('\n').filter(Boolean)) {
     const file = line.match(/^([^(]+)\(/)?.[1];
     (errors.get(file) ?? errors.set(file ?? '(tsc)', []).get(file ?? '(tsc)')).push(line);
@@ -146,8 +162,7 @@ try {
   });
 
   const all = readmeBlocks(readFileSync(path.join(root, 'README.md'), 'utf8'));
-  for (const b of all.filter((x) => x.skip)) console.log(`# SKIPPED README.md:${b.line}: ${b.why}`);
-  const blocks = all.filter((b) => !b.skip);
+  const blocks = all;
 
   await test('README.md has js blocks, and few are typecheck-only, each with its reason', () => {
     assert(all.length >= 8, `only ${all.length} js/ts blocks found`);
@@ -162,7 +177,12 @@ try {
     writeFileSync(path.join(dir, file), moduleText(blocks, i));
     return file;
   });
-  const checked = typecheck(dir, files);
+  // Node blocks with Node's types, the others as a browser user has them (two tsc runs).
+  const node = files.filter((_, i) => runtimeOf(moduleText(blocks, i)) === 'node');
+  const inNode = typecheck(dir, node, ['node']);
+  const inBrowser = typecheck(dir, files.filter((f) => !node.includes(f)));
+  const checked = { status: Math.max(inNode.status ?? 1, inBrowser.status ?? 1), errors: new Map([...inBrowser.errors, ...inNode.errors]) };
+  console.log(`# type-checked ${node.length} blocks with Node's types, ${files.length - node.length} with the browser's`);
   for (const [i, b] of blocks.entries()) {
     await test(`README.md:${b.line} type-checks (tsc --strict${b.lang === 'js' ? ', checkJs' : ''})`, () => {
       const errs = checked.errors.get(files[i]);

@@ -6,6 +6,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { transformSync } from 'esbuild';
 import { createClient } from 'redis';
 import { Redis } from 'ioredis';
 import { initSync, KeyBoundConsumer, createRedisReplayStore, verifyRequest } from '../pkg/consumer/web.js';
@@ -238,15 +239,13 @@ try {
 
   await test("the README's replay store and server integration snippets run as written (the test's Redis and issuer swapped in)", async () => {
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-    const block = (heading) => readme.slice(readme.indexOf(heading)).match(/```js\n([\s\S]*?)```/)[1];
+    const block = (heading) => readme.slice(readme.indexOf(heading)).match(/```(?:js|ts)\n([\s\S]*?)```/)[1];
     const issuerLine = 'issuers: [{ issuer: "https://op.example.com", clientIds: ["my-spa"] }],';
-    const store = block('**Replay store.**');
+    const store = block('### Replay store');
     assert(store.includes(issuerLine) && store.includes('redis://127.0.0.1:6379'), 'the snippet changed: update this test');
     const program = [
-      "import http from 'node:http'; import express from 'express'; import Fastify from 'fastify';",
       store.replace('redis://127.0.0.1:6379', redis.url)
         .replace(issuerLine, `issuers: [{ issuer: ${JSON.stringify(ISSUER)}, clientIds: [${JSON.stringify(CLIENT_ID)}], jwks: ${JSON.stringify(parties.jwks)} }],`),
-      'const app = express(); const fastify = Fastify();',
       block('### Server integrations'),
       // Two requests through the Fetch API handler, as a proxy forwards them (an inner URL; the
       // snippet's `origin` is what the proof names): accepted, then refused as a replay.
@@ -257,7 +256,8 @@ try {
     ].join('\n');
     mkdirSync(new URL('./out/', import.meta.url), { recursive: true });
     const file = new URL('./out/readme-consumer.mjs', import.meta.url);
-    writeFileSync(file, program);
+    // The server block is TypeScript: run the JS a user's compiler makes of it.
+    writeFileSync(file, transformSync(program, { loader: 'ts', format: 'esm' }).code);
     const env = { ...process.env, KEYBOUND_NONCE_SECRET: nonceSecret, PROOF: await proof({ htu: 'https://api.example.com/api/session' }), ID_TOKEN: idToken };
     const out = execFileSync(process.execPath, [fileURLToPath(file)], { env, encoding: 'utf8', timeout: 30000 });
     const { a, b } = JSON.parse(out.trim().split('\n').pop());

@@ -61,6 +61,15 @@ export function verifyNodeRequest(
   consumer: KeyBoundRequestConsumer, req: NodeIncomingMessage, res: NodeServerResponse, options?: VerifyRequestOptions,
 ): Promise<VerifyRequestResult>;
 
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `keyboundExpress` when the presentation was accepted. */
+      keybound?: KeyBoundAccepted;
+    }
+  }
+}
+
 /** Express middleware: sets `req.keybound` (and `req.body` when it read the body) on acceptance, sends the refusal otherwise. */
 export function keyboundExpress(
   consumer: KeyBoundRequestConsumer, options?: VerifyRequestOptions,
