@@ -137,9 +137,23 @@ await test('createLocalJWKSet: a frozen snapshot that validateIdToken uses, refu
     const ok = await mod.validateIdToken(await token(b, 'b'), set, opts);
     assert(ok.claims.sub === 'alice' && ok.bound === false, 'a good token was not accepted');
   }
-  // Key b signed it, but the header names key a: refused with the cached key too.
-  const wrong = await mod.validateIdToken(await token(b, 'a'), set, opts).catch((e) => e);
-  assert(wrong.code === 'ERR_JWS_SIGNATURE_INVALID', `forged kid: ${wrong.code}`);
+  // Key b signed it, but the header names key a: refused, on the first use of a (import first)
+  // and once a is imported (WebCrypto's verify started at once, its verdict settled in Rust).
+  for (const when of ['before', 'after']) {
+    const wrong = await mod.validateIdToken(await token(b, 'a'), set, opts).catch((e) => e);
+    assert(wrong.code === 'ERR_JWS_SIGNATURE_INVALID', `forged kid, ${when} a was imported: ${wrong.code}`);
+    if (when === 'before') assert((await mod.validateIdToken(await token(a, 'a'), set, opts)).claims.sub === 'alice', 'key a refused');
+  }
+  // With the key imported, the claim checks and the auth_time check still run after the signature.
+  const otherNonce = await mod.validateIdToken(await token(a, 'a'), set, { ...opts, nonce: 'n2' }).catch((e) => e);
+  assert(otherNonce.code === 'ERR_ID_TOKEN_NONCE_MISMATCH', `nonce: ${otherNonce.code}`);
+  const noAuthTime = await mod.validateIdToken(await token(a, 'a'), set, { ...opts, requestedMaxAge: 60 }).catch((e) => e);
+  assert(noAuthTime.code === 'ERR_ID_TOKEN_AUTH_TIME_MISSING', `auth_time: ${noAuthTime.code}`);
+  // Validations in flight at once each settle with their own token and options.
+  const tokens = await Promise.all(Array.from({ length: 24 }, (_, i) => token(i % 3 ? a : b, i % 3 ? 'a' : 'b')));
+  const outcomes = await Promise.all(tokens.map((t, i) => mod.validateIdToken(t, set, { ...opts, nonce: i % 2 ? 'n1' : 'n3' })
+    .then((r) => r.claims.nonce, (e) => e.code)));
+  assert(outcomes.every((o, i) => o === (i % 2 ? 'n1' : 'ERR_ID_TOKEN_NONCE_MISMATCH')), `concurrent: ${outcomes}`);
   const unknown = await mod.validateIdToken(await token(b, 'b'), jwks, opts).catch((e) => e);
   assert(unknown.code === 'ERR_JWKS_NO_MATCHING_KEY', `plain JWKS without b: ${unknown.code}`);
   const notSet = (() => { try { mod.createLocalJWKSet({ keys: 5 }); } catch (e) { return e; } })();

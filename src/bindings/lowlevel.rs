@@ -2,18 +2,11 @@
 //! the sans-IO protocol core. They never send anything and never retry; `KeyBoundClient` is the
 //! same steps with the I/O done for you.
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
 use wasm_bindgen::prelude::*;
 
-use super::args::{binding_policy, get, object_arg, opt_seconds, opt_str, opt_str_reused, promise, req_str, DAY, MAX_TIME};
-use super::errors::{core_to_js, to_js};
-use crate::browser::js::now_secs;
-use crate::browser::subtle::WebCryptoVerifier;
+use super::args::{get, object_arg, opt_seconds, opt_str, req_str, MAX_TIME};
+use super::errors::core_to_js;
 use crate::error::{Error, ErrorCode};
-use crate::protocol::id_token::{self, IdTokenCheck, Jwks};
-use crate::protocol::jwa::Alg;
 use crate::protocol::oauth::{self, AuthorizationRequest, HttpRequest, HttpResponse, TokenType};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -67,46 +60,6 @@ export interface TokenEndpointResponse {
   dpopNonce?: string;
 }
 
-export interface ValidateIdTokenOptions {
-  issuer: string;
-  clientId: string;
-  /** The OIDC nonce sent in the authorization request. */
-  nonce?: string;
-  /** The `dpop_jkt` sent; omit when binding was not requested. */
-  dpopJkt?: string;
-  /** Default `"required"`. */
-  binding?: "required" | "preferred";
-  /** Algorithms accepted. Default `["RS256", "PS256", "ES256"]`. */
-  algorithms?: string[];
-  /** Seconds since the epoch. Default is now. */
-  currentDate?: number;
-  /** Clock skew in seconds. Default 60. */
-  clockTolerance?: number;
-  /** How old `iat` may be, in seconds. Default 600. (Not the OIDC `max_age`: see `requestedMaxAge`.) */
-  maxAge?: number;
-  /** The `max_age` sent in the authorization request: `auth_time` must be present and within it (`ERR_ID_TOKEN_AUTH_TIME_MISSING`, `ERR_ID_TOKEN_AUTH_TOO_OLD`). */
-  requestedMaxAge?: number;
-  /** The `acr_values` sent, space-separated. */
-  acrValues?: string;
-  /** Refuse an `acr` that is not one of `acrValues` (`ERR_ID_TOKEN_ACR_NOT_SATISFIED`). Default false. */
-  requireAcr?: boolean;
-}
-
-/**
- * A snapshot of a JWKS made by `createLocalJWKSet`: a frozen, ordinary JWKS object (`keys`),
- * whose keys keybound has already parsed. Pass it to `validateIdToken` instead of the JWKS:
- * nothing is parsed or imported again.
- */
-export interface LocalJWKSet {
-  readonly keys: readonly Readonly<JWK>[];
-}
-
-export interface ValidatedIdToken {
-  /** The verified payload. */
-  claims: { iss: string; sub: string; aud: string | string[]; [claim: string]: unknown };
-  /** Bound to the key with `dpopJkt`. */
-  bound: boolean;
-}
 "#;
 
 fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
@@ -322,137 +275,4 @@ pub fn process_token_response(#[wasm_bindgen(unchecked_param_type = "HttpRespons
 #[wasm_bindgen(js_name = isDPoPNonceError, unchecked_return_type = "err is KeyboundError & { code: \"ERR_USE_DPOP_NONCE\"; dpopNonce: string }")]
 pub fn is_dpop_nonce_error(#[wasm_bindgen(unchecked_param_type = "unknown")] err: JsValue) -> bool {
     super::api::is_keybound_error(err.clone()) && get(&err, "code").as_string().as_deref() == Some(ErrorCode::UseDpopNonce.as_str())
-}
-
-/// The symbol under which a `LocalJWKSet` ([`create_local_jwk_set`]) keeps its id.
-const SET_SYMBOL: &str = "keybound.localJwkSet";
-/// How many parsed sets are kept. A set that fell out is parsed again from its own (frozen)
-/// keys, so this bounds memory, never correctness.
-const SETS_KEPT: usize = 16;
-
-/// The next id, and the parsed sets by id, oldest first.
-type Sets = (f64, Vec<(f64, Rc<Jwks>)>);
-
-thread_local! {
-    static SET_KEY: JsValue = js_sys::Symbol::for_(SET_SYMBOL).into();
-    static SETS: RefCell<Sets> = const { RefCell::new((0.0, Vec::new())) };
-}
-
-fn parse_jwks(jwks: &JsValue) -> Result<Jwks, JsValue> {
-    let json = js_sys::JSON::stringify(jwks)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
-    Jwks::from_json(&json).map_err(core_to_js)
-}
-
-/// The parsed keys of a set made by `createLocalJWKSet`, if `jwks` is one and it is still kept.
-fn local_set(jwks: &JsValue) -> Option<Rc<Jwks>> {
-    let id = SET_KEY.with(|k| js_sys::Reflect::get(jwks, k).ok())?.as_f64()?;
-    SETS.with(|sets| sets.borrow().1.iter().find(|(i, _)| *i == id).map(|(_, set)| set.clone()))
-}
-
-/// Makes a `LocalJWKSet` (a TypeScript type): a frozen snapshot of `jwks` whose keys are parsed now, once, and
-/// whose WebCrypto keys are imported on first use and then reused. Later changes to the object
-/// passed in have no effect. Like jose's `createLocalJWKSet`; pass the result to
-/// `validateIdToken`.
-///
-/// Throws `ERR_JSON_INVALID` for a JWKS that is not one, `ERR_JWK_PRIVATE_KEY` if it publishes
-/// private key material (keys of unsupported types are skipped, as in every JWKS keybound reads).
-#[wasm_bindgen(js_name = createLocalJWKSet, unchecked_return_type = "LocalJWKSet")]
-pub fn create_local_jwk_set(#[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] }")] jwks: JsValue) -> Result<JsValue, JsValue> {
-    object_arg(&jwks, "jwks")?;
-    let json = js_sys::JSON::stringify(&jwks)
-        .ok()
-        .and_then(|s| s.as_string())
-        .ok_or_else(|| core_to_js(Error::arg("jwks", "must be JSON-serializable")))?;
-    let parsed = Jwks::from_json(&json).map_err(core_to_js)?;
-    // The snapshot: a deep copy, frozen, so the object and the parsed keys cannot disagree.
-    let copy = js_sys::JSON::parse(&json)?;
-    deep_freeze(&copy);
-    let id = SETS.with(|sets| {
-        let mut sets = sets.borrow_mut();
-        sets.0 += 1.0;
-        let id = sets.0;
-        if sets.1.len() == SETS_KEPT {
-            sets.1.remove(0);
-        }
-        sets.1.push((id, Rc::new(parsed)));
-        id
-    });
-    let out = js_sys::Object::new();
-    js_sys::Reflect::set(&out, &"keys".into(), &js_sys::Reflect::get(&copy, &"keys".into())?)?;
-    let hidden = js_sys::Object::new();
-    js_sys::Reflect::set(&hidden, &"value".into(), &JsValue::from_f64(id))?;
-    SET_KEY.with(|k| js_sys::Object::define_property(&out, k, &hidden));
-    Ok(js_sys::Object::freeze(&out).into())
-}
-
-/// Freezes `value` and everything reachable from it (a parsed JSON document: no cycles).
-fn deep_freeze(value: &JsValue) {
-    if !value.is_object() {
-        return;
-    }
-    for child in js_sys::Object::values(value.unchecked_ref()).iter() {
-        deep_freeze(&child);
-    }
-    js_sys::Object::freeze(value.unchecked_ref::<js_sys::Object>());
-}
-
-/// Validates an ID Token with the issuer's JWKS (spec: OIDC Core §3.1.3.7 plus Key Binding):
-/// signature, `iss`, `aud`, `azp`, `exp`, `iat`, `nonce`, then the binding (`typ`
-/// `dpop+id_token` and thumbprint(`cnf.jwk`) == `dpopJkt`), then `auth_time` and `acr` against
-/// `requestedMaxAge` and `acrValues`.
-#[wasm_bindgen(js_name = validateIdToken, unchecked_return_type = "Promise<ValidatedIdToken>")]
-pub fn validate_id_token(
-    #[wasm_bindgen(js_name = "idToken")] id_token: String,
-    #[wasm_bindgen(unchecked_param_type = "{ keys: unknown[] } | LocalJWKSet")] jwks: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "ValidateIdTokenOptions")] options: JsValue,
-) -> js_sys::Promise {
-    promise(Box::pin(async move {
-        object_arg(&jwks, "jwks")?;
-        object_arg(&options, "options")?;
-        let jwks = local_set(&jwks).map_or_else(|| parse_jwks(&jwks).map(Rc::new), Ok)?;
-        let required = |v: Option<String>, name: &'static str| v.ok_or_else(|| core_to_js(Error::arg(name, "is required")));
-        let issuer = required(opt_str_reused(&options, "issuer")?, "issuer")?;
-        let client_id = required(opt_str_reused(&options, "clientId")?, "clientId")?;
-        let (nonce, jkt) = (opt_str_reused(&options, "nonce")?, opt_str_reused(&options, "dpopJkt")?);
-        let binding = binding_policy(&options)?;
-        let algs: Vec<Alg> = match get(&options, "algorithms") {
-            v if v.is_undefined() => vec![Alg::Rs256, Alg::Ps256, Alg::Es256],
-            v => js_sys::Array::from(&v)
-                .iter()
-                .map(|a| a.as_string().ok_or(Error::arg("algorithms", "must be strings")).and_then(|a| Alg::from_name(&a)))
-                .collect::<Result<_, _>>()
-                .map_err(core_to_js)?,
-        };
-        let requested_max_age = match get(&options, "requestedMaxAge") {
-            v if v.is_undefined() || v.is_null() => None,
-            _ => Some(opt_seconds(&options, "requestedMaxAge", 0, 0, MAX_TIME)?),
-        };
-        let acr_values = opt_str(&options, "acrValues")?;
-        let auth = id_token::AuthenticationCheck {
-            max_age: requested_max_age,
-            acr_values: acr_values.as_deref(),
-            require_acr: super::args::opt_bool(&options, "requireAcr", false)?,
-        };
-        let check = IdTokenCheck {
-            issuer: &issuer,
-            client_id: &client_id,
-            extra_audiences: &[],
-            allowed_algs: &algs,
-            now: opt_seconds(&options, "currentDate", now_secs(), 0, MAX_TIME)?,
-            clock_skew: opt_seconds(&options, "clockTolerance", 60, 0, DAY)?,
-            max_age: opt_seconds(&options, "maxAge", 600, 0, 10 * 365 * DAY)?,
-            nonce: nonce.as_deref(),
-            expected_jkt: jkt.as_deref(),
-            binding,
-        };
-        let v = id_token::validate(&id_token, jwks.as_ref(), &check, &WebCryptoVerifier).await.map_err(|e| to_js(e.into()))?;
-        id_token::check_authentication(&v.claims, &auth, check.now, check.clock_skew).map_err(core_to_js)?;
-        let obj = js_sys::Object::new();
-        js_sys::Reflect::set(&obj, &"claims".into(), &js_sys::JSON::parse(&v.claims_json)?)?;
-        js_sys::Reflect::set(&obj, &"bound".into(), &v.bound.into())?;
-        Ok(obj.into())
-    }))
 }

@@ -9,6 +9,8 @@ pub mod client;
 pub mod consumer;
 pub mod errors;
 #[cfg(feature = "client")]
+pub mod id_token;
+#[cfg(feature = "client")]
 pub mod keys;
 #[cfg(feature = "client")]
 pub mod lowlevel;

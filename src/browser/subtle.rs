@@ -298,14 +298,7 @@ thread_local! {
 /// the [`IMPORTED_KEYS`] most recently used. Keys are compared by their whole public JWK, so a
 /// rotated key with a reused `kid` is imported afresh.
 async fn imported_key(alg: Alg, jwk: &PublicJwk) -> Result<Rc<Imported>> {
-    let hit = IMPORTED.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        let i = cache.iter().position(|k| k.alg == alg && k.jwk == *jwk)?;
-        let entry = cache.remove(i);
-        cache.insert(0, entry.clone());
-        Some(entry)
-    });
-    if let Some(entry) = hit {
+    if let Some(entry) = cached_key(alg, jwk) {
         return Ok(entry);
     }
     let subtle = subtle()?;
@@ -322,6 +315,36 @@ async fn imported_key(alg: Alg, jwk: &PublicJwk) -> Result<Rc<Imported>> {
         cache.truncate(IMPORTED_KEYS);
     });
     Ok(entry)
+}
+
+/// The imported key for `jwk` under `alg` if it is in the cache (it becomes the most recently
+/// used), without waiting for anything.
+fn cached_key(alg: Alg, jwk: &PublicJwk) -> Option<Rc<Imported>> {
+    IMPORTED.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let i = cache.iter().position(|k| k.alg == alg && k.jwk == *jwk)?;
+        if i > 0 {
+            let entry = cache.remove(i);
+            cache.insert(0, entry);
+        }
+        Some(cache[0].clone())
+    })
+}
+
+/// WebCrypto's `verify` of `signature` over `input` with `key` under `alg`, started now when
+/// the key is already imported: a promise of a boolean (or WebCrypto's exception). `None` when
+/// the key has not been imported yet (then use [`WebCryptoVerifier`], which imports it).
+///
+/// # Errors
+/// `ERR_JWK_INVALID` and the like for a key that does not fit `alg`; `ERR_CRYPTO_UNAVAILABLE`.
+pub fn start_verify(alg: Alg, key: &PublicJwk, input: &[u8], signature: &[u8]) -> Result<Option<js_sys::Promise>> {
+    alg.check_key(key)?;
+    let Some(imported) = cached_key(alg, key) else { return Ok(None) };
+    let promise = handles()?
+        .subtle
+        .verify_with_object_and_u8_array_and_u8_array(&imported.verify, &imported.key, signature, input)
+        .map_err(crypto_error("verify"))?;
+    Ok(Some(promise))
 }
 
 impl WebCryptoVerifier {

@@ -289,7 +289,19 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
     let key = jwks.select(&parsed.header)?;
     // Step 6: the signature, before any claim is believed.
     let payload = jws::verify(&parsed, key, verifier).await?;
-    let claims_json = String::from_utf8(payload.to_vec()).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
+    check_claims(&parsed.header, payload.to_vec(), check)
+}
+
+/// The steps of [`validate`] after the signature (OIDC Core §3.1.3.7 steps 7-14, KB §4): the
+/// claims of `payload`, whose signature under `header` was verified, against `check`. For
+/// callers that verify the signature themselves (the browser's synchronous path, which hands the
+/// signature straight to WebCrypto); never call it with a payload whose signature was not
+/// verified.
+///
+/// # Errors
+/// As [`validate`], from `ERR_ID_TOKEN_CLAIM_MISSING` on.
+pub fn check_claims(header: &jws::Header, payload: Vec<u8>, check: &IdTokenCheck<'_>) -> Result<ValidatedIdToken> {
+    let claims_json = String::from_utf8(payload).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
     let raw: RawClaims = crate::protocol::json::object(claims_json.as_bytes(), "ID Token claims")?;
     let missing = |claim| Error::IdTokenClaimMissing { claim };
 
@@ -353,7 +365,7 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
             return Err(Error::IdTokenCnfMismatch);
         }
     }
-    let typ_bound = jws::typ_matches(parsed.header.typ.as_deref(), BOUND_ID_TOKEN_TYP);
+    let typ_bound = jws::typ_matches(header.typ.as_deref(), BOUND_ID_TOKEN_TYP);
     let bound = match check.expected_jkt {
         None => false,
         Some(expected) => {
@@ -392,7 +404,7 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
         },
         claims_json,
         bound,
-        alg: parsed.header.alg,
+        alg: header.alg,
     })
 }
 

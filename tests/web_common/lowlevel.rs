@@ -5,6 +5,7 @@ use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
 
+use keybound::bindings::id_token::validate_id_token;
 use keybound::bindings::lowlevel as ll;
 
 fn obj(json: &str) -> JsValue {
@@ -104,21 +105,20 @@ async fn validate_id_token_of_the_worked_example() {
         r#"{"keys":[{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"op-es256-2026-09","use":"sig","alg":"ES256"}]}"#,
     );
     let options = r#"{"issuer":"https://op.example.com","clientId":"s6BhdRkqt3","nonce":"n-0S6_WzA2Mj-7c1e","dpopJkt":"mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0","currentDate":1790000030}"#;
-    let v = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(options))).await.expect("valid");
+    let v = JsFuture::from(validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(options))).await.expect("valid");
     assert_eq!(get(&v, "bound").as_bool(), Some(true));
     assert_eq!(get(&get(&v, "claims"), "sub").as_string().as_deref(), Some("248289761001"));
     let other_key = options.replace("mjISTkEqO_ed2ieOD6TnboBmWH5MmEEenSMQ-1lSZQ0", "dnfb1T9jil_gOhti60baHs_WD_a4D8JN9VDJXbmBmGw");
-    let err =
-        JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&other_key))).await.expect_err("other key");
+    let err = JsFuture::from(validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&other_key))).await.expect_err("other key");
     assert_eq!(code_of(&err), "ERR_ID_TOKEN_CNF_MISMATCH");
     let late = options.replace("1790000030", "1800000000");
-    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&late))).await.expect_err("expired");
+    let err = JsFuture::from(validate_id_token(vectors["id_token"].clone(), jwks.clone(), obj(&late))).await.expect_err("expired");
     assert_eq!(code_of(&err), "ERR_ID_TOKEN_EXPIRED");
     // Structured fields reach JS on this path too (Error::fields): the times, the unknown kid.
     assert_eq!(get(&err, "now").as_f64(), Some(1_800_000_000.0));
     assert!(get(&err, "exp").as_f64().is_some_and(|exp| exp < 1_800_000_000.0));
     let other_kid = obj(&jwks_text_with_kid("another-kid"));
-    let err = JsFuture::from(ll::validate_id_token(vectors["id_token"].clone(), other_kid, obj(options))).await.expect_err("kid");
+    let err = JsFuture::from(validate_id_token(vectors["id_token"].clone(), other_kid, obj(options))).await.expect_err("kid");
     assert_eq!(code_of(&err), "ERR_JWKS_NO_MATCHING_KEY");
     assert_eq!(get(&err, "kid").as_string().as_deref(), Some("op-es256-2026-09"));
 }
