@@ -15,6 +15,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
+use crate::protocol::claims::{Acr, RawClaims};
 use crate::protocol::crypto::Verifier;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{PublicJwk, RawJwk};
@@ -213,65 +214,6 @@ pub struct ValidatedIdToken {
     pub alg: Alg,
 }
 
-/// `aud`: one string or an array (RFC 7519 §4.1.3).
-#[derive(Deserialize)]
-#[serde(untagged)]
-pub(crate) enum Audience {
-    One(String),
-    Many(Vec<String>),
-}
-
-impl Audience {
-    pub(crate) fn into_vec(self) -> Vec<String> {
-        match self {
-            Audience::One(a) => vec![a],
-            Audience::Many(v) => v,
-        }
-    }
-}
-
-#[derive(Deserialize)]
-struct RawCnf {
-    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
-    jwk: Option<RawJwk>,
-    jkt: Option<serde_json::Value>,
-}
-
-#[derive(Deserialize)]
-struct RawClaims {
-    iss: Option<String>,
-    sub: Option<String>,
-    aud: Option<Audience>,
-    exp: Option<f64>,
-    iat: Option<f64>,
-    nbf: Option<f64>,
-    nonce: Option<String>,
-    azp: Option<String>,
-    auth_time: Option<f64>,
-    /// An `acr` that is not a string is read as absent (it satisfies no requested value), not
-    /// as a malformed token: keybound ignored the claim before it read it.
-    acr: Option<Acr>,
-    #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
-    cnf: Option<RawCnf>,
-}
-
-/// An `acr`: a string, or anything else (ignored).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Acr {
-    Text(String),
-    Other(serde::de::IgnoredAny),
-}
-
-/// A NumericDate (RFC 7519 §2) as whole seconds; fractions are truncated.
-pub(crate) fn numeric_date(v: Option<f64>, claim: &'static str) -> Result<Option<i64>> {
-    match v {
-        None => Ok(None),
-        Some(x) if x.is_finite() && (0.0..9.0e15).contains(&x) => Ok(Some(x.trunc() as i64)),
-        Some(_) => Err(Error::IdTokenClaimMissing { claim }),
-    }
-}
-
 /// Validates an ID Token from a token response (OIDC Core §3.1.3.7, KB §4).
 ///
 /// # Errors
@@ -302,20 +244,13 @@ pub async fn validate<V: Verifier>(token: &str, jwks: &Jwks, check: &IdTokenChec
 /// As [`validate`], from `ERR_ID_TOKEN_CLAIM_MISSING` on.
 pub fn check_claims(header: &jws::Header, payload: Vec<u8>, check: &IdTokenCheck<'_>) -> Result<ValidatedIdToken> {
     let claims_json = String::from_utf8(payload).map_err(|_| Error::JwsMalformed { reason: "payload is not UTF-8" })?;
-    let raw: RawClaims = crate::protocol::json::object(claims_json.as_bytes(), "ID Token claims")?;
-    let missing = |claim| Error::IdTokenClaimMissing { claim };
+    let mut raw = RawClaims::parse(claims_json.as_bytes())?;
 
-    // Step 14: required claims.
-    let iss = raw.iss.ok_or(missing("iss"))?;
-    let sub = raw.sub.ok_or(missing("sub"))?;
-    let aud = raw.aud.ok_or(missing("aud"))?.into_vec();
-    let exp = numeric_date(raw.exp, "exp")?.ok_or(missing("exp"))?;
-    let iat = numeric_date(raw.iat, "iat")?.ok_or(missing("iat"))?;
-    let nbf = numeric_date(raw.nbf, "nbf")?;
-    let auth_time = numeric_date(raw.auth_time, "auth_time")?;
-    if sub.is_empty() || sub.len() > 255 {
-        return Err(missing("sub"));
-    }
+    // Step 14 (and OIDC Core §2): required claims.
+    let iss = raw.iss.take().ok_or(Error::IdTokenClaimMissing { claim: "iss" })?;
+    let sub = raw.take_sub()?;
+    let aud = raw.take_aud()?;
+    let times = raw.times()?;
 
     // Step 7: `iss` equals the issuer identifier exactly.
     if iss != check.issuer {
@@ -330,17 +265,8 @@ pub fn check_claims(header: &jws::Header, payload: Vec<u8>, check: &IdTokenCheck
     if raw.azp.as_deref().is_some_and(|azp| azp != check.client_id) {
         return Err(Error::IdTokenAzpMismatch);
     }
-    // Step 10: not expired (with skew).
-    if exp <= check.now.saturating_sub(check.clock_skew) {
-        return Err(Error::IdTokenExpired { exp, now: check.now });
-    }
-    // Step 11: `iat` plausible, `nbf` not in the future.
-    if iat > check.now.saturating_add(check.clock_skew) || iat < check.now.saturating_sub(check.max_age) {
-        return Err(Error::IdTokenIatInvalid { claim: "iat" });
-    }
-    if nbf.is_some_and(|nbf| nbf > check.now.saturating_add(check.clock_skew)) {
-        return Err(Error::IdTokenIatInvalid { claim: "nbf" });
-    }
+    // Steps 10-11: not expired, `iat` plausible and not too old, `nbf` not in the future (with skew).
+    times.check(check.now, check.clock_skew, Some(check.max_age))?;
     // Step 12: the nonce we sent comes back unchanged.
     if let Some(nonce) = check.nonce {
         if raw.nonce.as_deref() != Some(nonce) {
@@ -391,11 +317,11 @@ pub fn check_claims(header: &jws::Header, payload: Vec<u8>, check: &IdTokenCheck
             iss,
             sub,
             aud,
-            exp,
-            iat,
+            exp: times.exp,
+            iat: times.iat,
             nonce: raw.nonce,
             azp: raw.azp,
-            auth_time,
+            auth_time: times.auth_time,
             cnf_jkt,
             acr: match raw.acr {
                 Some(Acr::Text(acr)) => Some(acr),

@@ -6,6 +6,7 @@
 
 pub mod b64;
 pub mod challenge;
+pub(crate) mod claims;
 pub mod consumer;
 pub mod crypto;
 pub mod dpop;
