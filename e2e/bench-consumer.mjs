@@ -1,31 +1,16 @@
 // Throughput of the consumer verifier in headless Chromium and in Node: N distinct
 // presentations (fresh jti each) made by a logged-in page, verified one after the other.
 // Prints figures; never fails on them.
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
 import { initSync, KeyBoundConsumer } from '../pkg/web/keybound.js';
+import { launchChromium, root, signIn, startOp } from './lib.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const N = Number(process.argv[2] || 300);
-const op = await new Promise((resolve, reject) => {
-  const proc = spawn(`${root}target/debug/keybound-op`, ['--port', '0', '--www', `${root}www`, '--pkg', `${root}pkg/web`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  proc.on('error', reject);
-  proc.stdout.on('data', (d) => { const m = String(d).match(/(http:\/\/localhost:\d+)\//); if (m) resolve({ proc, origin: m[1] }); });
-});
-const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+const op = await startOp();
+const browser = await launchChromium();
 try {
   const page = await browser.newPage();
-  await page.goto(`${op.origin}/flow.html`);
-  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state));
-  await page.click('#login');
-  await page.waitForSelector('#username');
-  await page.fill('#username', 'alice');
-  await page.fill('#password', 'wonderland');
-  await page.click('#approve');
-  await page.waitForFunction(() => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });
+  await signIn(page, op.origin);
   const url = 'https://api.example.test/v1/session';
   const result = await page.evaluate(async ([n, url]) => {
     const { KeyBoundClient, KeyBoundConsumer } = await import('/pkg/keybound.js');

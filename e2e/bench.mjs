@@ -12,17 +12,13 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build, transform } from 'esbuild';
-import { chromium } from 'playwright-core';
+import { launchChromium } from './lib.mjs';
 import { startServer } from '../scripts/serve.mjs';
 import { CONTENDERS, CONTENDER_LABELS } from '../www/bench.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..');
 const PKG = path.join(ROOT, 'pkg');
-const CHROMIUM_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
 const TIMEOUT_MS = 300_000;
 const COLD_REPETITIONS = 5;
 const PEERS = ['oauth4webapi', 'jose', 'dpop'];
@@ -232,7 +228,7 @@ try {
   await mkdir(path.join(HERE, 'out'), { recursive: true });
   server = await startServer(0);
   const origin = `http://localhost:${server.port}`;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  browser = await launchChromium();
   const context = await browser.newContext();
 
   let report;

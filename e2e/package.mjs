@@ -7,15 +7,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assert, root, tests } from './lib.mjs';
 import { installTarball, pack, tsc } from './tarball.mjs';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
-const results = [];
-const test = async (name, fn) => {
-  try { await fn(); results.push([name, null]); } catch (e) { results.push([name, e]); }
-};
-const assert = (cond, msg) => { if (!cond) throw new Error(msg); };
+const { test, finish } = tests(600000);
 
 const mod = await import(`${root}pkg/web/keybound.js`);
 mod.initSync({ module: readFileSync(`${root}pkg/web/keybound_bg.wasm`) });
@@ -414,9 +409,4 @@ await test('no `any` in the shipped typings', () => {
   }
 });
 
-let failed = 0;
-for (const [name, err] of results) {
-  if (err) { failed++; console.log(`not ok - ${name}: ${err.message}`); } else console.log(`ok - ${name}`);
-}
-console.log(`e2e: ${results.length - failed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+await finish();
