@@ -5,7 +5,7 @@
 use web_sys::{CryptoKey, CryptoKeyPair};
 
 use super::js::{now_secs, Result};
-use super::{key_store, subtle};
+use super::{database, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
 use crate::protocol::crypto::Signer;
@@ -52,7 +52,7 @@ impl DpopKeyPair {
         let pair = subtle::generate_p256().await?;
         let key = Self::from_pair(id, pair, persist).await?;
         if persist {
-            key_store::add(&key.id, &key.pair, key.header.jkt()).await?;
+            database::add(&key.id, &key.pair, key.header.jkt()).await?;
         }
         Ok(key)
     }
@@ -63,7 +63,7 @@ impl DpopKeyPair {
     /// `ERR_KEY_NOT_FOUND`, `ERR_KEY_RECORD_INVALID` (also when the stored thumbprint does not
     /// match the stored key), `ERR_KEY_STORE_UNAVAILABLE`, `ERR_KEY_STORE`, `ERR_CRYPTO_*`.
     pub async fn load(id: &str) -> Result<Self> {
-        let stored = key_store::get(id).await?;
+        let stored = database::get(id).await?;
         let key = Self::from_pair(Some(id.to_owned()), stored.pair, true).await?;
         if key.header.jkt() != stored.jkt {
             return Err(Error::KeyRecordInvalid { reason: "stored thumbprint does not match the stored key" }.into());
@@ -73,7 +73,7 @@ impl DpopKeyPair {
 
     /// Deletes the key pair stored under `id`; returns whether one existed.
     pub async fn delete(id: &str) -> Result<bool> {
-        key_store::delete(id).await
+        database::delete(id).await
     }
 
     /// The id the key is (or would be) stored under.

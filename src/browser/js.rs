@@ -103,10 +103,9 @@ pub fn in_worker() -> bool {
     global_prop("WorkerGlobalScope").is_some()
 }
 
-/// Current time in whole seconds since the epoch (`Date.now()`).
-pub fn now_secs() -> i64 {
-    (js_sys::Date::now() / 1000.0).floor() as i64
-}
+/// Current time in whole seconds since the epoch: kept here for the callers that import it from
+/// this module; the clock lives in [`super::platform`].
+pub use super::platform::now_secs;
 
 /// Whether `globalThis[name]` is present (not `undefined`/`null`).
 pub fn global_prop_exists(name: &str) -> bool {

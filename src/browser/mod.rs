@@ -6,12 +6,13 @@
 pub mod client;
 #[cfg(feature = "consumer")]
 pub mod consumer;
+pub mod database;
 pub mod dpop_key;
 pub mod http;
 pub mod js;
-pub mod key_store;
 #[cfg(feature = "passkey")]
 pub mod passkey;
+pub mod platform;
 pub mod subtle;
 
 pub use dpop_key::DpopKeyPair;

@@ -8,7 +8,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use super::js::{describe, global_prop, object, BrowserError, Result};
-use super::{key_store, subtle};
+use super::{database, subtle};
 use crate::error::Error;
 use crate::protocol::b64;
 use crate::protocol::jwk::PublicJwk;
@@ -148,7 +148,7 @@ pub async fn register(name: &str, user_name: &str, rp_id: Option<&str>) -> Resul
         .unwrap_or_else(|| global_prop("location").map(|l| field(&l, "hostname")).and_then(|h| h.as_string()).unwrap_or_default());
     let stored = StoredPasskey { v: 1, credential_id: b64::encode(credential_id), public_jwk: jwk.canonical_json(), alg, rp_id };
     let text = serde_json::to_string(&stored).map_err(|e| Error::json("passkey", e))?;
-    key_store::put_text(key_store::PASSKEY_STORE, name, &text).await?;
+    database::put_text(database::PASSKEY_STORE, name, &text).await?;
     Ok(stored)
 }
 
@@ -157,7 +157,7 @@ pub async fn register(name: &str, user_name: &str, rp_id: Option<&str>) -> Resul
 /// # Errors
 /// `ERR_KEY_NOT_FOUND`; `ERR_KEY_RECORD_INVALID`.
 pub async fn load(name: &str) -> Result<StoredPasskey> {
-    let text = key_store::get_text(key_store::PASSKEY_STORE, name, false).await?.ok_or(Error::KeyNotFound { id: name.to_owned() })?;
+    let text = database::get_text(database::PASSKEY_STORE, name, false).await?.ok_or(Error::KeyNotFound { id: name.to_owned() })?;
     let stored: StoredPasskey = serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable passkey record" })?;
     if stored.v != 1 {
         return Err(Error::KeyRecordInvalid { reason: "passkey record of an unknown version" }.into());

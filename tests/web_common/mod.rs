@@ -10,7 +10,7 @@ use wasm_bindgen_test::wasm_bindgen_test;
 
 use keybound::bindings::{api, errors, keys};
 use keybound::browser::subtle::{self, WebCryptoVerifier};
-use keybound::browser::{key_store, DpopKeyPair};
+use keybound::browser::{database, DpopKeyPair};
 use keybound::protocol::dpop::{self, ProofCheck, ProofParams};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::jwk::PublicJwk;
@@ -89,9 +89,9 @@ async fn generated_key_is_non_extractable_and_survives_an_indexeddb_round_trip()
     assert!(export_jwk(&key.key_pair().get_public_key()).await.is_ok());
     assert_eq!(key.jkt().len(), 43);
 
-    // Every key_store call opens a new connection and closes it afterwards, so this read goes
+    // Every database call opens a new connection and closes it afterwards, so this read goes
     // through a closed-and-reopened database and a structured-clone read-back.
-    let db = key_store::open().await.expect("open");
+    let db = database::open().await.expect("open");
     db.close();
     let loaded = DpopKeyPair::load(&id).await.expect("load");
     let loaded_private = loaded.key_pair().get_private_key();
@@ -215,11 +215,11 @@ async fn missing_webcrypto_is_a_coded_error() {
 #[wasm_bindgen_test]
 async fn a_stored_record_of_another_version_is_refused() {
     let id = unique_id("v99");
-    let db = key_store::open().await.expect("open");
-    let tx = db.transaction_with_str_and_mode(key_store::KEY_STORE, web_sys::IdbTransactionMode::Readwrite).expect("tx");
+    let db = database::open().await.expect("open");
+    let tx = db.transaction_with_str_and_mode(database::KEY_STORE, web_sys::IdbTransactionMode::Readwrite).expect("tx");
     let record = Object::new();
     Reflect::set(&record, &"v".into(), &99.into()).expect("set");
-    tx.object_store(key_store::KEY_STORE).expect("store").put_with_key(&record, &id.as_str().into()).expect("put");
+    tx.object_store(database::KEY_STORE).expect("store").put_with_key(&record, &id.as_str().into()).expect("put");
     let done = Promise::new(&mut |resolve, _| tx.set_oncomplete(Some(&resolve)));
     JsFuture::from(done).await.expect("committed");
     db.close();

@@ -1,4 +1,5 @@
-//! IndexedDB storage of `CryptoKeyPair`s under string ids.
+//! The keybound IndexedDB database: `CryptoKeyPair`s under string ids (`keys`), and the text
+//! records of the flows (pending logins, sessions, DPoP nonces, passkeys) in stores of their own.
 //!
 //! The pair is stored as-is (structured clone), so the private key stays non-extractable across
 //! reloads: IndexedDB keeps the key handle, never key bytes. Each record is versioned

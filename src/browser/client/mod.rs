@@ -1,0 +1,241 @@
+//! The key-bound login flow in the browser (a Window or a Worker): discovery, the authorization
+//! request with a fresh non-extractable key per login (KB §9.6), the callback, the token exchange
+//! with a DPoP proof carrying `c_s256`, ID Token validation with the binding policy, refresh,
+//! authorized `fetch`, and forgetting everything.
+//!
+//! Pending logins (state, nonce, PKCE verifier, key id) are stored in IndexedDB keyed by `state`,
+//! so they survive the redirect and a reload, are single use, and two tabs logging in at once do
+//! not clobber each other. The session (tokens and checked claims) is stored per issuer and
+//! client, so `refresh()` works after a reload.
+//!
+//! Retries: a `use_dpop_nonce` challenge (400 at the token endpoint, 401 at a resource) is
+//! retried exactly once with a new proof; an unknown `kid` refetches the JWKS once (at most once
+//! a minute).
+//!
+//! The flows live in one file each: [`login`] (authorization code, PAR, token exchange),
+//! [`refresh`], `device` (RFC 8628), [`logout`], `passkey` (passkey-nonce logins); the stored
+//! records in [`records`] and [`session`]; what is kept in memory between calls and shared with the
+//! origin's other clients in [`memory`]; and the requests signed with the DPoP key in [`send`].
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use super::http::{self, Deadline};
+use super::js::Result;
+use super::platform::now_secs;
+use super::subtle;
+use crate::error::Error;
+use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks, JwksRefetch, ValidatedIdToken};
+use crate::protocol::jwa::Alg;
+use crate::protocol::oauth::{self, HttpRequest, ProviderMetadata};
+
+#[cfg(feature = "agent")]
+pub mod device;
+pub mod login;
+pub mod logout;
+pub mod memory;
+#[cfg(feature = "passkey")]
+pub mod passkey;
+pub mod records;
+pub mod refresh;
+pub mod send;
+pub mod session;
+
+#[cfg(feature = "agent")]
+pub use device::DeviceLogin;
+pub use logout::LogoutOutcome;
+use memory::{Channel, Memory};
+#[cfg(feature = "passkey")]
+pub use passkey::{PasskeySignature, PasskeyTarget};
+pub use records::{PasskeyBinding, SessionRecord};
+
+/// ID Token algorithms keybound verifies with WebCrypto (intersected with what the OP advertises).
+const ID_TOKEN_ALGS: &[Alg] = &[Alg::Rs256, Alg::Ps256, Alg::Es256];
+/// Allowed clock skew for ID Token times, in seconds.
+const CLOCK_SKEW: i64 = 60;
+
+/// How a client is configured.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    /// The issuer, compared exactly.
+    pub issuer: String,
+    /// The public client's id.
+    pub client_id: String,
+    /// The registered redirect URI.
+    pub redirect_uri: String,
+    /// Scopes besides `openid` and `bound_key` (for example `"profile offline_access"`).
+    pub scope: String,
+    /// What to do with an unbound ID Token.
+    pub binding: BindingPolicy,
+    /// Name of the stored session: components of one origin that must not share a session (a
+    /// page and an agent worker) use different names. Empty: the origin-wide session.
+    pub session_name: String,
+    /// Bind the ID Token to a DPoP key (`bound_key` + `dpop_jkt`). Default true.
+    pub bind_key: bool,
+    /// Commit the OIDC `nonce` to the passkey stored under this name, in this mode.
+    pub passkey: Option<(String, crate::protocol::passkey::NonceMode)>,
+    /// How long any request to the OP or a resource may take, milliseconds
+    /// ([`http::DEFAULT_TIMEOUT_MS`] by default).
+    pub timeout_ms: u32,
+    /// Whether logins push their authorization request (RFC 9126). Default: when the OP has a
+    /// PAR endpoint.
+    pub par: oauth::ParMode,
+}
+
+/// What one login asks of the user's authentication (OIDC `max_age`, `acr_values`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LoginOptions {
+    /// `max_age`, seconds.
+    pub max_age: Option<i64>,
+    /// `acr_values`, space-separated.
+    pub acr_values: Option<String>,
+    /// Whether the ID Token `acr` must be one of `acr_values`.
+    pub require_acr: bool,
+}
+
+/// A configured client for one issuer.
+#[derive(Debug)]
+pub struct Client {
+    config: ClientConfig,
+    meta: ProviderMetadata,
+    jwks: RefCell<Jwks>,
+    /// The last refetch of the JWKS for a key it lacked (see [`id_token::should_refetch_jwks`]).
+    jwks_refetch: RefCell<Option<JwksRefetch>>,
+    /// The session, its key and the nonces, kept between calls (see [`Memory`]).
+    memory: Rc<RefCell<Memory>>,
+    /// Where other clients of the origin announce their changes.
+    channel: Option<Channel>,
+    /// The DPoP proof of the last token request (for demos and diagnostics; proofs are single use).
+    last_token_proof: RefCell<Option<String>>,
+    /// The proof of the last presentation.
+    last_presentation_proof: RefCell<Option<String>>,
+    /// The OP's clock minus ours, seconds, learned from its `Date` header.
+    clock_offset: Cell<i64>,
+}
+
+impl Client {
+    /// The deadline of this client's requests: its timeout, no caller signal.
+    pub fn deadline(&self) -> Deadline {
+        Deadline { timeout_ms: self.config.timeout_ms, signal: None }
+    }
+
+    /// Fetches the discovery document (the `issuer` must equal `config.issuer` exactly) and the
+    /// JWKS.
+    ///
+    /// # Errors
+    /// `ERR_URL_INVALID`, `ERR_NETWORK`, `ERR_DISCOVERY_*`, `ERR_JSON_INVALID`.
+    pub async fn discover(config: ClientConfig) -> Result<Client> {
+        let req = oauth::discovery_request(&config.issuer)?;
+        let (res, date) = http::send_with_date(&req, &Deadline { timeout_ms: config.timeout_ms, signal: None }).await?;
+        let meta = oauth::process_discovery_response(&res, &config.issuer)?;
+        let memory = Rc::new(RefCell::new(Memory::default()));
+        let session_id = records::session_id_of(&config);
+        let client = Client {
+            channel: memory::open_channel(session_id, Rc::clone(&memory)),
+            memory,
+            config,
+            meta,
+            jwks: RefCell::new(Jwks::default()),
+            jwks_refetch: RefCell::new(None),
+            last_token_proof: RefCell::new(None),
+            last_presentation_proof: RefCell::new(None),
+            clock_offset: Cell::new(0),
+        };
+        client.learn_clock(date.as_deref());
+        client.fetch_jwks().await?;
+        Ok(client)
+    }
+
+    /// Learns the OP's clock offset from a `Date` header. Offsets under 5 seconds are noise
+    /// (the header has one-second resolution) and leave the clock alone.
+    fn learn_clock(&self, date: Option<&str>) {
+        if let Some(offset) = http::server_time(date).and_then(|server| oauth::learned_clock_offset(server, now_secs())) {
+            self.clock_offset.set(offset);
+        }
+    }
+
+    /// Our clock corrected by the OP's offset: used for proof `iat` and token time checks.
+    fn now(&self) -> i64 {
+        now_secs() + self.clock_offset.get()
+    }
+
+    /// The learned clock offset (the OP's clock minus this device's), in seconds.
+    pub fn clock_offset(&self) -> i64 {
+        self.clock_offset.get()
+    }
+
+    /// The OP metadata.
+    pub fn metadata(&self) -> &ProviderMetadata {
+        &self.meta
+    }
+
+    /// The DPoP proof sent with the last token request, if any.
+    pub fn last_token_proof(&self) -> Option<String> {
+        self.last_token_proof.borrow().clone()
+    }
+
+    /// The proof of the last presentation, if any.
+    pub fn last_presentation_proof(&self) -> Option<String> {
+        self.last_presentation_proof.borrow().clone()
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &ClientConfig {
+        &self.config
+    }
+
+    async fn fetch_jwks(&self) -> Result<()> {
+        let req = HttpRequest {
+            method: "GET",
+            url: self.meta.jwks_uri.clone(),
+            headers: vec![("accept", "application/json".into())],
+            body: String::new(),
+        };
+        let res = http::send(&req, &self.deadline()).await?;
+        if res.status != 200 {
+            return Err(Error::OAuthResponseInvalid { reason: "the JWKS endpoint did not answer 200", status: res.status }.into());
+        }
+        *self.jwks.borrow_mut() = Jwks::from_json(&res.body)?;
+        Ok(())
+    }
+
+    fn session_id(&self) -> String {
+        records::session_id_of(&self.config)
+    }
+
+    async fn validate(&self, id_token: &str, nonce: Option<&str>, jkt: Option<&str>, binding: BindingPolicy) -> Result<ValidatedIdToken> {
+        let advertised = &self.meta.id_token_signing_alg_values_supported;
+        let algs: Vec<Alg> =
+            ID_TOKEN_ALGS.iter().copied().filter(|a| advertised.is_empty() || advertised.iter().any(|x| x == a.as_str())).collect();
+        let check = IdTokenCheck {
+            issuer: &self.config.issuer,
+            client_id: &self.config.client_id,
+            extra_audiences: &[],
+            allowed_algs: &algs,
+            now: self.now(),
+            clock_skew: CLOCK_SKEW,
+            max_age: 600,
+            nonce,
+            expected_jkt: jkt,
+            binding,
+        };
+        let verifier = subtle::WebCryptoVerifier;
+        let first = {
+            let jwks = self.jwks.borrow().clone();
+            id_token::validate(id_token, &jwks, &check, &verifier).await
+        };
+        match first {
+            // Key rotation: a key the set lacks is worth one refetch, even right after discovery
+            // (once per kid and minute), then one more try.
+            Err(Error::JwksNoMatchingKey { kid })
+                if id_token::should_refetch_jwks(kid.as_deref(), self.jwks_refetch.borrow().as_ref(), now_secs()) =>
+            {
+                *self.jwks_refetch.borrow_mut() = Some(JwksRefetch { kid, at: now_secs() });
+                self.fetch_jwks().await?;
+                let jwks = self.jwks.borrow().clone();
+                Ok(id_token::validate(id_token, &jwks, &check, &verifier).await?)
+            }
+            other => Ok(other?),
+        }
+    }
+}
