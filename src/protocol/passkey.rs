@@ -301,18 +301,24 @@ fn cose_value_to_jwk(value: &ciborium::Value) -> Result<PublicJwk> {
             let crv = match get(-1).and_then(cbor_int) {
                 Some(1) => "P-256",
                 Some(2) => "P-384",
-                other => return Err(Error::JwkUnsupported { value: format!("COSE EC2 curve {other:?}") }),
+                other => return Err(Error::JwkUnsupported { value: format!("COSE EC2 curve {}", cose_label(other)) }),
             };
             format!(r#"{{"kty":"EC","crv":"{crv}","x":"{}","y":"{}"}}"#, bytes(-2)?, bytes(-3)?)
         }
         Some(3) => format!(r#"{{"kty":"RSA","n":"{}","e":"{}"}}"#, bytes(-1)?, bytes(-2)?),
         Some(1) => match get(-1).and_then(cbor_int) {
             Some(6) => format!(r#"{{"kty":"OKP","crv":"Ed25519","x":"{}"}}"#, bytes(-2)?),
-            other => return Err(Error::JwkUnsupported { value: format!("COSE OKP curve {other:?}") }),
+            other => return Err(Error::JwkUnsupported { value: format!("COSE OKP curve {}", cose_label(other)) }),
         },
-        other => return Err(Error::JwkUnsupported { value: format!("COSE kty {other:?}") }),
+        other => return Err(Error::JwkUnsupported { value: format!("COSE kty {}", cose_label(other)) }),
     };
     PublicJwk::from_json(&json)
+}
+
+/// A COSE label or value for a message: the integer, or `absent`. (Display, not Debug: the
+/// shipped wasm is built without Debug formatting.)
+fn cose_label(v: Option<i128>) -> String {
+    v.map_or_else(|| "absent".to_owned(), |v| v.to_string())
 }
 
 /// Reads the credential id and public key from an attestation object (the fallback when the
