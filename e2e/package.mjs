@@ -164,12 +164,20 @@ await test('options of the wrong type are ERR_INVALID_ARGUMENT naming the option
   const base = { consumerId: 'c', issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa'] }] };
   for (const [extra, argument] of [[{ requireNonce: 'true' }, 'requireNonce'], [{ legacyTyp: 1 }, 'legacyTyp'],
     [{ clockTolerance: '60' }, 'clockTolerance'], [{ proofMaxAge: 1.5 }, 'proofMaxAge'], [{ proofMaxAge: 0 }, 'proofMaxAge'],
-    [{ clockTolerance: -1 }, 'clockTolerance'], [{ passkey: { origins: ['https://a.example'], rpId: 'a.example', requireNonce: 'no' } }, 'requireNonce']]) {
+    [{ clockTolerance: -1 }, 'clockTolerance'], [{ passkey: { origins: ['https://a.example'], rpId: 'a.example', requireNonce: 'no' } }, 'requireNonce'],
+    // Arrays are decoded by serde-wasm-bindgen: a string where an array goes, or an array of other things.
+    [{ algorithms: 'ES256' }, 'algorithms'], [{ algorithms: ['ES256', 7] }, 'algorithms'], [{ consumerId: 5 }, 'consumerId'],
+    [{ issuers: [{ issuer: 'https://op.invalid', clientIds: 'spa' }] }, 'clientIds'], [{ issuers: [{ issuer: 'https://op.invalid' }] }, 'clientIds'],
+    [{ passkey: { origins: ['https://a.example', null], rpId: 'a.example' } }, 'origins']]) {
     const got = await code(consumer.KeyBoundConsumer.create({ ...base, ...extra }));
     assert(got === `ERR_INVALID_ARGUMENT ${argument}`, `${JSON.stringify(extra)}: ${got}`);
   }
+  // The decoded arrays are the ones used: a consumer with its own algorithm list and JWKS is made.
+  const made = await consumer.KeyBoundConsumer.create({ consumerId: 'c', algorithms: ['ES256'], issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa', 'web'], jwks: { keys: [] } }] });
+  assert(typeof made.verify === 'function', 'no consumer made from decoded options');
   const opts = { issuer: 'https://op.example.com', clientId: 'spa' };
-  for (const [extra, argument] of [[{ clockTolerance: '60' }, 'clockTolerance'], [{ maxAge: -5 }, 'maxAge'], [{ currentDate: 'now' }, 'currentDate']]) {
+  for (const [extra, argument] of [[{ clockTolerance: '60' }, 'clockTolerance'], [{ maxAge: -5 }, 'maxAge'], [{ currentDate: 'now' }, 'currentDate'],
+    [{ algorithms: [256] }, 'algorithms']]) {
     const got = await code(main.validateIdToken('a.b.c', { keys: [] }, { ...opts, ...extra }));
     assert(got === `ERR_INVALID_ARGUMENT ${argument}`, `validateIdToken ${JSON.stringify(extra)}: ${got}`);
   }

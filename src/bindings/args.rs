@@ -95,6 +95,14 @@ pub fn req_str(obj: &JsValue, name: &'static str) -> Result<String, JsValue> {
     opt_str(obj, name)?.ok_or_else(|| core_to_js(Error::arg(name, "is required")))
 }
 
+/// The member `name` of `obj`, decoded into `T` with serde-wasm-bindgen (no JSON text in
+/// between): `Option<bool>`, `Option<f64>`, `Option<String>`, `Option<Vec<String>>`, ... A value
+/// of another type is `ERR_INVALID_ARGUMENT` naming the member, never a silent default;
+/// `undefined` and `null` are `None`.
+pub fn member<T: serde::de::DeserializeOwned>(obj: &JsValue, name: &'static str) -> Result<T, JsValue> {
+    serde_wasm_bindgen::from_value(get(obj, name)).map_err(|_| core_to_js(Error::arg(name, "is of the wrong type (see the typings)")))
+}
+
 /// The `binding` option: `"required"` (default) or `"preferred"`.
 pub fn binding_policy(obj: &JsValue) -> Result<BindingPolicy, JsValue> {
     match opt_str(obj, "binding")?.as_deref() {

@@ -4,7 +4,7 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 
-use super::args::{get, object_arg, opt_bool, opt_seconds, opt_str, promise, req_str, string_arg, DAY};
+use super::args::{get, member, object_arg, opt_bool, opt_seconds, opt_str, promise, req_str, DAY};
 use super::errors::{core_to_js, to_js};
 use crate::browser::consumer::{BrowserConsumer, IssuerConfig, JsReplayStore, PasskeySettings, Store, WebCryptoNonceKey};
 use crate::browser::subtle;
@@ -99,7 +99,8 @@ impl JsConsumer {
     pub fn create(#[wasm_bindgen(unchecked_param_type = "KeyBoundConsumerOptions")] options: JsValue) -> js_sys::Promise {
         promise(Box::pin(async move {
             object_arg(&options, "options")?;
-            let id = req_str(&options, "consumerId")?;
+            let id =
+                member::<Option<String>>(&options, "consumerId")?.ok_or_else(|| core_to_js(Error::arg("consumerId", "is required")))?;
             let list = get(&options, "issuers");
             if !js_sys::Array::is_array(&list) {
                 return Err(core_to_js(Error::arg("issuers", "must be an array")));
@@ -107,11 +108,8 @@ impl JsConsumer {
             let mut issuers = Vec::new();
             for entry in js_sys::Array::from(&list).iter() {
                 object_arg(&entry, "issuers")?;
-                let ids = get(&entry, "clientIds");
-                if !js_sys::Array::is_array(&ids) {
-                    return Err(core_to_js(Error::arg("clientIds", "must be an array of strings")));
-                }
-                let client_ids = js_sys::Array::from(&ids).iter().map(|c| string_arg(&c, "clientIds")).collect::<Result<Vec<_>, _>>()?;
+                let client_ids = member::<Option<Vec<String>>>(&entry, "clientIds")?
+                    .ok_or_else(|| core_to_js(Error::arg("clientIds", "must be an array of strings")))?;
                 let jwks = match get(&entry, "jwks") {
                     v if v.is_undefined() || v.is_null() => None,
                     v => {
@@ -121,13 +119,9 @@ impl JsConsumer {
                 };
                 issuers.push(IssuerConfig { issuer: req_str(&entry, "issuer")?, client_ids, jwks });
             }
-            let id_token_algs = match get(&options, "algorithms") {
-                v if v.is_undefined() => ConsumerPolicy::default().id_token_algs,
-                v if js_sys::Array::is_array(&v) => js_sys::Array::from(&v)
-                    .iter()
-                    .map(|a| string_arg(&a, "algorithms").and_then(|a| Alg::from_name(&a).map_err(core_to_js)))
-                    .collect::<Result<Vec<_>, _>>()?,
-                _ => return Err(core_to_js(Error::arg("algorithms", "must be an array of JWS alg names"))),
+            let id_token_algs = match member::<Option<Vec<String>>>(&options, "algorithms")? {
+                None => ConsumerPolicy::default().id_token_algs,
+                Some(names) => names.iter().map(|a| Alg::from_name(a)).collect::<Result<Vec<_>, _>>().map_err(core_to_js)?,
             };
             let policy = ConsumerPolicy {
                 id_token_algs,
@@ -157,12 +151,9 @@ impl JsConsumer {
             // Every option is checked before anything goes on the network.
             let pk = get(&options, "passkey");
             let passkey = if pk.is_object() {
-                let origins = get(&pk, "origins");
-                if !js_sys::Array::is_array(&origins) {
-                    return Err(core_to_js(Error::arg("origins", "must be an array of origins")));
-                }
                 Some(PasskeySettings {
-                    origins: js_sys::Array::from(&origins).iter().map(|o| string_arg(&o, "origins")).collect::<Result<_, _>>()?,
+                    origins: member::<Option<Vec<String>>>(&pk, "origins")?
+                        .ok_or_else(|| core_to_js(Error::arg("origins", "must be an array of origins")))?,
                     rp_id: req_str(&pk, "rpId")?,
                     require_user_verification: opt_bool(&pk, "requireUserVerification", true)?,
                     require_nonce: opt_bool(&pk, "requireNonce", true)?,
