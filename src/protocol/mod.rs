@@ -20,3 +20,4 @@ pub mod oauth;
 pub mod passkey;
 pub mod pkce;
 pub mod secret;
+pub mod session;
