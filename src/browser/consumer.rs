@@ -3,7 +3,7 @@
 //! refetched once on an unknown `kid`, at most once a minute), a WebCrypto HMAC key for consumer
 //! nonces, a replay store (in memory, or one the caller plugs in), evidence records and counters.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use js_sys::{Function, Promise, Uint8Array};
@@ -20,6 +20,7 @@ use crate::protocol::consumer::{
 };
 use crate::protocol::id_token::Jwks;
 use crate::protocol::oauth::{self, HttpRequest};
+use crate::protocol::session::jwks::JwksRefetchGate;
 
 /// HMAC-SHA-256 through WebCrypto, for stateless consumer nonces.
 #[derive(Debug, Clone)]
@@ -132,7 +133,8 @@ pub struct IssuerConfig {
 struct IssuerState {
     accepted: AcceptedIssuer,
     jwks_uri: Option<String>,
-    fetched_at: Cell<i64>,
+    /// When a key the set lacks is worth a refetch (per set, once a minute).
+    refetch: JwksRefetchGate,
 }
 
 /// The WebAuthn side of passkey presentations.
@@ -206,7 +208,7 @@ impl BrowserConsumer {
             states.push(IssuerState {
                 accepted: AcceptedIssuer { issuer: i.issuer, jwks, client_ids: i.client_ids },
                 jwks_uri,
-                fetched_at: Cell::new(now_secs()),
+                refetch: JwksRefetchGate::per_set(now_secs()),
             });
         }
         Ok(BrowserConsumer {
@@ -251,13 +253,13 @@ impl BrowserConsumer {
                 .issuers
                 .borrow()
                 .iter()
-                .find(|i| Some(&i.accepted.issuer) == iss.as_ref() && now - i.fetched_at.get() > 60)
+                .find(|i| Some(&i.accepted.issuer) == iss.as_ref() && i.refetch.allows(None, now))
                 .and_then(|i| i.jwks_uri.clone());
             if let Some(uri) = uri {
                 if let Ok(jwks) = fetch_jwks(&uri, &self.deadline).await {
                     if let Some(state) = self.issuers.borrow_mut().iter_mut().find(|i| Some(&i.accepted.issuer) == iss.as_ref()) {
                         state.accepted.jwks = jwks;
-                        state.fetched_at.set(now);
+                        state.refetch.record(None, now);
                     }
                     result = self.verify_once(presentation, now).await;
                 }

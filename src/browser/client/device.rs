@@ -4,10 +4,11 @@ use super::super::dpop_key::DpopKeyPair;
 use super::super::http;
 use super::super::js::Result;
 use super::super::platform::{now_secs, random, sleep_secs};
-use super::login::Login;
 use super::{Client, SessionRecord};
 use crate::error::Error;
 use crate::protocol::oauth;
+use crate::protocol::session::device::{DevicePolling, DeviceStep};
+use crate::protocol::session::login::LoginCheck;
 
 /// A started device login.
 #[cfg(feature = "agent")]
@@ -84,13 +85,10 @@ impl Client {
     ) -> Result<SessionRecord> {
         let key = DpopKeyPair::load(&login.key_id).await?;
         let device_code = login.auth.device_code.expose();
-        let deadline = login.started_at + login.auth.expires_in;
-        let mut interval = login.auth.interval;
+        let mut polling = DevicePolling::new(login.started_at, login.auth.expires_in, login.auth.interval);
         loop {
-            sleep_secs(interval, signal).await?;
-            if now_secs() > deadline {
-                return Err(Error::DeviceCodeExpired.into());
-            }
+            sleep_secs(polling.interval(), signal).await?;
+            polling.before_poll(now_secs())?;
             let poll = self
                 .token_call_as(
                     &key,
@@ -99,16 +97,12 @@ impl Client {
                     oauth::process_device_poll_response,
                 )
                 .await?;
-            match poll {
-                oauth::DevicePoll::Tokens(tokens) => {
-                    let check = Login { nonce: Some(&login.nonce), nonce_must_echo: false, bind: true, auth: Default::default() };
+            match polling.after_poll(poll) {
+                DeviceStep::Tokens(tokens) => {
+                    let check = LoginCheck { nonce: Some(&login.nonce), nonce_must_echo: false, bind: true, auth: Default::default() };
                     return self.complete(&login.key_id, key.jkt(), &tokens, &check).await;
                 }
-                oauth::DevicePoll::Pending => on_poll("authorization_pending", interval),
-                oauth::DevicePoll::SlowDown => {
-                    interval += 5;
-                    on_poll("slow_down", interval);
-                }
+                DeviceStep::Wait { status, interval } => on_poll(status, interval),
             }
         }
     }

@@ -2,31 +2,18 @@
 //! URL), finish (the callback, the token exchange with `c_s256`), and the checks that turn a token
 //! response into a session (shared with the device flow).
 
-use serde::Deserialize;
-
 use super::super::database::{self, PENDING_STORE};
 use super::super::dpop_key::DpopKeyPair;
 use super::super::js::Result;
-use super::super::platform::{now_secs, random};
-use super::records::{PendingRecord, LOGOUT_PREFIX, PENDING_AUTH_VERSION, PENDING_TTL, RECORD_VERSION};
-use super::{Client, LoginOptions, SessionRecord, CLOCK_SKEW};
+use super::super::platform::{now_ms, now_secs, random};
+use super::{Client, LoginOptions, SessionRecord};
 use crate::error::Error;
 use crate::protocol::id_token;
 use crate::protocol::oauth::{self, AuthorizationRequest, TokenResponse};
 use crate::protocol::pkce;
-
-/// What a token response must satisfy to become a session.
-pub(super) struct Login<'a> {
-    /// The OIDC `nonce` sent.
-    pub(super) nonce: Option<&'a str>,
-    /// Whether the OP must echo the nonce (code flow) or may leave it out (device flow: RFC 8628
-    /// has no nonce, KB §3).
-    pub(super) nonce_must_echo: bool,
-    /// Whether binding was requested.
-    pub(super) bind: bool,
-    /// `max_age` and `acr_values`.
-    pub(super) auth: id_token::AuthenticationCheck<'a>,
-}
+use crate::protocol::session::login::{keeps_pending, LoginCheck};
+use crate::protocol::session::records::{self, pending_version, PendingRecord};
+use crate::protocol::session::CLOCK_SKEW;
 
 impl Client {
     /// Starts a login: a fresh key pair (stored in IndexedDB), `state`, OIDC `nonce` and PKCE
@@ -59,9 +46,8 @@ impl Client {
             Some(_) => return Err(Error::arg("passkey", "passkey logins are in the keybound/passkey entry").into()),
             None => (random(16)?, None),
         };
-        let asks = options.max_age.is_some() || options.acr_values.is_some();
         let pending = PendingRecord {
-            v: if asks { PENDING_AUTH_VERSION } else { RECORD_VERSION },
+            v: pending_version(options.max_age, options.acr_values.as_deref()),
             issuer: self.config.issuer.clone(),
             client_id: self.config.client_id.clone(),
             redirect_uri: self.config.redirect_uri.clone(),
@@ -76,7 +62,7 @@ impl Client {
             acr_values: options.acr_values.clone(),
             require_acr: options.require_acr,
         };
-        let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending login", e))?;
+        let text = pending.to_json()?;
         database::put_text(PENDING_STORE, &state, &text).await?;
         let request = AuthorizationRequest {
             authorization_endpoint: &self.meta.authorization_endpoint,
@@ -121,33 +107,20 @@ impl Client {
     /// `ERR_NETWORK`, the ID Token codes (`ERR_ID_TOKEN_*`, `ERR_JWS_*`, `ERR_JWKS_NO_MATCHING_KEY`).
     pub async fn finish_login(&self, callback_url: &str) -> Result<SessionRecord> {
         let params = oauth::parse_callback(callback_url);
-        let state = params
-            .state
-            .clone()
-            .filter(|s| !s.is_empty() && s.len() <= 256 && !s.starts_with(LOGOUT_PREFIX))
-            .ok_or(Error::StateMismatch)?;
+        let state = records::login_state(params.state.as_deref())?.to_owned();
         // A login started by another named session is that session's to finish: refuse without
         // consuming it, so the right client can still finish it.
         let peek = database::get_text(PENDING_STORE, &state, false).await?.ok_or(Error::StateMismatch)?;
-        #[derive(Deserialize)]
-        struct Owner {
-            #[serde(default)]
-            session_name: String,
-        }
-        if serde_json::from_str::<Owner>(&peek).map(|o| o.session_name != self.config.session_name).unwrap_or(false) {
+        if records::started_by_other_session(&peek, &self.config.session_name) {
             return Err(Error::StateMismatch.into());
         }
         let text = database::get_text(PENDING_STORE, &state, true).await?.ok_or(Error::StateMismatch)?;
-        let pending: PendingRecord =
-            serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
-        if pending.v != RECORD_VERSION && pending.v != PENDING_AUTH_VERSION {
-            return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" }.into());
-        }
+        let pending = PendingRecord::parse(&text)?;
         let result = self.finish_pending(&params, &state, &pending).await;
         match &result {
             // The OP did not answer (timeout, network, cancelled): nothing was refused, so the
             // login stays as it was, to be finished by calling again with the same callback.
-            Err(e) if matches!(e.error, Error::Timeout { .. } | Error::Network { .. } | Error::Cancelled) => {
+            Err(e) if keeps_pending(&e.error) => {
                 database::put_text(PENDING_STORE, &state, &text).await?;
             }
             Err(_) => {
@@ -164,12 +137,7 @@ impl Client {
         state: &str,
         pending: &PendingRecord,
     ) -> Result<SessionRecord> {
-        if pending.issuer != self.config.issuer
-            || pending.client_id != self.config.client_id
-            || now_secs() - pending.created_at > PENDING_TTL
-        {
-            return Err(Error::StateMismatch.into());
-        }
+        pending.check(&self.config.issuer, &self.config.client_id, now_secs())?;
         let code = oauth::check_callback(params, state, &self.config.issuer, self.meta.authorization_response_iss_parameter_supported)?;
         let key = DpopKeyPair::load(&pending.key_id).await?;
         let code = code.expose();
@@ -185,7 +153,7 @@ impl Client {
                 )
             })
             .await?;
-        let login = Login { nonce: Some(&pending.nonce), nonce_must_echo: true, bind: pending.bind, auth: pending.auth() };
+        let login = LoginCheck { nonce: Some(&pending.nonce), nonce_must_echo: true, bind: pending.bind, auth: pending.auth() };
         let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, &login).await?;
         if let Some(mut binding) = pending.passkey.clone() {
             // The nonce was checked against the commitment by the ID Token validation.
@@ -198,45 +166,19 @@ impl Client {
 
     /// Validates the ID Token of a token response (and what the login asked of the
     /// authentication), stores the session, and forgets the previous session's key.
-    pub(super) async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, login: &Login<'_>) -> Result<SessionRecord> {
+    pub(super) async fn complete(&self, key_id: &str, jkt: &str, tokens: &TokenResponse, login: &LoginCheck<'_>) -> Result<SessionRecord> {
         let id_token =
             tokens.id_token.clone().ok_or(Error::OAuthResponseInvalid { reason: "no \"id_token\" in the token response", status: 200 })?;
-        let nonce = login.nonce;
-        let expected_nonce = if login.nonce_must_echo { nonce } else { None };
-        let validated = self.validate(&id_token, expected_nonce, login.bind.then_some(jkt), self.config.binding).await?;
-        if !login.nonce_must_echo && validated.claims.nonce.is_some() && validated.claims.nonce.as_deref() != nonce {
-            return Err(Error::IdTokenNonceMismatch.into());
-        }
+        let validated = self.validate(&id_token, login.expected_nonce(), login.expected_jkt(jkt), self.config.binding).await?;
+        login.check_nonce(validated.claims.nonce.as_deref())?;
         id_token::check_authentication(&validated.claims, &login.auth, self.now(), CLOCK_SKEW)?;
-        let mut record = SessionRecord {
-            v: RECORD_VERSION,
-            issuer: self.config.issuer.clone(),
-            client_id: self.config.client_id.clone(),
-            key_id: key_id.to_owned(),
-            jkt: jkt.to_owned(),
-            bound: false,
-            id_token: String::new(),
-            claims_json: String::new(),
-            iss: String::new(),
-            sub: String::new(),
-            aud: Vec::new(),
-            azp: None,
-            auth_time: None,
-            nonce: None,
-            cnf_jkt: None,
-            access_token: String::new(),
-            token_type: String::new(),
-            expires_at: None,
-            refresh_token: None,
-            updated_at: 0.0,
-            passkey: None,
-        };
+        let mut record = SessionRecord::new(&self.config.issuer, &self.config.client_id, key_id, jkt);
         record.set_id_token(id_token, validated);
-        record.set_tokens(tokens);
+        record.set_tokens(tokens, now_secs(), now_ms());
         // A new login replaces the previous session of this name: forget its key.
         if let Some(old) = self.stored_session().await? {
-            if old.key_id != record.key_id {
-                let _ = DpopKeyPair::delete(&old.key_id).await;
+            if old.key_id() != record.key_id() {
+                let _ = DpopKeyPair::delete(old.key_id()).await;
             }
         }
         self.save(&record).await?;

@@ -6,10 +6,11 @@ use super::super::dpop_key::DpopKeyPair;
 use super::super::http;
 use super::super::js::{BrowserError, Result};
 use super::super::platform::{now_secs, random, with_lock};
-use super::records::{PendingLogout, LOGOUT_PREFIX, PENDING_TTL};
 use super::{Client, SessionRecord};
 use crate::error::Error;
 use crate::protocol::oauth;
+use crate::protocol::session;
+use crate::protocol::session::records::{self, PendingLogout};
 
 /// What [`Client::logout`] did.
 #[derive(Debug)]
@@ -43,9 +44,7 @@ impl Client {
             (Some(_), None) => Some(random(16)?),
             (_, state) => state,
         };
-        if state.as_deref().is_some_and(|s| s.is_empty() || s.len() > 200) {
-            return Err(Error::arg("state", "must be 1 to 200 characters").into());
-        }
+        records::check_logout_state_argument(state.as_deref())?;
         let end_session = |hint: Option<&str>| {
             self.meta
                 .end_session_endpoint
@@ -54,7 +53,7 @@ impl Client {
                 .transpose()
         };
         end_session(None)?;
-        let name = format!("keybound refresh {}", self.session_id());
+        let name = session::refresh_lock_name(&self.session_id());
         let (record, revoked) = with_lock(&name, async {
             let record = self.stored_session().await.ok().flatten();
             let revoked = match (&self.meta.revocation_endpoint, &record) {
@@ -69,21 +68,17 @@ impl Client {
         if let (Some(_), Some(state)) = (&url, &state) {
             let pending =
                 PendingLogout { issuer: self.config.issuer.clone(), client_id: self.config.client_id.clone(), created_at: now_secs() };
-            let text = serde_json::to_string(&pending).map_err(|e| Error::json("pending logout", e))?;
-            database::put_text(PENDING_STORE, &format!("{LOGOUT_PREFIX}{state}"), &text).await?;
+            database::put_text(PENDING_STORE, &records::logout_key(state), &pending.to_json()?).await?;
         }
         Ok(LogoutOutcome { url, state, revoked: revoked.as_ref().map(Result::is_ok), revocation_error: revoked.and_then(Result::err) })
     }
 
     /// Revokes the session's refresh token, else its access token.
     pub(super) async fn revoke(&self, endpoint: &str, record: &SessionRecord) -> Result<()> {
-        let (token, hint) = match &record.refresh_token {
-            Some(rt) => (rt.as_str(), "refresh_token"),
-            None => (record.access_token.as_str(), "access_token"),
-        };
+        let (token, hint) = record.revocation_token();
         let client_id = &self.config.client_id;
-        if record.token_type.eq_ignore_ascii_case("dpop") {
-            let key = DpopKeyPair::load(&record.key_id).await?;
+        if record.is_dpop() {
+            let key = DpopKeyPair::load(record.key_id()).await?;
             let build = |proof: &str| Ok(oauth::revocation_request(endpoint, token, hint, client_id, Some(proof)));
             self.dpop_post(endpoint, &key, None, build, oauth::process_revocation_response).await
         } else {
@@ -99,16 +94,9 @@ impl Client {
     /// `ERR_STATE_MISMATCH`, `ERR_OAUTH_RESPONSE_INVALID` (a repeated parameter).
     pub async fn finish_logout(&self, url: &str) -> Result<()> {
         let params = oauth::parse_callback(url);
-        let state = params.state.clone().filter(|s| !s.is_empty() && s.len() <= 200).ok_or(Error::StateMismatch)?;
-        let text = database::get_text(PENDING_STORE, &format!("{LOGOUT_PREFIX}{state}"), true).await?.ok_or(Error::StateMismatch)?;
-        let pending: PendingLogout =
-            serde_json::from_str(&text).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending logout" })?;
-        if pending.issuer != self.config.issuer
-            || pending.client_id != self.config.client_id
-            || now_secs() - pending.created_at > PENDING_TTL
-        {
-            return Err(Error::StateMismatch.into());
-        }
-        Ok(oauth::check_logout_callback(&params, &state)?)
+        let state = records::logout_state(params.state.as_deref())?;
+        let text = database::get_text(PENDING_STORE, &records::logout_key(state), true).await?.ok_or(Error::StateMismatch)?;
+        PendingLogout::parse(&text)?.check(&self.config.issuer, &self.config.client_id, now_secs())?;
+        Ok(oauth::check_logout_callback(&params, state)?)
     }
 }

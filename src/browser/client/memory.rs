@@ -10,13 +10,7 @@ use super::super::database;
 use super::super::dpop_key::DpopKeyPair;
 use super::super::js::{self, Result};
 use super::{Client, SessionRecord};
-
-/// DPoP nonces belong to the server endpoint that issued them (RFC 9449 §8, §9): the key is the
-/// normalized `htu`, so an authorization server's nonce is never sent to a resource on the same
-/// origin, or the reverse.
-pub(super) fn nonce_slot(url: &str) -> String {
-    crate::protocol::htu::normalize_htu(url).unwrap_or_else(|_| url.to_owned())
-}
+use crate::protocol::session::nonce::{nonce_slot, NonceCache};
 
 /// The name of the `BroadcastChannel` on which clients of one origin (tabs, workers) tell each
 /// other that a session changed or a DPoP nonce was learned.
@@ -31,18 +25,8 @@ pub(super) const CHANNEL: &str = "keybound";
 pub(super) struct Memory {
     /// The session of this client's name, and its key once loaded.
     pub(super) session: Option<(SessionRecord, Option<DpopKeyPair>)>,
-    /// The latest `DPoP-Nonce` per endpoint (at most 100); `None`: known to have none.
-    pub(super) nonces: Vec<(String, Option<String>)>,
-}
-
-impl Memory {
-    pub(super) fn set_nonce(&mut self, slot: &str, nonce: Option<&str>) {
-        self.nonces.retain(|(s, _)| s != slot);
-        self.nonces.push((slot.to_owned(), nonce.map(str::to_owned)));
-        if self.nonces.len() > 100 {
-            self.nonces.remove(0);
-        }
-    }
+    /// The latest `DPoP-Nonce` per endpoint.
+    pub(super) nonces: NonceCache,
 }
 
 /// The channel and its message handler, closed when the client is dropped.
@@ -77,7 +61,7 @@ pub(super) fn open_channel(session_id: String, memory: Rc<RefCell<Memory>>) -> O
             Some("session") if field("id").as_deref() == Some(session_id.as_str()) => memory.session = None,
             Some("nonce") => {
                 if let Some(slot) = field("slot") {
-                    memory.set_nonce(&slot, field("nonce").as_deref());
+                    memory.nonces.set(&slot, field("nonce").as_deref());
                 }
             }
             _ => {}
@@ -103,7 +87,7 @@ impl Client {
             let mut memory = self.memory.borrow_mut();
             memory.session = record.map(|r| {
                 // The same key object serves on while the session keeps its key (a refresh).
-                let key = memory.session.take().and_then(|(old, key)| key.filter(|_| old.key_id == r.key_id));
+                let key = memory.session.take().and_then(|(old, key)| key.filter(|_| old.key_id() == r.key_id()));
                 (r.clone(), key)
             });
         }
@@ -137,7 +121,7 @@ impl Client {
             return Ok((record, key));
         }
         let record = self.hot_session().await?;
-        let key = DpopKeyPair::load(&record.key_id).await?;
+        let key = DpopKeyPair::load(record.key_id()).await?;
         if self.channel.is_some() {
             self.memory.borrow_mut().session = Some((record.clone(), Some(key.clone())));
         }
@@ -149,24 +133,24 @@ impl Client {
     /// to memory.
     pub(super) async fn nonce_for(&self, url: &str) -> Option<String> {
         let slot = nonce_slot(url);
-        if let Some((_, known)) = self.memory.borrow().nonces.iter().find(|(s, _)| *s == slot) {
-            return known.clone();
+        if let Some(known) = self.memory.borrow().nonces.get(&slot) {
+            return known.map(str::to_owned);
         }
         let stored = database::get_text(database::NONCE_STORE, &slot, false).await.ok().flatten();
         // Kept (also "none") only where other clients' nonces reach this one through the channel.
         if self.channel.is_some() || stored.is_some() {
-            self.memory.borrow_mut().set_nonce(&slot, stored.as_deref());
+            self.memory.borrow_mut().nonces.set(&slot, stored.as_deref());
         }
         stored
     }
 
     pub(super) async fn remember_nonce(&self, url: &str, nonce: &str) {
         let slot = nonce_slot(url);
-        let known = self.memory.borrow().nonces.iter().any(|(s, n)| *s == slot && n.as_deref() == Some(nonce));
+        let known = self.memory.borrow().nonces.knows(&slot, nonce);
         if known {
             return;
         }
-        self.memory.borrow_mut().set_nonce(&slot, Some(nonce));
+        self.memory.borrow_mut().nonces.set(&slot, Some(nonce));
         let _ = database::put_text(database::NONCE_STORE, &slot, nonce).await;
         self.announce(&[("k", "nonce".into()), ("slot", slot.as_str().into()), ("nonce", nonce.into())]);
     }

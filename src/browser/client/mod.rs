@@ -14,7 +14,7 @@
 //!
 //! The flows live in one file each: [`login`] (authorization code, PAR, token exchange),
 //! [`refresh`], `device` (RFC 8628), [`logout`], `passkey` (passkey-nonce logins); the stored
-//! records in [`records`] and [`session`]; what is kept in memory between calls and shared with the
+//! session in [`stored`]; what is kept in memory between calls and shared with the
 //! origin's other clients in [`memory`]; and the requests signed with the DPoP key in [`send`].
 
 use std::cell::{Cell, RefCell};
@@ -25,9 +25,9 @@ use super::js::Result;
 use super::platform::now_secs;
 use super::subtle;
 use crate::error::Error;
-use crate::protocol::id_token::{self, BindingPolicy, IdTokenCheck, Jwks, JwksRefetch, ValidatedIdToken};
-use crate::protocol::jwa::Alg;
+use crate::protocol::id_token::{self, BindingPolicy, Jwks, ValidatedIdToken};
 use crate::protocol::oauth::{self, HttpRequest, ProviderMetadata};
+use crate::protocol::session::{self, jwks::JwksRefetchGate};
 
 #[cfg(feature = "agent")]
 pub mod device;
@@ -36,23 +36,17 @@ pub mod logout;
 pub mod memory;
 #[cfg(feature = "passkey")]
 pub mod passkey;
-pub mod records;
 pub mod refresh;
 pub mod send;
-pub mod session;
+pub mod stored;
 
+pub use crate::protocol::session::records::{PasskeyBinding, SessionRecord};
 #[cfg(feature = "agent")]
 pub use device::DeviceLogin;
 pub use logout::LogoutOutcome;
 use memory::{Channel, Memory};
 #[cfg(feature = "passkey")]
 pub use passkey::{PasskeySignature, PasskeyTarget};
-pub use records::{PasskeyBinding, SessionRecord};
-
-/// ID Token algorithms keybound verifies with WebCrypto (intersected with what the OP advertises).
-const ID_TOKEN_ALGS: &[Alg] = &[Alg::Rs256, Alg::Ps256, Alg::Es256];
-/// Allowed clock skew for ID Token times, in seconds.
-const CLOCK_SKEW: i64 = 60;
 
 /// How a client is configured.
 #[derive(Clone, Debug)]
@@ -99,8 +93,8 @@ pub struct Client {
     config: ClientConfig,
     meta: ProviderMetadata,
     jwks: RefCell<Jwks>,
-    /// The last refetch of the JWKS for a key it lacked (see [`id_token::should_refetch_jwks`]).
-    jwks_refetch: RefCell<Option<JwksRefetch>>,
+    /// When a key the JWKS lacks is worth a refetch (per `kid`, once a minute).
+    jwks_refetch: RefCell<JwksRefetchGate>,
     /// The session, its key and the nonces, kept between calls (see [`Memory`]).
     memory: Rc<RefCell<Memory>>,
     /// Where other clients of the origin announce their changes.
@@ -129,14 +123,14 @@ impl Client {
         let (res, date) = http::send_with_date(&req, &Deadline { timeout_ms: config.timeout_ms, signal: None }).await?;
         let meta = oauth::process_discovery_response(&res, &config.issuer)?;
         let memory = Rc::new(RefCell::new(Memory::default()));
-        let session_id = records::session_id_of(&config);
+        let session_id = session::session_id(&config.issuer, &config.client_id, &config.session_name);
         let client = Client {
             channel: memory::open_channel(session_id, Rc::clone(&memory)),
             memory,
             config,
             meta,
             jwks: RefCell::new(Jwks::default()),
-            jwks_refetch: RefCell::new(None),
+            jwks_refetch: RefCell::new(JwksRefetchGate::per_kid()),
             last_token_proof: RefCell::new(None),
             last_presentation_proof: RefCell::new(None),
             clock_offset: Cell::new(0),
@@ -200,25 +194,12 @@ impl Client {
     }
 
     fn session_id(&self) -> String {
-        records::session_id_of(&self.config)
+        session::session_id(&self.config.issuer, &self.config.client_id, &self.config.session_name)
     }
 
     async fn validate(&self, id_token: &str, nonce: Option<&str>, jkt: Option<&str>, binding: BindingPolicy) -> Result<ValidatedIdToken> {
-        let advertised = &self.meta.id_token_signing_alg_values_supported;
-        let algs: Vec<Alg> =
-            ID_TOKEN_ALGS.iter().copied().filter(|a| advertised.is_empty() || advertised.iter().any(|x| x == a.as_str())).collect();
-        let check = IdTokenCheck {
-            issuer: &self.config.issuer,
-            client_id: &self.config.client_id,
-            extra_audiences: &[],
-            allowed_algs: &algs,
-            now: self.now(),
-            clock_skew: CLOCK_SKEW,
-            max_age: 600,
-            nonce,
-            expected_jkt: jkt,
-            binding,
-        };
+        let algs = session::allowed_id_token_algs(&self.meta.id_token_signing_alg_values_supported);
+        let check = session::id_token_check(&self.config.issuer, &self.config.client_id, &algs, self.now(), nonce, jkt, binding);
         let verifier = subtle::WebCryptoVerifier;
         let first = {
             let jwks = self.jwks.borrow().clone();
@@ -227,10 +208,8 @@ impl Client {
         match first {
             // Key rotation: a key the set lacks is worth one refetch, even right after discovery
             // (once per kid and minute), then one more try.
-            Err(Error::JwksNoMatchingKey { kid })
-                if id_token::should_refetch_jwks(kid.as_deref(), self.jwks_refetch.borrow().as_ref(), now_secs()) =>
-            {
-                *self.jwks_refetch.borrow_mut() = Some(JwksRefetch { kid, at: now_secs() });
+            Err(Error::JwksNoMatchingKey { kid }) if self.jwks_refetch.borrow().allows(kid.as_deref(), now_secs()) => {
+                self.jwks_refetch.borrow_mut().record(kid.as_deref(), now_secs());
                 self.fetch_jwks().await?;
                 let jwks = self.jwks.borrow().clone();
                 Ok(id_token::validate(id_token, &jwks, &check, &verifier).await?)

@@ -4,8 +4,8 @@
 use super::super::js::Result;
 use super::super::passkey as browser_passkey;
 use super::super::subtle;
-use super::records::PasskeyBinding;
 use super::Client;
+use super::PasskeyBinding;
 use crate::error::Error;
 use crate::protocol::b64;
 use crate::protocol::passkey::NonceMode;

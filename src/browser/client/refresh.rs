@@ -3,11 +3,12 @@
 
 use super::super::dpop_key::DpopKeyPair;
 use super::super::js::Result;
-use super::super::platform::{now_ms, with_lock};
+use super::super::platform::{now_ms, now_secs, with_lock};
 use super::{Client, SessionRecord};
 use crate::error::Error;
-use crate::protocol::id_token::{self, BindingPolicy};
+use crate::protocol::id_token;
 use crate::protocol::oauth;
+use crate::protocol::session::{self, login::refresh_binding};
 
 impl Client {
     /// Refreshes with a new DPoP proof from the same key (no `c_s256`). A refreshed ID Token must
@@ -22,10 +23,10 @@ impl Client {
         // One refresh at a time per session across tabs and workers: a caller that waited for the
         // lock while another refreshed reuses that result (a refresh token is never used twice).
         let started = now_ms();
-        let name = format!("keybound refresh {}", self.session_id());
+        let name = session::refresh_lock_name(&self.session_id());
         with_lock(&name, async {
             let record = self.session_or_err().await?;
-            if record.updated_at > started {
+            if record.refreshed_since(started) {
                 return Ok(record);
             }
             self.refresh_locked(record).await
@@ -34,19 +35,18 @@ impl Client {
     }
 
     pub(super) async fn refresh_locked(&self, mut record: SessionRecord) -> Result<SessionRecord> {
-        let rt = record.refresh_token.clone().ok_or(Error::NoRefreshToken)?;
-        let key = DpopKeyPair::load(&record.key_id).await?;
+        let rt = record.refresh_token().ok_or(Error::NoRefreshToken)?.to_owned();
+        let key = DpopKeyPair::load(record.key_id()).await?;
         let tokens = self
             .token_call(&key, None, |proof| oauth::refresh_token_request(&self.meta.token_endpoint, &rt, &self.config.client_id, proof))
             .await?;
         if let Some(id_token) = tokens.id_token.clone() {
-            let binding = if record.bound { BindingPolicy::Required } else { self.config.binding };
-            let expected = (record.bound || self.config.bind_key).then_some(record.jkt.as_str());
+            let (binding, expected) = refresh_binding(record.bound, self.config.binding, self.config.bind_key, &record.jkt);
             let v = self.validate(&id_token, None, expected, binding).await?;
             id_token::check_refreshed(&record.claims(), &v.claims)?;
             record.set_id_token(id_token, v);
         }
-        record.set_tokens(&tokens);
+        record.set_tokens(&tokens, now_secs(), now_ms());
         self.save(&record).await?;
         Ok(record)
     }

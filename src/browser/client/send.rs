@@ -1,6 +1,8 @@
 //! Requests signed with the session's DPoP key: token-endpoint and OP calls (PAR, revocation),
 //! authorized `fetch`, and presentations to a consumer. Each is retried exactly once with a new
-//! proof when the server asks for a DPoP nonce (`use_dpop_nonce`).
+//! proof when the server asks for a DPoP nonce (`use_dpop_nonce`), as
+//! [`crate::protocol::session::retry`] decides: OP calls through `dpop_post`, requests to
+//! resources and consumers through one loop, `send_with_dpop`.
 
 use super::super::dpop_key::DpopKeyPair;
 use super::super::http::{self, Deadline};
@@ -9,6 +11,21 @@ use super::Client;
 use crate::error::Error;
 use crate::protocol::dpop::ProofParams;
 use crate::protocol::oauth::{self, HttpRequest, HttpResponse, TokenResponse};
+use crate::protocol::session::retry::{self, NonceRetry, Step};
+
+/// A request to a resource or a consumer, as sent on each attempt but for its DPoP proof.
+struct Outgoing<'a> {
+    method: &'a str,
+    url: &'a str,
+    /// Every header but `DPoP`.
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    /// The key that signs the proofs and the token their `ath` covers (the access token, or the
+    /// ID Token of a presentation); `None`: a Bearer request, no proof.
+    proof: Option<(&'a DpopKeyPair, &'a str)>,
+    /// Whether the proofs are presentations (kept as the last presentation proof).
+    presentation: bool,
+}
 
 impl Client {
     /// A token-endpoint call with a fresh DPoP proof, retried once with a new proof when the
@@ -44,9 +61,9 @@ impl Client {
         build: impl Fn(&str) -> std::result::Result<HttpRequest, Error>,
         process: fn(&HttpResponse) -> std::result::Result<T, Error>,
     ) -> Result<T> {
-        let mut retried = false;
+        let mut retry = NonceRetry::new();
+        let mut nonce = self.nonce_for(htu).await;
         loop {
-            let nonce = self.nonce_for(htu).await;
             let proof =
                 key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
             let (res, date) = http::send_with_date(&build(&proof)?, &self.deadline()).await?;
@@ -54,16 +71,61 @@ impl Client {
             if htu == self.meta.token_endpoint {
                 *self.last_token_proof.borrow_mut() = Some(proof);
             }
-            if let Some(n) = res.dpop_nonce.as_deref().and_then(oauth::valid_dpop_nonce) {
+            if let Some(n) = retry::fresh_nonce(res.dpop_nonce.as_deref()) {
                 self.remember_nonce(htu, n).await;
             }
-            match process(&res) {
-                Err(Error::UseDpopNonce { nonce }) if !retried => {
-                    self.remember_nonce(htu, &nonce).await;
-                    retried = true;
+            match retry.op(process(&res)) {
+                Step::Retry(fresh) => {
+                    self.remember_nonce(htu, &fresh).await;
+                    nonce = Some(fresh);
                 }
-                other => return other.map_err(BrowserError::from),
+                Step::Done(outcome) => return outcome.map_err(BrowserError::from),
             }
+        }
+    }
+
+    /// The one send-with-DPoP loop of requests to resources and consumers (`fetch`,
+    /// `presentTo`): a new proof for the endpoint's latest nonce on each attempt; a `DPoP-Nonce`
+    /// in any answer is remembered for the endpoint; a 401 `use_dpop_nonce` challenge is retried
+    /// exactly once with the nonce it gave ([`NonceRetry::resource`]). Without a proof (a Bearer
+    /// token) no nonce is read and nothing is retried.
+    async fn send_with_dpop(&self, out: &Outgoing<'_>, deadline: &Deadline) -> Result<web_sys::Response> {
+        let (method, url) = (out.method, out.url);
+        let mut retry = NonceRetry::new();
+        let mut nonce = match out.proof {
+            Some(_) => self.nonce_for(url).await,
+            None => None,
+        };
+        loop {
+            let mut pairs: Vec<(&str, &str)> = out.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+            let proof = match out.proof {
+                Some((key, token)) => {
+                    let params = ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(token), code: None };
+                    let proof = key.proof_at(&params, self.now()).await?;
+                    if out.presentation {
+                        *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
+                    }
+                    Some(proof)
+                }
+                None => None,
+            };
+            if let Some(proof) = &proof {
+                pairs.push(("dpop", proof));
+            }
+            let res = http::send_raw(method, url, &pairs, out.body.as_deref(), deadline).await?;
+            let dpop_nonce = res.headers().get("dpop-nonce");
+            if let Some(n) = retry::fresh_nonce(dpop_nonce.as_deref()) {
+                self.remember_nonce(url, n).await;
+            }
+            if proof.is_some() {
+                if let Step::Retry(fresh) =
+                    retry.resource(res.status(), res.headers().get("www-authenticate").as_deref(), dpop_nonce.as_deref())
+                {
+                    nonce = Some(fresh);
+                    continue;
+                }
+            }
+            return Ok(res.into());
         }
     }
 
@@ -84,40 +146,17 @@ impl Client {
         let method = &http::normalize_method(method)?;
         // The key only for a DPoP token: a Bearer request needs none.
         let (record, key) = match self.hot_session().await? {
-            r if r.token_type.eq_ignore_ascii_case("dpop") => {
+            r if r.is_dpop() => {
                 let (r, k) = self.session_and_key().await?;
                 (r, Some(k))
             }
             r => (r, None),
         };
-        let dpop = key.is_some();
-        let mut retried = false;
-        loop {
-            let mut hs: Vec<(&str, String)> = headers.iter().map(|(n, v)| (n.as_str(), v.clone())).collect();
-            if let Some(key) = &key {
-                let nonce = self.nonce_for(url).await;
-                let params =
-                    ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(&record.access_token), code: None };
-                hs.push(("authorization", format!("DPoP {}", record.access_token)));
-                hs.push(("dpop", key.proof_at(&params, self.now()).await?));
-            } else {
-                hs.push(("authorization", format!("Bearer {}", record.access_token)));
-            }
-            let pairs: Vec<(&str, &str)> = hs.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let res = http::send_raw(method, url, &pairs, body, deadline).await?;
-            let nonce = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
-            if let Some(n) = &nonce {
-                self.remember_nonce(url, n).await;
-            }
-            let challenged = res.status() == 401
-                && res.headers().get("www-authenticate").is_some_and(|w| crate::protocol::challenge::is_dpop_nonce_challenge(&w))
-                && nonce.is_some();
-            if dpop && challenged && !retried {
-                retried = true;
-                continue;
-            }
-            return Ok(res.into());
-        }
+        let mut all = headers.to_vec();
+        all.push(("authorization".into(), format!("{} {}", if key.is_some() { "DPoP" } else { "Bearer" }, record.access_token)));
+        let proof = key.as_ref().map(|k| (k, record.access_token.as_str()));
+        let out = Outgoing { method, url, headers: all, body: body.map(str::to_owned), proof, presentation: false };
+        self.send_with_dpop(&out, deadline).await
     }
 
     /// A presentation for a consumer (keybound's profile, docs/profile.md §2): the ID Token and a
@@ -160,40 +199,27 @@ impl Client {
         if id_token_header.is_none() && (method == "GET" || method == "HEAD") {
             return Err(Error::arg("method", "GET and HEAD have no body to carry the ID Token: name an idTokenHeader").into());
         }
-        let mut nonce = self.nonce_for(url).await;
-        let mut retried = false;
-        loop {
-            let (id_token, proof) = self.present(method, url, nonce.as_deref()).await?;
-            let mut headers: Vec<(&str, String)> = vec![("dpop", proof)];
-            let body = match id_token_header {
-                Some(name) => {
-                    headers.push((name, id_token));
-                    body.map(str::to_owned)
-                }
-                None => {
-                    let mut obj: serde_json::Map<String, serde_json::Value> = match body {
-                        Some(b) => serde_json::from_str(b).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?,
-                        None => serde_json::Map::new(),
-                    };
-                    obj.insert("id_token".into(), serde_json::Value::String(id_token));
-                    headers.push(("content-type", "application/json".into()));
-                    Some(serde_json::Value::Object(obj).to_string())
-                }
-            };
-            let pairs: Vec<(&str, &str)> = headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
-            let res = http::send_raw(method, url, &pairs, body.as_deref(), deadline).await?;
-            let fresh = res.headers().get("dpop-nonce").filter(|n| oauth::valid_dpop_nonce(n).is_some());
-            if let Some(n) = &fresh {
-                self.remember_nonce(url, n).await;
-            }
-            let challenged = res.status() == 401
-                && res.headers().get("www-authenticate").is_some_and(|w| crate::protocol::challenge::is_dpop_nonce_challenge(&w));
-            if challenged && fresh.is_some() && !retried {
-                retried = true;
-                nonce = fresh;
-                continue;
-            }
-            return Ok(res.into());
+        let (record, key) = self.session_and_key().await?;
+        if !record.bound {
+            return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
         }
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let body = match id_token_header {
+            Some(name) => {
+                headers.push((name.to_owned(), record.id_token.clone()));
+                body.map(str::to_owned)
+            }
+            None => {
+                let mut obj: serde_json::Map<String, serde_json::Value> = match body {
+                    Some(b) => serde_json::from_str(b).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?,
+                    None => serde_json::Map::new(),
+                };
+                obj.insert("id_token".into(), serde_json::Value::String(record.id_token.clone()));
+                headers.push(("content-type".into(), "application/json".into()));
+                Some(serde_json::Value::Object(obj).to_string())
+            }
+        };
+        let out = Outgoing { method, url, headers, body, proof: Some((&key, &record.id_token)), presentation: true };
+        self.send_with_dpop(&out, deadline).await
     }
 }

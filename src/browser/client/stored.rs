@@ -1,18 +1,15 @@
 //! The stored session: saving, reading (refusing and discarding a record of another version),
 //! forgetting.
 
-use serde::Deserialize;
-
 use super::super::database::{self, SESSION_STORE};
 use super::super::dpop_key::DpopKeyPair;
 use super::super::js::Result;
-use super::records::RECORD_VERSION;
 use super::{Client, SessionRecord};
 use crate::error::Error;
 
 impl Client {
     pub(super) async fn save(&self, record: &SessionRecord) -> Result<()> {
-        let text = serde_json::to_string(record).map_err(|e| Error::json("session", e))?;
+        let text = record.to_json()?;
         let saved = database::put_text(SESSION_STORE, &self.session_id(), &text).await;
         // Whatever happened, this client and the others read IndexedDB again next time.
         self.session_changed(if saved.is_ok() { Some(record) } else { None });
@@ -25,26 +22,17 @@ impl Client {
     /// `ERR_KEY_STORE*`; `ERR_KEY_RECORD_INVALID` for a record of another version.
     pub async fn stored_session(&self) -> Result<Option<SessionRecord>> {
         let Some(text) = database::get_text(SESSION_STORE, &self.session_id(), false).await? else { return Ok(None) };
-        match serde_json::from_str::<SessionRecord>(&text) {
-            Ok(record) if record.v == RECORD_VERSION => Ok(Some(record)),
-            other => {
+        match SessionRecord::parse(&text) {
+            Ok(record) => Ok(Some(record)),
+            Err(refused) => {
                 // Stored by another version of keybound (or damaged): discard it cleanly, with its
                 // key if it names one, and say so once. The next call finds no session.
-                #[derive(Deserialize)]
-                struct KeyOnly {
-                    key_id: Option<String>,
-                }
-                if let Some(key_id) = serde_json::from_str::<KeyOnly>(&text).ok().and_then(|k| k.key_id) {
-                    let _ = DpopKeyPair::delete(&key_id).await;
+                if let Some(key_id) = &refused.key_id {
+                    let _ = DpopKeyPair::delete(key_id).await;
                 }
                 database::delete_in(SESSION_STORE, &self.session_id()).await?;
                 self.session_changed(None);
-                let reason = if other.is_ok() {
-                    "a session stored by another version of keybound was discarded; log in again"
-                } else {
-                    "an unreadable stored session was discarded; log in again"
-                };
-                Err(Error::KeyRecordInvalid { reason }.into())
+                Err(refused.error.into())
             }
         }
     }
@@ -62,7 +50,7 @@ impl Client {
         let result = match self.stored_session().await.ok().flatten() {
             None => database::delete_in(SESSION_STORE, &self.session_id()).await,
             Some(record) => {
-                let _ = DpopKeyPair::delete(&record.key_id).await;
+                let _ = DpopKeyPair::delete(record.key_id()).await;
                 database::delete_in(SESSION_STORE, &self.session_id()).await
             }
         };
