@@ -455,3 +455,36 @@ fn the_id_token_check_uses_the_clients_skew_age_and_expectations() {
     assert!(check.extra_audiences.is_empty(), "the client accepts no other audience");
     assert_eq!(check.allowed_algs, &algs);
 }
+
+// ---- what a request carries besides its proof ----
+
+#[test]
+fn the_access_token_goes_as_dpop_or_bearer_and_the_id_token_never_as_an_access_token() {
+    use keybound::protocol::session::present;
+    assert_eq!(present::authorization(true, "at"), "DPoP at");
+    assert_eq!(present::authorization(false, "at"), "Bearer at");
+    for header in ["Authorization", "authorization", "DPoP", "dpop"] {
+        assert_eq!(code(present::check_id_token_header(Some(header))), ErrorCode::InvalidArgument, "{header}");
+    }
+    assert!(present::check_id_token_header(Some("X-Id-Token")).is_ok());
+    assert!(present::check_id_token_header(None).is_ok());
+    assert_eq!(code(present::check_presentation_method("GET", None)), ErrorCode::InvalidArgument, "no body to carry it");
+    assert_eq!(code(present::check_presentation_method("HEAD", None)), ErrorCode::InvalidArgument);
+    assert!(present::check_presentation_method("GET", Some("X-Id-Token")).is_ok());
+    assert!(present::check_presentation_method("POST", None).is_ok());
+}
+
+#[test]
+fn a_presentation_body_is_the_callers_json_object_with_the_id_token() {
+    use keybound::protocol::session::present;
+    let body: serde_json::Value =
+        serde_json::from_str(&present::presentation_body(Some(r#"{"amount":5}"#), "t.o.k").expect("body")).expect("json");
+    assert_eq!(body, serde_json::json!({"amount": 5, "id_token": "t.o.k"}));
+    let body: serde_json::Value = serde_json::from_str(&present::presentation_body(None, "t.o.k").expect("body")).expect("json");
+    assert_eq!(body, serde_json::json!({"id_token": "t.o.k"}));
+    let replaced = present::presentation_body(Some(r#"{"id_token":"forged"}"#), "t.o.k").expect("body");
+    assert!(!replaced.contains("forged"), "the session's ID Token wins");
+    for bad in ["[1]", "\"s\"", "not json", ""] {
+        assert_eq!(code(present::presentation_body(Some(bad), "t")), ErrorCode::InvalidArgument, "{bad:?}");
+    }
+}

@@ -11,6 +11,7 @@ use super::Client;
 use crate::error::Error;
 use crate::protocol::dpop::ProofParams;
 use crate::protocol::oauth::{self, HttpRequest, HttpResponse, TokenResponse};
+use crate::protocol::session::present;
 use crate::protocol::session::retry::{self, NonceRetry, Step};
 
 /// A request to a resource or a consumer, as sent on each attempt but for its DPoP proof.
@@ -153,7 +154,7 @@ impl Client {
             r => (r, None),
         };
         let mut all = headers.to_vec();
-        all.push(("authorization".into(), format!("{} {}", if key.is_some() { "DPoP" } else { "Bearer" }, record.access_token)));
+        all.push(("authorization".into(), present::authorization(key.is_some(), &record.access_token)));
         let proof = key.as_ref().map(|k| (k, record.access_token.as_str()));
         let out = Outgoing { method, url, headers: all, body: body.map(str::to_owned), proof, presentation: false };
         self.send_with_dpop(&out, deadline).await
@@ -191,14 +192,9 @@ impl Client {
         id_token_header: Option<&str>,
         deadline: &Deadline,
     ) -> Result<web_sys::Response> {
-        if id_token_header.is_some_and(|h| h.eq_ignore_ascii_case("authorization") || h.eq_ignore_ascii_case("dpop")) {
-            // KB §9.5: the ID Token is not an access token.
-            return Err(Error::arg("idTokenHeader", "must not be Authorization or DPoP").into());
-        }
+        present::check_id_token_header(id_token_header)?;
         let method = &http::normalize_method(method)?;
-        if id_token_header.is_none() && (method == "GET" || method == "HEAD") {
-            return Err(Error::arg("method", "GET and HEAD have no body to carry the ID Token: name an idTokenHeader").into());
-        }
+        present::check_presentation_method(method, id_token_header)?;
         let (record, key) = self.session_and_key().await?;
         if !record.bound {
             return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
@@ -210,13 +206,8 @@ impl Client {
                 body.map(str::to_owned)
             }
             None => {
-                let mut obj: serde_json::Map<String, serde_json::Value> = match body {
-                    Some(b) => serde_json::from_str(b).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?,
-                    None => serde_json::Map::new(),
-                };
-                obj.insert("id_token".into(), serde_json::Value::String(record.id_token.clone()));
                 headers.push(("content-type".into(), "application/json".into()));
-                Some(serde_json::Value::Object(obj).to_string())
+                Some(present::presentation_body(body, &record.id_token)?)
             }
         };
         let out = Outgoing { method, url, headers, body, proof: Some((&key, &record.id_token)), presentation: true };

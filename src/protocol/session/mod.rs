@@ -9,6 +9,7 @@
 //! - [`login`]: what a callback and a token response must satisfy, in order.
 //! - [`nonce`]: the DPoP nonce cache, one slot per endpoint (the normalized `htu`).
 //! - [`retry`]: the retry of a request refused for want of a DPoP nonce, exactly once.
+//! - [`present`]: the `Authorization` header and where a presentation carries the ID Token.
 //! - [`device`]: one step of the device-flow poll (RFC 8628 §3.4, §3.5).
 //! - [`jwks`]: when an unknown signing key is worth fetching the JWKS again (shared with the
 //!   consumer).
@@ -23,6 +24,7 @@ pub mod device;
 pub mod jwks;
 pub mod login;
 pub mod nonce;
+pub mod present;
 pub mod records;
 pub mod retry;
 
