@@ -1,5 +1,5 @@
 //! The platform services the flows need besides the network and storage: the clock, randomness,
-//! timers and Web Locks. All through the global scope, so they work in a
+//! timers (cleared when done) and Web Locks. All through the global scope, so they work in a
 //! Window and in a Worker.
 
 use js_sys::{Function, Promise, Reflect};
@@ -30,7 +30,8 @@ pub fn random(n: usize) -> Result<String> {
 }
 
 /// Waits `secs` seconds with the global `setTimeout` (Window or Worker); an aborted `signal`
-/// ends the wait early with `ERR_CANCELLED`.
+/// ends the wait early with `ERR_CANCELLED`. The timer and the abort listener are removed when
+/// the wait ends, whichever way it ends.
 ///
 /// # Errors
 /// `ERR_CANCELLED`.
@@ -41,15 +42,24 @@ pub async fn sleep_secs(secs: i64, signal: Option<&web_sys::AbortSignal>) -> Res
         return Err(Error::Cancelled.into());
     }
     let ms = JsValue::from_f64((secs.max(0) * 1000) as f64);
+    let mut timer = JsValue::UNDEFINED;
+    let mut on_abort: Option<Function> = None;
     let promise = Promise::new(&mut |resolve, _reject| {
         if let Some(set_timeout) = global_prop("setTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
-            let _ = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &ms);
+            timer = set_timeout.call2(&JsValue::UNDEFINED, &resolve, &ms).unwrap_or(JsValue::UNDEFINED);
         }
         if let Some(s) = signal {
             let _ = s.add_event_listener_with_callback("abort", &resolve);
+            on_abort = Some(resolve);
         }
     });
     let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+    if let Some(clear) = global_prop("clearTimeout").and_then(|f| f.dyn_into::<Function>().ok()) {
+        let _ = clear.call1(&JsValue::UNDEFINED, &timer);
+    }
+    if let (Some(s), Some(listener)) = (signal, &on_abort) {
+        let _ = s.remove_event_listener_with_callback("abort", listener);
+    }
     if signal.is_some_and(|s| s.aborted()) {
         return Err(Error::Cancelled.into());
     }
