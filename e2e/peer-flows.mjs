@@ -527,6 +527,69 @@ try {
       assert((await session()) === null, 'a session is left');
     });
   });
+
+  await test('low-level revocation and end-session, as in the README: the access token revoked with a proof by its key, the state checked; bad input coded', async () => {
+    const before = await stats(op);
+    await withPage(refUrl(), async ({ page, state, session, noError }) => {
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      const got = await page.evaluate(async (s) => {
+        const { buildRevocationRequest, processRevocationResponse, buildEndSessionUrl, createDPoPProof, loadDPoPKeyPair } = await import('/pkg/keybound.js');
+        const meta = await (await fetch(`${location.origin}/.well-known/openid-configuration`)).json();
+        const send = async (req) => {
+          const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body });
+          return { status: res.status, contentType: res.headers.get('content-type'), dpopNonce: res.headers.get('dpop-nonce'), body: await res.text() };
+        };
+        const codeOf = (f) => { try { f(); return 'no error'; } catch (e) { return `${e.code}${e.argument ? ` ${e.argument}` : ''}${e.error ? ` ${e.error}` : ''}`; } };
+        const params = { revocationEndpoint: meta.revocation_endpoint, token: s.accessToken, tokenTypeHint: 'access_token', clientId: 'keybound-demo' };
+        // Without a proof, the OP refuses to revoke a DPoP-bound token.
+        const unproved = await send(buildRevocationRequest(params));
+        const refusedWithoutProof = codeOf(() => processRevocationResponse(unproved));
+        const key = await loadDPoPKeyPair(s.keyId);
+        const req = buildRevocationRequest({ ...params, dpopProof: await createDPoPProof(key, { htm: 'POST', htu: meta.revocation_endpoint }) });
+        processRevocationResponse(await send(req));
+        const userinfo = await fetch(meta.userinfo_endpoint, { headers: { authorization: `DPoP ${s.accessToken}`,
+          dpop: await createDPoPProof(key, { htm: 'GET', htu: meta.userinfo_endpoint, accessToken: s.accessToken }) } });
+        const endSession = buildEndSessionUrl({ endSessionEndpoint: meta.end_session_endpoint, clientId: 'keybound-demo',
+          idTokenHint: s.idToken, postLogoutRedirectUri: `${location.origin}/flow.html`, state: 'st-42' });
+        return {
+          headers: req.headers, body: req.body, refusedWithoutProof, userinfo: userinfo.status, endSession,
+          badHint: codeOf(() => buildRevocationRequest({ ...params, tokenTypeHint: 'id_token' })),
+          badEndpoint: codeOf(() => buildRevocationRequest({ ...params, revocationEndpoint: '/revoke' })),
+          notAResponse: codeOf(() => processRevocationResponse({ status: 'ok', body: '' })),
+          serverError: codeOf(() => processRevocationResponse({ status: 500, contentType: 'text/plain', body: 'internal error' })),
+          stateAlone: codeOf(() => buildEndSessionUrl({ endSessionEndpoint: meta.end_session_endpoint, clientId: 'keybound-demo', state: 'x' })),
+          badRedirect: codeOf(() => buildEndSessionUrl({ endSessionEndpoint: meta.end_session_endpoint, clientId: 'keybound-demo', postLogoutRedirectUri: 'javascript:alert(1)' })),
+        };
+      }, s);
+      assert(got.refusedWithoutProof === 'ERR_OAUTH_ERROR invalid_dpop_proof', `without a proof: ${got.refusedWithoutProof}`);
+      const proof = got.headers.dpop;
+      assert(proof && ecThumbprint(header(proof).jwk) === s.jkt && payload(proof).htu === `${op.origin}/revoke`, 'the revocation proof');
+      assert(new URLSearchParams(got.body).get('token_type_hint') === 'access_token', got.body);
+      assert(got.userinfo === 401, `UserInfo with the revoked access token: ${got.userinfo}`);
+      assert((await stats(op)).revocations === before.revocations + 1, 'the OP did not count one revocation');
+      assert(got.badHint === 'ERR_INVALID_ARGUMENT tokenTypeHint', got.badHint);
+      assert(got.badEndpoint === 'ERR_URL_INVALID', got.badEndpoint);
+      assert(got.notAResponse === 'ERR_INVALID_ARGUMENT status', got.notAResponse);
+      assert(got.serverError === 'ERR_OAUTH_RESPONSE_INVALID', got.serverError);
+      assert(got.stateAlone === 'ERR_INVALID_ARGUMENT state', got.stateAlone);
+      assert(got.badRedirect === 'ERR_URL_INVALID', got.badRedirect);
+      // The OP sends the browser back with the state; the redirect is checked against it.
+      const end = new URL(got.endSession);
+      assert(end.searchParams.get('id_token_hint') === s.idToken && end.searchParams.get('state') === 'st-42', got.endSession);
+      const back = (await fetch(got.endSession, { redirect: 'manual' })).headers.get('location');
+      const checked = await page.evaluate(async (back) => {
+        const { validateEndSessionResponse } = await import('/pkg/keybound.js');
+        const codeOf = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
+        return [codeOf(() => validateEndSessionResponse(back, { state: 'st-42' })), codeOf(() => validateEndSessionResponse(back, { state: 'st-43' })),
+          codeOf(() => validateEndSessionResponse(`${back}&state=st-42`, { state: 'st-42' }))];
+      }, back);
+      assert(checked.join(' ') === 'ok ERR_STATE_MISMATCH ERR_OAUTH_RESPONSE_INVALID', `${back}: ${checked}`);
+    });
+  });
 } finally {
   await browser.close();
   op.proc.kill();

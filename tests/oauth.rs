@@ -691,6 +691,29 @@ fn par_response_and_the_redirect_after_it() {
 }
 
 #[test]
+fn checked_revocation_requests_refuse_bad_arguments() {
+    let req = oauth::checked_revocation_request("https://op.example.com/revoke", "at-1", Some("access_token"), "c", Some("p.r.s")).unwrap();
+    assert_eq!(req.body, "token=at-1&token_type_hint=access_token&client_id=c");
+    assert!(req.headers.contains(&("dpop", "p.r.s".to_owned())));
+    let default_hint = oauth::checked_revocation_request("https://op.example.com/revoke", "rt-1", None, "c", None).unwrap();
+    assert_eq!(default_hint.body, "token=rt-1&token_type_hint=refresh_token&client_id=c");
+    assert!(!default_hint.headers.iter().any(|(n, _)| *n == "dpop"));
+    let arg = |r: Result<oauth::HttpRequest, Error>| match r.unwrap_err() {
+        Error::InvalidArgument { name, .. } => name,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(arg(oauth::checked_revocation_request("https://op.example.com/revoke", "", None, "c", None)), "token");
+    assert_eq!(arg(oauth::checked_revocation_request("https://op.example.com/revoke", "t", None, "", None)), "clientId");
+    assert_eq!(arg(oauth::checked_revocation_request("https://op.example.com/revoke", "t", Some("id_token"), "c", None)), "tokenTypeHint");
+    assert_eq!(arg(oauth::checked_revocation_request("https://op.example.com/revoke", "t", None, "c", Some(""))), "dpopProof");
+    assert_eq!(
+        oauth::checked_revocation_request("revoke", "t", None, "c", None).unwrap_err().code(),
+        ErrorCode::UrlInvalid,
+        "a relative endpoint"
+    );
+}
+
+#[test]
 fn revocation_and_rp_initiated_logout() {
     let req = oauth::revocation_request("https://op.example.com/revoke", "rt-1", "refresh_token", "s6BhdRkqt3", Some("proof.jwt.sig"));
     assert_eq!((req.method, req.url.as_str()), ("POST", "https://op.example.com/revoke"));

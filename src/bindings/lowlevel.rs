@@ -62,7 +62,7 @@ export interface TokenEndpointResponse {
 
 "#;
 
-fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
+pub(super) fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
     object_arg(v, "response")?;
     let status = get(v, "status")
         .as_f64()
@@ -76,7 +76,7 @@ fn response_arg(v: &JsValue) -> Result<HttpResponse, JsValue> {
     })
 }
 
-fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
+pub(super) fn request_object(req: &HttpRequest) -> Result<JsValue, JsValue> {
     let headers = js_sys::Object::new();
     for (n, v) in &req.headers {
         js_sys::Reflect::set(&headers, &JsValue::from_str(n), &JsValue::from_str(v))?;

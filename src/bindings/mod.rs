@@ -13,6 +13,8 @@ pub mod id_token;
 #[cfg(feature = "client")]
 pub mod keys;
 #[cfg(feature = "client")]
+pub mod logout;
+#[cfg(feature = "client")]
 pub mod lowlevel;
 #[cfg(feature = "passkey")]
 pub mod passkey;

@@ -699,6 +699,38 @@ pub fn revocation_request(endpoint: &str, token: &str, token_type_hint: &str, cl
     HttpRequest { method: "POST", url: endpoint.to_owned(), headers, body: form.finish() }
 }
 
+/// [`revocation_request`] for arguments from a caller (the low-level API): the endpoint an
+/// absolute http(s) URL, a token, and `token_type_hint` `refresh_token` or `access_token` (RFC
+/// 7009 §2.1; default `refresh_token`).
+///
+/// # Errors
+/// `ERR_URL_INVALID` for the endpoint; `ERR_INVALID_ARGUMENT` for an empty `token` or
+/// `clientId`, another hint, or an empty proof.
+pub fn checked_revocation_request(
+    endpoint: &str,
+    token: &str,
+    token_type_hint: Option<&str>,
+    client_id: &str,
+    dpop_proof: Option<&str>,
+) -> Result<HttpRequest> {
+    normalize_htu(endpoint)?;
+    if token.is_empty() {
+        return Err(Error::arg("token", "must not be empty"));
+    }
+    if client_id.is_empty() {
+        return Err(Error::arg("clientId", "must not be empty"));
+    }
+    let hint = match token_type_hint {
+        None | Some("refresh_token") => "refresh_token",
+        Some("access_token") => "access_token",
+        Some(_) => return Err(Error::arg("tokenTypeHint", "must be \"refresh_token\" or \"access_token\"")),
+    };
+    if dpop_proof.is_some_and(str::is_empty) {
+        return Err(Error::arg("dpopProof", "must not be empty"));
+    }
+    Ok(revocation_request(endpoint, token, hint, client_id, dpop_proof))
+}
+
 /// Processes a revocation response: 200 is success (also for a token the OP did not know,
 /// RFC 7009 §2.2).
 ///
