@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 runs=${1:-10}
 shift || true
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(smoke flow interop node-consumer agent coordination passkey redis flow-firefox flow-webkit readme examples peer-flows)
+[ ${#suites[@]} -gt 0 ] || suites=(smoke flow interop node-consumer agent coordination passkey redis flow-firefox flow-webkit readme examples peer-flows popup)
 out=e2e/out/repeat
 mkdir -p "$out"
 declare -A passed

@@ -90,7 +90,9 @@ function handle(req, res) {
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
       // Cross-origin isolation: performance.now() gets 5 µs steps instead of 100 µs (bench).
-      'Cross-Origin-Opener-Policy': 'same-origin',
+      // COOP only on the benchmark pages: a page under `same-origin` loses its login popup
+      // (the browser cuts the popup from it as soon as it shows another origin or policy).
+      ...(path.basename(file).startsWith('bench') ? { 'Cross-Origin-Opener-Policy': 'same-origin' } : {}),
       'Cross-Origin-Embedder-Policy': 'require-corp',
     });
     if (req.method === 'HEAD') return res.end();

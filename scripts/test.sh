@@ -10,7 +10,7 @@
 #   build       the package's entries (scripts/build.sh), with the size budget check
 #   package     Node test of the shipped entries, typings and tarball
 #   readme      every js/ts block of README.md type-checked (tsc --strict) and run where it can
-#   smoke flow interop node-consumer agent coordination passkey peer-flows    Playwright / Node e2e
+#   smoke flow interop node-consumer agent coordination passkey peer-flows popup    Playwright / Node e2e
 #   redis       consumer instances sharing a real redis-server (replays, races, Redis stopped)
 #   flow-firefox  the login flow in Firefox ESR over WebDriver (geckodriver)
 #   flow-webkit   the same in WebKitGTK's MiniBrowser (WebKitWebDriver, under Xvfb)
@@ -70,7 +70,7 @@ if [ -f pkg/web/keybound.js ]; then
   suite package node e2e/package.mjs
   suite readme node e2e/readme.mjs
   cargo build --quiet -p keybound-op -p keybound-axum-consumer
-  for e2e in smoke flow interop node-consumer agent coordination passkey examples peer-flows; do
+  for e2e in smoke flow interop node-consumer agent coordination passkey examples peer-flows popup; do
     suite "$e2e" node "e2e/$e2e.mjs"
   done
   if ensure_redis; then

@@ -192,6 +192,15 @@ error_codes! {
     DeviceCodeExpired = "ERR_DEVICE_CODE_EXPIRED",
     /// The operation was cancelled by the caller.
     Cancelled = "ERR_CANCELLED",
+    /// `loginPopup`: the browser refused to open the popup (`open()` gave no window: a popup
+    /// blocker, or no user gesture). Nothing was started.
+    PopupBlocked = "ERR_POPUP_BLOCKED",
+    /// `loginPopup`: the user closed the popup before the OP sent it back. The pending login is
+    /// deleted.
+    PopupClosed = "ERR_POPUP_CLOSED",
+    /// `loginPopup`: the popup did not come back within the `timeout` option (5 minutes by
+    /// default). The popup is closed and the pending login deleted.
+    PopupTimeout = "ERR_POPUP_TIMEOUT",
     /// A request took longer than its timeout (the client's or consumer's `timeout` option,
     /// 30 seconds by default) and was aborted.
     Timeout = "ERR_TIMEOUT",
@@ -487,6 +496,15 @@ pub enum Error {
     DeviceCodeExpired,
     /// Cancelled.
     Cancelled,
+    /// The popup could not be opened.
+    PopupBlocked,
+    /// The popup was closed by the user.
+    PopupClosed,
+    /// The popup did not come back in time.
+    PopupTimeout {
+        /// The timeout, milliseconds.
+        timeout_ms: u32,
+    },
     /// A request took longer than its timeout and was aborted.
     Timeout {
         /// The URL.
@@ -615,6 +633,7 @@ impl Error {
                 f("url", echo(url));
                 f("timeout", Field::Num(i64::from(*timeout_ms)));
             }
+            Error::PopupTimeout { timeout_ms } => f("timeout", Field::Num(i64::from(*timeout_ms))),
             Error::Network { url, .. } => f("url", echo(url)),
             Error::CryptoOperation { operation, .. } | Error::KeyStore { operation, .. } => f("operation", Field::Str((*operation).into())),
             Error::KeyNotFound { id } | Error::KeyExists { id } => f("keyId", echo(id)),
@@ -693,6 +712,9 @@ impl Error {
             Error::DeviceAccessDenied => ErrorCode::DeviceAccessDenied,
             Error::DeviceCodeExpired => ErrorCode::DeviceCodeExpired,
             Error::Cancelled => ErrorCode::Cancelled,
+            Error::PopupBlocked => ErrorCode::PopupBlocked,
+            Error::PopupClosed => ErrorCode::PopupClosed,
+            Error::PopupTimeout { .. } => ErrorCode::PopupTimeout,
             Error::Timeout { .. } => ErrorCode::Timeout,
             Error::Network { .. } => ErrorCode::Network,
             Error::NoSession => ErrorCode::NoSession,
@@ -834,6 +856,9 @@ impl fmt::Display for Error {
             Error::DeviceAccessDenied => f.write_str("the user denied the device authorization (access_denied)"),
             Error::DeviceCodeExpired => f.write_str("the device code expired before the user finished (expired_token)"),
             Error::Cancelled => f.write_str("cancelled"),
+            Error::PopupBlocked => f.write_str("the browser did not open the login popup (a popup blocker, or no user gesture)"),
+            Error::PopupClosed => f.write_str("the login popup was closed before the login finished"),
+            Error::PopupTimeout { timeout_ms } => write!(f, "the login popup did not come back within {timeout_ms} ms"),
             Error::Timeout { url, timeout_ms } => {
                 write!(f, "request to {} got no answer within {timeout_ms} ms and was aborted", cap_echo(url))
             }

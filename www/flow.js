@@ -25,6 +25,8 @@ const loginOptions = {};
 if (setting('max_age', '') !== '') loginOptions.maxAge = Number(setting('max_age', ''));
 if (setting('acr_values', '') !== '') loginOptions.acrValues = setting('acr_values', '').split(' ');
 if (setting('require_acr', '') === '1') loginOptions.requireAcr = true;
+// ?popup_timeout= (ms): how long loginPopup waits for the popup.
+const popupTimeout = Number(setting('popup_timeout', '300000'));
 let client;
 
 function show(session) {
@@ -51,6 +53,12 @@ async function run(state, fn) {
 
 await run('ready', async () => {
   await init();
+  // In a loginPopup's popup, the callback goes back to the page that opened it (which finishes
+  // the login) and this page closes; a redirect login's callback is finished below as usual.
+  if ((params.has('code') || params.has('error')) && await KeyBoundClient.handlePopupCallback()) {
+    document.body.dataset.handedBack = '1';
+    return;
+  }
   client = await KeyBoundClient.discover(issuer, { clientId, redirectUri, scope, binding, timeout, par });
   if (params.has('code') || params.has('error')) {
     const t0 = Number(sessionStorage.getItem('kb-login-started') || 0);
@@ -76,6 +84,9 @@ if (document.body.dataset.state === 'ready' && $('session').textContent) documen
 $('login').onclick = () => run('navigating', async () => {
   sessionStorage.setItem('kb-login-started', String(Date.now()));
   await client.login(loginOptions);
+});
+$('login-popup').onclick = () => run('signed-in', async () => {
+  show(await client.loginPopup({ ...loginOptions, timeout: popupTimeout }));
 });
 $('refresh').onclick = () => run('refreshed', async () => show(await client.refresh()));
 $('userinfo').onclick = () => run('userinfo', async () => {

@@ -491,11 +491,12 @@ fn static_file(st: &State, path: &str) -> Reply {
         Some("ts") => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     };
-    // Cross-origin isolation gives the benchmark page a fine-grained performance.now().
-    let headers = vec![
-        ("Cache-Control", "no-store".into()),
-        ("Cross-Origin-Opener-Policy", "same-origin".into()),
-        ("Cross-Origin-Embedder-Policy", "require-corp".into()),
-    ];
+    // Cross-origin isolation gives the benchmark page a fine-grained performance.now(). COOP
+    // only there: a page under `same-origin` loses its login popup (the browser cuts the popup
+    // from its opener as soon as it shows a page of another policy, and reports it closed).
+    let mut headers = vec![("Cache-Control", "no-store".into()), ("Cross-Origin-Embedder-Policy", "require-corp".into())];
+    if rel.rsplit('/').next().is_some_and(|name| name.starts_with("bench")) {
+        headers.push(("Cross-Origin-Opener-Policy", "same-origin".into()));
+    }
     Reply { status: 200, content_type, body, headers }
 }

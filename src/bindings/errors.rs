@@ -63,6 +63,7 @@ export interface KeyboundError extends Error {
   signCount?: number;
   /** `ERR_TIMEOUT` (with `timeout`, milliseconds), `ERR_NETWORK`: the URL. */
   url?: string;
+  /** `ERR_TIMEOUT`, `ERR_POPUP_TIMEOUT`: the timeout, milliseconds. */
   timeout?: number;
   /** `ERR_CRYPTO_OPERATION`, `ERR_KEY_STORE`: the operation that failed. */
   operation?: string;

@@ -13,6 +13,8 @@ pub mod js;
 #[cfg(feature = "passkey")]
 pub mod passkey;
 pub mod platform;
+#[cfg(feature = "client")]
+pub mod popup;
 pub mod subtle;
 
 pub use dpop_key::DpopKeyPair;

@@ -1,7 +1,7 @@
 //! The `KeyBoundClient` class: the login flow for JavaScript. The class is written in parts:
 //! construction and getters here, `login` (logins and logouts), `session` (the session and
-//! what it sends), `device` (the device flow), `passkey`; `options` reads the option
-//! objects, `typings` holds their TypeScript declarations.
+//! what it sends), `device` (the device flow), `passkey`, `popup` (the popup login); `options`
+//! reads the option objects, `typings` holds their TypeScript declarations.
 
 use std::rc::Rc;
 
@@ -20,6 +20,7 @@ mod login;
 mod options;
 #[cfg(feature = "passkey")]
 mod passkey;
+mod popup;
 mod session;
 mod typings;
 
