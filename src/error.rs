@@ -563,6 +563,16 @@ pub enum Error {
         /// The exception's `message`.
         message: String,
     },
+    /// A login or refresh refused after the OP answered with tokens: the refusal (whose code
+    /// this error has), and whether the tokens of that answer were revoked (RFC 7009) before
+    /// they were dropped (`revoked` on the JS error).
+    AnswerRefused {
+        /// The refusal.
+        error: Box<Error>,
+        /// Whether every token of the answer was revoked; false when the OP has no revocation
+        /// endpoint or a revocation failed.
+        revoked: bool,
+    },
 }
 
 /// The value of a structured field of an [`Error`], as JavaScript gets it.
@@ -574,6 +584,8 @@ pub enum Field<'a> {
     Num(i64),
     /// `null`.
     Null,
+    /// A boolean.
+    Bool(bool),
 }
 
 impl Error {
@@ -589,6 +601,10 @@ impl Error {
 
     /// [`Error::fields`] one by one, without collecting them.
     pub fn each_field<'a>(&'a self, mut f: impl FnMut(&'static str, Field<'a>)) {
+        self.each_field_dyn(&mut f);
+    }
+
+    fn each_field_dyn<'a>(&'a self, f: &mut dyn FnMut(&'static str, Field<'a>)) {
         let echo = |v: &str| Field::Str(cap_echo(v).into_owned().into());
         match self {
             Error::InvalidArgument { name, .. } => f("argument", Field::Str((*name).into())),
@@ -637,6 +653,10 @@ impl Error {
             Error::Network { url, .. } => f("url", echo(url)),
             Error::CryptoOperation { operation, .. } | Error::KeyStore { operation, .. } => f("operation", Field::Str((*operation).into())),
             Error::KeyNotFound { id } | Error::KeyExists { id } => f("keyId", echo(id)),
+            Error::AnswerRefused { error, revoked } => {
+                error.each_field_dyn(f);
+                f("revoked", Field::Bool(*revoked));
+            }
             _ => {}
         }
     }
@@ -727,6 +747,7 @@ impl Error {
             Error::KeyExists { .. } => ErrorCode::KeyExists,
             Error::KeyRecordInvalid { .. } => ErrorCode::KeyRecordInvalid,
             Error::Js { .. } => ErrorCode::Js,
+            Error::AnswerRefused { error, .. } => error.code(),
         }
     }
 
@@ -887,6 +908,8 @@ impl fmt::Display for Error {
             Error::Js { name, message } => {
                 write!(f, "unexpected JavaScript exception {}: {}", cap_echo(name), cap_echo(message))
             }
+            Error::AnswerRefused { error, revoked: true } => write!(f, "{error} (the tokens of that answer were revoked)"),
+            Error::AnswerRefused { error, revoked: false } => write!(f, "{error} (the tokens of that answer could not be revoked)"),
         }
     }
 }

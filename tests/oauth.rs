@@ -780,3 +780,38 @@ fn revocation_and_rp_initiated_logout() {
         assert_eq!(par_discovery(bad).unwrap_err().code(), ErrorCode::DiscoveryInvalid, "{bad}");
     }
 }
+
+#[test]
+fn a_refused_answer_revokes_its_refresh_token_then_its_access_token() {
+    let dpop = oauth::process_token_response(&json_response(
+        200,
+        r#"{"access_token":"at-1","token_type":"DPoP","refresh_token":"rt-1","id_token":"a.b.c"}"#,
+    ))
+    .unwrap();
+    let listed: Vec<(&str, &str, bool)> = oauth::tokens_to_revoke(&dpop, None).iter().map(|t| (t.token, t.hint, t.dpop)).collect();
+    assert_eq!(listed, [("rt-1", "refresh_token", true), ("at-1", "access_token", true)]);
+    assert!(!format!("{:?}", oauth::tokens_to_revoke(&dpop, None)).contains("rt-1"), "Debug redacts the tokens");
+    // A refused refresh whose OP does not rotate answers with the refresh token the session
+    // keeps: that one stays, the new access token goes.
+    let kept: Vec<&str> = oauth::tokens_to_revoke(&dpop, Some("rt-1")).iter().map(|t| t.token).collect();
+    assert_eq!(kept, ["at-1"]);
+    let rotated: Vec<&str> = oauth::tokens_to_revoke(&dpop, Some("rt-0")).iter().map(|t| t.token).collect();
+    assert_eq!(rotated, ["rt-1", "at-1"]);
+    let bearer = oauth::process_token_response(&json_response(200, r#"{"access_token":"at-2","token_type":"Bearer"}"#)).unwrap();
+    let listed: Vec<(&str, &str, bool)> = oauth::tokens_to_revoke(&bearer, None).iter().map(|t| (t.token, t.hint, t.dpop)).collect();
+    assert_eq!(listed, [("at-2", "access_token", false)], "a Bearer answer is revoked without a proof");
+}
+
+#[test]
+fn a_refused_answer_keeps_its_refusal_code_and_says_whether_it_was_revoked() {
+    let refusal = Error::AnswerRefused { error: Box::new(Error::IdTokenCnfMismatch), revoked: true };
+    assert_eq!(refusal.code(), ErrorCode::IdTokenCnfMismatch);
+    assert_eq!(refusal.fields(), [("revoked", keybound::error::Field::Bool(true))]);
+    assert!(refusal.to_string().ends_with("(the tokens of that answer were revoked)"), "{refusal}");
+    // The refusal's own fields come first, then `revoked`.
+    let acr = Error::AnswerRefused { error: Box::new(Error::IdTokenAcrNotSatisfied { acr: None }), revoked: false };
+    assert_eq!(acr.code(), ErrorCode::IdTokenAcrNotSatisfied);
+    let names: Vec<&str> = acr.fields().iter().map(|(n, _)| *n).collect();
+    assert_eq!(names, ["acr", "revoked"]);
+    assert!(acr.to_string().ends_with("could not be revoked)"), "{acr}");
+}

@@ -69,6 +69,13 @@ export interface KeyboundError extends Error {
   operation?: string;
   /** `ERR_KEY_NOT_FOUND`, `ERR_KEY_EXISTS`: the key id. */
   keyId?: string;
+  /**
+   * A login or refresh refused after the OP answered with tokens (an unbound ID Token under
+   * `"required"`, a `cnf` of another key, a failed ID Token check): whether the tokens of that
+   * answer were revoked (RFC 7009) before they were dropped. `false` when the OP has no
+   * revocation endpoint or a revocation failed.
+   */
+  revoked?: boolean;
   /** A consumer's refusal: the evidence record of the decision. */
   evidence?: KeyBoundEvidence;
 }

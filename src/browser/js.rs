@@ -40,6 +40,7 @@ impl BrowserError {
                 Field::Str(v) => JsValue::from_str(&v),
                 Field::Num(n) => JsValue::from_f64(n as f64),
                 Field::Null => JsValue::NULL,
+                Field::Bool(b) => JsValue::from_bool(b),
             };
             let _ = Reflect::set(&js, &JsValue::from_str(name), &value);
         });

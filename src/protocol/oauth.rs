@@ -743,6 +743,47 @@ pub fn process_revocation_response(response: &HttpResponse) -> Result<()> {
     }
 }
 
+/// A token of a refused token response, to revoke (RFC 7009) before it is dropped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RefusedToken<'a> {
+    /// The token.
+    pub token: &'a str,
+    /// Its `token_type_hint`: `refresh_token` or `access_token`.
+    pub hint: &'static str,
+    /// Whether the revocation carries a DPoP proof by the login's key: the answer's
+    /// `token_type` is DPoP, so the OP bound its tokens to that key (a public client's refresh
+    /// token with them, RFC 9449 §5).
+    pub dpop: bool,
+}
+
+impl fmt::Debug for RefusedToken<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RefusedToken").field("token", &"[redacted]").field("hint", &self.hint).field("dpop", &self.dpop).finish()
+    }
+}
+
+/// What to revoke when a login or a refresh is refused after the OP answered with tokens (an
+/// unbound ID Token under `required`, a `cnf` of another key, any failed ID Token or
+/// authentication check, a refreshed ID Token that changed): every token of that answer, since
+/// the client drops them, and nobody else may use them. The refresh token first (at most OPs
+/// revoking it also ends the grant's access tokens), then the access token.
+///
+/// `kept_refresh_token` is the refresh token a refused refresh leaves in the session: an OP that
+/// does not rotate answers with the same one, which is not revoked (the session keeps working
+/// as before the refusal).
+pub fn tokens_to_revoke<'a>(answer: &'a TokenResponse, kept_refresh_token: Option<&str>) -> Vec<RefusedToken<'a>> {
+    let dpop = answer.token_type == TokenType::Dpop;
+    let mut out = Vec::with_capacity(2);
+    if let Some(rt) = answer.refresh_token.as_ref().map(Secret::expose).filter(|rt| !rt.is_empty() && Some(*rt) != kept_refresh_token) {
+        out.push(RefusedToken { token: rt, hint: "refresh_token", dpop });
+    }
+    let at = answer.access_token.expose();
+    if !at.is_empty() {
+        out.push(RefusedToken { token: at, hint: "access_token", dpop });
+    }
+    out
+}
+
 /// The RP-Initiated Logout request (OpenID Connect RP-Initiated Logout 1.0 §2): the end-session
 /// URL with `id_token_hint`, `client_id`, `post_logout_redirect_uri` and `state`, each when given.
 ///
