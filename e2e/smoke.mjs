@@ -82,7 +82,7 @@ let op;
 let browser;
 
 async function run() {
-  op = await startOp(['--device-interval', '1']);
+  op = await startOp(['--device-interval', '1', '--par']);
   cleanup(() => op.proc.kill());
   const { origin } = op;
   browser = await launchChromium();
@@ -449,6 +449,50 @@ async function run() {
     await page.reload();
     await waitState('ready');
     assertEqual((await text('#status')).trim(), 'Not signed in.', '#status after reload');
+  });
+
+  // ------------------------------------------------------------ PAR, logout, popup login
+
+  const signInForm = async (p) => {
+    await p.waitForSelector('#username');
+    await p.fill('#username', 'alice');
+    await p.fill('#password', 'wonderland');
+    await p.click('#approve');
+  };
+
+  await test('PAR step: the request pushed (201) with a proof of the login\'s key, the browser carried client_id and request_uri only, signed in bound', async () => {
+    await page.click('#login-par');
+    await signInForm(page);
+    await waitState('signed-in');
+    assertEqual((await text('#par-status')).trim(), '201', '#par-status');
+    await assertAllPass('#par-checks', 4);
+    await assertAllPass('#verdict-checks', 5);
+    assert((await text('#par-params')).includes('bound_key'), 'the pushed parameters are not shown');
+    assertEqual((await text('#verdict-bound')).trim(), 'true', '#verdict-bound');
+  });
+
+  await test('logout step: the refresh token revoked with a proof by the session key, key and session gone, the state checked on return', async () => {
+    await page.click('#logout');
+    await waitState('logged-out');
+    await assertAllPass('#logout-checks', 5);
+    assertEqual((await text('#status')).trim(), 'Not signed in.', '#status');
+    assertEqual(page.url(), `${origin}/`, 'URL after the end-session return');
+  });
+
+  await test('popup step: signed in without leaving the page, the popup closed, bound to the login\'s key', async () => {
+    const popupOpened = context.waitForEvent('page');
+    await page.click('#login-popup');
+    const popup = await popupOpened;
+    const closed = popup.waitForEvent('close');
+    await signInForm(popup);
+    await closed;
+    await waitState('signed-in');
+    await assertAllPass('#popup-checks', 2);
+    await assertAllPass('#verdict-checks', 4);
+    assert(/Signed in as/.test(await text('#status')), `#status: ${await text('#status')}`);
+    await click('#forget', 'forgotten');
+    await page.reload();
+    await waitState('ready');
   });
 
   await test('a refused login (OP ignores bound_key) shows ERR_ID_TOKEN_UNBOUND', async () => {

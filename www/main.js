@@ -41,7 +41,9 @@ const COMPARE_RECORD = 'keybound-demo:compare';
 const PASSKEY_NAME = 'demo';
 const PASSKEY_SESSION = 'passkey';
 
-const LOGIN_BUTTONS = ['login', 'refresh', 'userinfo', 'forget'];
+const LOGIN_BUTTONS = ['login', 'refresh', 'userinfo', 'forget', 'login-par', 'login-popup', 'logout'];
+// What the last logout reported, kept for the page the OP's end-session endpoint sends back to.
+const LOGOUT_RECORD = 'keybound-demo:logout';
 const KEY_BUTTONS = ['generate', 'sign', 'run-worker', 'forget-key'];
 const CONSUMER_BUTTONS = ['present', 'replay'];
 const COMPARE_BUTTONS = ['pk-register', 'pk-login', 'pk-sign', 'compare-run'];
@@ -52,6 +54,10 @@ const setState = (state) => { document.body.dataset.state = state; };
 
 /** @type {KeyBoundClient | null} */
 let client = null;
+/** The same client pushing its authorization requests (`par: 'always'`), when the OP has a PAR endpoint. */
+let parClient = null;
+/** The OP's discovery document (the PAR and revocation endpoints, for showing what was sent). */
+let meta = null;
 /** The current KeyBoundSession, or null. */
 let session = null;
 /** The IndexedDB id of the session's key, when this tab knows it. */
@@ -242,6 +248,9 @@ function updateButtons() {
   $('refresh').disabled = !session?.hasRefreshToken || leaving;
   $('userinfo').disabled = !session || leaving;
   $('forget').disabled = !session || leaving;
+  $('login-par').disabled = !parClient || leaving;
+  $('login-popup').disabled = !client || leaving;
+  $('logout').disabled = !session || leaving;
   $('generate').disabled = false;
   for (const id of ['sign', 'run-worker', 'forget-key']) $(id).disabled = !key;
   $('generate').textContent = key ? 'Generate a new key' : 'Generate key';
@@ -459,6 +468,7 @@ async function renderStoredSession() {
   const mine = record && record.jkt === session.jkt;
   if (mine) {
     renderAuth(record.url);
+    if (record.push) renderPush(record.push, record.url);
     await renderKey(session.keyId, session.jkt);
     if (record.proof) renderProof(record.proof, session.jkt, record.cS256);
   } else {
@@ -479,6 +489,9 @@ async function finishFromCallback() {
     // Showing steps 1 and 2 must never keep the login from finishing.
     try {
       sent = renderAuth(record.url);
+      // A pushed login: the browser carried only client_id and request_uri; what was asked is
+      // in the push.
+      if (record.push) sent = renderPush(record.push, record.url);
       await renderKey(record.keyId, null);
     } catch (err) {
       console.warn('keybound demo: could not show the login steps', err);
@@ -508,7 +521,7 @@ async function finishFromCallback() {
   if (proof) renderProof(proof, s.jkt, cS256);
   // The login round trip: from the click (startLogin) to the validated session, the OP's form included.
   const loginMs = ours && record.startedAt ? Date.now() - record.startedAt : null;
-  writeRecord(ours ? { url: record.url, state: record.state, keyId: record.keyId, jkt: s.jkt, proof, cS256, loginMs } : null);
+  writeRecord(ours ? { url: record.url, state: record.state, keyId: record.keyId, jkt: s.jkt, proof, cS256, loginMs, push: record.push } : null);
   renderIdToken(s.idToken, 'from login');
   renderVerdict(s, sent.nonce);
 }
@@ -524,6 +537,109 @@ $('login').addEventListener('click', () => action(async () => {
   location.assign(url);
   return 'busy';
 }));
+
+// ---------------------------------------------------------------- PAR, popup login, logout
+
+/** The pushed authorization request (the form, the proof) and the redirect after it; returns the form's parameters. */
+function renderPush(push, url) {
+  const form = Object.fromEntries(new URLSearchParams(push.body));
+  $('par-endpoint').textContent = push.endpoint;
+  $('par-status').textContent = String(push.status);
+  $('par-status').className = `http ${push.status === 201 ? 'ok' : 'bad'}`;
+  $('par-params').replaceChildren(...Object.entries(form).map(([name, value]) => el('tr', {},
+    el('th', {}, code(name)), el('td', {}, name === 'dpop_jkt' ? jktChip(value) : value))));
+  const proof = push.dpop ? decodeJws(push.dpop) : null;
+  const proofJkt = proof ? calculateJwkThumbprint(proof.header.jwk) : null;
+  const carried = [...new URL(url).searchParams.keys()].sort().join(', ');
+  renderChecks($('par-checks'), [
+    [proofJkt !== null && proofJkt === form.dpop_jkt, 'the ', code('DPoP'), ' proof at the PAR endpoint is signed by the login\'s key ', proofJkt ? jktChip(proofJkt) : code('(no proof)')],
+    [proof?.payload.htm === 'POST' && proof?.payload.htu === push.endpoint, 'proof ', code('htm'), ' POST, ', code('htu'), ' the PAR endpoint'],
+    [form.scope?.split(' ').includes('bound_key') && Boolean(form.code_challenge), 'pushed: ', code('bound_key'), ', ', code('dpop_jkt'), ', PKCE, ', code('state'), ', ', code('nonce')],
+    [carried === 'client_id, request_uri', 'then the browser carried only ', code(carried), ' (step 2)'],
+  ]);
+  $('par-out').hidden = false;
+  return form;
+}
+
+$('login-par').addEventListener('click', () => action(async () => {
+  const startedAt = Date.now();
+  const endpoint = meta.pushed_authorization_request_endpoint;
+  const { result: { url, state, keyId }, exchanges } = await observeRequestsTo(endpoint, () => parClient.startLogin());
+  const sent = exchanges.at(-1);
+  const push = { endpoint, status: sent.status, body: sent.request.body, dpop: sent.request.headers.dpop ?? null };
+  writeRecord({ url, state, keyId, startedAt, push });
+  leaving = true;
+  $('status').textContent = 'Pushed the request; going to the OP to sign in…';
+  location.assign(url);
+  return 'busy';
+}));
+
+$('login-popup').addEventListener('click', () => action(async () => {
+  // loginPopup opens the popup before it awaits anything, so the click still counts.
+  const s = await client.loginPopup();
+  session = s;
+  writeRecord(null);
+  resetFlow();
+  await renderKey(s.keyId, s.jkt);
+  renderIdToken(s.idToken, 'from popup login');
+  renderVerdict(s, null);
+  const cnf = decodeJws(s.idToken).payload.cnf?.jwk;
+  renderChecks($('popup-checks'), [
+    [!new URLSearchParams(location.search).has('code'), 'this page never left: the popup handed the callback back and closed'],
+    [s.bound && Boolean(cnf) && calculateJwkThumbprint(cnf) === s.jkt, 'finished here with finishLogin\'s checks: ', code('cnf.jwk'), ' is the login\'s key ', jktChip(s.jkt)],
+  ]);
+  $('popup-out').hidden = false;
+  $('logout-out').hidden = true;
+  showStatus();
+  return 'signed-in';
+}));
+
+$('logout').addEventListener('click', () => action(async () => {
+  const { keyId, jkt } = session;
+  const watched = meta.revocation_endpoint ?? '';
+  const { result: out, exchanges } = await observeRequestsTo(watched, () => client.startLogout({ postLogoutRedirectUri: REDIRECT_URI }));
+  const sent = exchanges.at(-1);
+  const proof = sent?.request.headers.dpop ? decodeJws(sent.request.headers.dpop) : null;
+  const record = {
+    keyId, jkt, endpoint: watched, revoked: out.revoked, revocationError: out.revocationError?.code ?? null,
+    status: sent?.status ?? null, hint: sent ? new URLSearchParams(sent.request.body).get('token_type_hint') : null,
+    proofJkt: proof ? calculateJwkThumbprint(proof.header.jwk) : null, endSession: out.url ?? null,
+  };
+  sessionStorage.setItem(LOGOUT_RECORD, JSON.stringify(record));
+  session = null;
+  writeRecord(null);
+  resetFlow();
+  if (out.url) {
+    leaving = true;
+    $('status').textContent = 'Logged out here; ending the session at the OP…';
+    location.assign(out.url);
+    return 'busy';
+  }
+  await renderLogout(record, null);
+  return 'logged-out';
+}));
+
+/** What the logout did, checked: the revocation, the key and session gone, the state on return (`stateChecked`: null when there was no return). */
+async function renderLogout(record, stateChecked) {
+  let keyGone = false;
+  try {
+    await loadDPoPKeyPair(record.keyId);
+  } catch (err) {
+    if (err?.code !== 'ERR_KEY_NOT_FOUND') throw err;
+    keyGone = true;
+  }
+  const checks = [
+    [record.revoked === true, record.revoked ? 'the refresh token revoked at ' : 'the revocation failed at ', code(record.endpoint),
+      ` (${record.hint ?? 'no request'} → ${record.status ?? '-'})`, record.revocationError ? code(` ${record.revocationError}`) : ''],
+    [record.proofJkt === record.jkt, 'with a DPoP proof by the session key ', jktChip(record.jkt)],
+    [keyGone, 'key pair ', code(record.keyId), ' deleted (loading it fails with ', code('ERR_KEY_NOT_FOUND'), ')'],
+    [(await client.session()) === null, 'session deleted, in every tab'],
+  ];
+  if (stateChecked !== null) checks.push([stateChecked === true, 'back from the OP\'s end-session endpoint, ', code('state'), stateChecked === true ? ' checked' : ` refused: ${stateChecked}`]);
+  renderChecks($('logout-checks'), checks);
+  $('logout-out').hidden = false;
+  $('popup-out').hidden = true;
+}
 
 /** Refreshes the page's session and shows it (steps 4 and 5, and the refresh checks). */
 async function refreshPageSession() {
@@ -1958,14 +2074,23 @@ $('proof-form').addEventListener('submit', (event) => {
 
 action(async () => {
   await init();
+  const params = new URLSearchParams(location.search);
+  // In a popup login's popup, this page hands the callback to the page that opened it, which
+  // finishes the login; the popup closes.
+  if ((params.has('code') || params.has('error')) && await KeyBoundClient.handlePopupCallback()) return 'handed-back';
   await loadPlaygroundKey();
-  client = await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, binding: 'required' });
+  meta = await (await fetch(`${ISSUER}/.well-known/openid-configuration`)).json();
+  // The step-by-step login shows the whole authorization request, so it is never pushed; the
+  // PAR button pushes it when the OP has a PAR endpoint.
+  client = await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, binding: 'required', par: 'never' });
+  parClient = meta.pushed_authorization_request_endpoint
+    ? await KeyBoundClient.discover(ISSUER, { clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE, binding: 'required', par: 'always' })
+    : null;
   // The passkey-nonce login: its own stored session, no key binding asked (it works with any OP).
   pkClient = await KeyBoundClient.discover(ISSUER, {
     clientId: CLIENT_ID, redirectUri: REDIRECT_URI, scope: SCOPE,
-    keyBinding: false, passkey: { name: PASSKEY_NAME, mode: 'salted' }, session: PASSKEY_SESSION,
+    keyBinding: false, passkey: { name: PASSKEY_NAME, mode: 'salted' }, session: PASSKEY_SESSION, par: 'never',
   });
-  const params = new URLSearchParams(location.search);
   if ((params.has('code') || params.has('error')) && isPasskeyCallback(params)) {
     // Both logins come back to this page: the passkey login's `state` says it is that one, and
     // its own client finishes it, so the key-bound session is left alone.
@@ -1992,12 +2117,25 @@ action(async () => {
     }
     return 'signed-in';
   }
+  if (params.has('state')) {
+    // Back from the OP's end-session endpoint: the state must be the one this logout sent.
+    const record = JSON.parse(sessionStorage.getItem(LOGOUT_RECORD) || 'null');
+    sessionStorage.removeItem(LOGOUT_RECORD);
+    let stateChecked = true;
+    try {
+      await client.finishLogout(location.href);
+    } catch (err) {
+      stateChecked = err?.code ?? String(err);
+    }
+    history.replaceState(null, '', '/');
+    if (record) await renderLogout(record, stateChecked);
+  }
   session = await client.session();
   await restoreAgent();
   await restoreCompare();
   showStatus();
   await loadRecords();
-  if (!session) return 'ready';
+  if (!session) return params.has('state') ? 'logged-out' : 'ready';
   await renderStoredSession();
   return 'signed-in';
 });
