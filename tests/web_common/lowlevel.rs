@@ -128,3 +128,39 @@ fn jwks_text_with_kid(kid: &str) -> String {
         r#"{{"keys":[{{"kty":"EC","crv":"P-256","x":"f2mEVtz-4D7TDq4D2cbLtq_wWMXEVum-ulZqGcuIIiE","y":"U0RYaKMYkvBdnB6kV5c4t-ERaueOskEM__UuMq4psOk","kid":"{kid}","use":"sig","alg":"ES256"}}]}}"#
     )
 }
+
+#[wasm_bindgen_test]
+fn revocation_and_end_session_builders() {
+    use keybound::bindings::logout as lo;
+    let req = lo::build_revocation_request(obj(
+        r#"{"revocationEndpoint":"https://op.example.com/revoke","token":"rt-1","clientId":"s6BhdRkqt3","dpopProof":"p.r.s"}"#,
+    ))
+    .expect("request");
+    assert_eq!(get(&req, "method").as_string().as_deref(), Some("POST"));
+    assert_eq!(get(&req, "body").as_string().as_deref(), Some("token=rt-1&token_type_hint=refresh_token&client_id=s6BhdRkqt3"));
+    assert_eq!(get(&get(&req, "headers"), "dpop").as_string().as_deref(), Some("p.r.s"));
+    let err = lo::build_revocation_request(obj(
+        r#"{"revocationEndpoint":"https://op.example.com/revoke","token":"rt-1","tokenTypeHint":"id_token","clientId":"c"}"#,
+    ))
+    .expect_err("hint");
+    assert_eq!((code_of(&err), get(&err, "argument").as_string()), ("ERR_INVALID_ARGUMENT".to_owned(), Some("tokenTypeHint".to_owned())));
+    lo::process_revocation_response(obj(r#"{"status":200,"contentType":"application/json","body":"{}"}"#)).expect("revoked");
+    let err = lo::process_revocation_response(obj(
+        r#"{"status":400,"contentType":"application/json","body":"{\"error\":\"invalid_dpop_proof\"}"}"#,
+    ))
+    .expect_err("refused");
+    assert_eq!((code_of(&err), get(&err, "error").as_string()), ("ERR_OAUTH_ERROR".to_owned(), Some("invalid_dpop_proof".to_owned())));
+
+    let url = lo::build_end_session_url(obj(
+        r#"{"endSessionEndpoint":"https://op.example.com/logout","clientId":"c","idTokenHint":"a.b.c","postLogoutRedirectUri":"https://app.example.com/bye","state":"st-9"}"#,
+    ))
+    .expect("url");
+    assert_eq!(url, "https://op.example.com/logout?id_token_hint=a.b.c&client_id=c&post_logout_redirect_uri=https%3A%2F%2Fapp.example.com%2Fbye&state=st-9");
+    let err = lo::build_end_session_url(obj(r#"{"endSessionEndpoint":"https://op.example.com/logout","clientId":"c","state":"st-9"}"#))
+        .expect_err("state alone");
+    assert_eq!(code_of(&err), "ERR_INVALID_ARGUMENT");
+    lo::validate_end_session_response("https://app.example.com/bye?state=st-9".into(), obj(r#"{"state":"st-9"}"#)).expect("state");
+    let err =
+        lo::validate_end_session_response("https://app.example.com/bye?state=st-8".into(), obj(r#"{"state":"st-9"}"#)).expect_err("forged");
+    assert_eq!(code_of(&err), "ERR_STATE_MISMATCH");
+}
