@@ -63,10 +63,7 @@ impl JsClient {
     /// `ERR_POPUP_TIMEOUT`, `ERR_CANCELLED` (the pending login and its key are deleted in each),
     /// and what `startLogin` and `finishLogin` reject with. In a Worker: `ERR_INVALID_ARGUMENT`.
     #[wasm_bindgen(js_name = loginPopup, unchecked_return_type = "Promise<KeyBoundSession>")]
-    pub fn login_popup(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "KeyBoundPopupOptions")] options: Option<PopupInit>,
-    ) -> js_sys::Promise {
+    pub fn login_popup(&self, options: Option<PopupInit>) -> js_sys::Promise {
         let options: JsValue = options.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         // Everything that can be refused before the popup opens is checked now, and the popup is
         // opened synchronously, within the user's click.
