@@ -4,7 +4,8 @@
 // checks. Against the reference OP (which serves flow.html itself) and panva's oidc-provider
 // (the app on its own origin). The refusals: a blocked popup (open() gave null), a popup closed
 // by the user, a timeout; each with its code, and the pending login, its popup mark and its key
-// gone. Every success ends by checking the key binding (cnf.jwk is the login's key).
+// gone; the same for an aborted signal. Every success ends by checking the key binding (cnf.jwk
+// is the login's key).
 import * as crypto from 'node:crypto';
 import { tests, assert, startOp, launchChromium } from './lib.mjs';
 import { startServer } from '../scripts/serve.mjs';
@@ -159,6 +160,27 @@ try {
       await state(['signed-in']);
       const e = await error();
       assert(e.code === 'ERR_POPUP_TIMEOUT' && e.detail.timeout === 1500, `${e.code}: ${e.text} ${JSON.stringify(e.detail)}`);
+      await closed;
+      await assertNothingLeft(page);
+    });
+  });
+
+  await test('an aborted signal: ERR_CANCELLED, the popup closed, the pending login deleted', async () => {
+    await withPage(refUrl(), async ({ page, context }) => {
+      const opened = context.waitForEvent('page', { timeout: 20000 });
+      const outcome = page.evaluate(async () => {
+        const { KeyBoundClient } = await import('/pkg/keybound.js');
+        const c = await KeyBoundClient.discover(location.origin, { clientId: 'keybound-demo', redirectUri: `${location.origin}/flow.html` });
+        const ac = new AbortController();
+        window.abortPopupLogin = () => ac.abort();
+        try { await c.loginPopup({ signal: ac.signal }); return 'resolved'; } catch (e) { return e.code; }
+      });
+      const popup = await opened;
+      await popup.waitForSelector('#username', { timeout: 20000 });
+      const closed = popup.waitForEvent('close', { timeout: 20000 });
+      await page.evaluate(() => window.abortPopupLogin());
+      const code = await outcome;
+      assert(code === 'ERR_CANCELLED', code);
       await closed;
       await assertNothingLeft(page);
     });
