@@ -590,6 +590,100 @@ try {
       assert(checked.join(' ') === 'ok ERR_STATE_MISMATCH ERR_OAUTH_RESPONSE_INVALID', `${back}: ${checked}`);
     });
   });
+
+  /** Records the token endpoint's answers (their tokens) and the revocation requests of a page. */
+  function watchTokens(page) {
+    const seen = { answers: [], revocations: [] };
+    page.on('response', async (r) => {
+      if (r.request().method() === 'POST' && new URL(r.url()).pathname === '/token' && r.status() === 200) {
+        seen.answers.push(await r.json().catch(() => ({})));
+      }
+    });
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/revoke') {
+        seen.revocations.push({ dpop: r.headers().dpop, form: new URLSearchParams(r.postData() || '') });
+      }
+    });
+    return seen;
+  }
+  /** A refresh grant with `rt` straight from Node: the OP refuses a revoked refresh token before it looks for a proof. */
+  const refreshAtOp = async (rt) => {
+    const res = await fetch(`${op.origin}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: rt, client_id: 'keybound-demo' }) });
+    return `${res.status} ${(await res.json()).error}`;
+  };
+
+  await test('a login refused after the OP answered (unbound under required): its refresh and access tokens revoked with a proof of the login\'s key, revoked: true', async () => {
+    const before = await stats(op);
+    await fault('unbound');
+    try {
+      await withPage(refUrl(), async ({ page, state, error }) => {
+        const seen = watchTokens(page);
+        const asked = watch(page);
+        await page.click('#login');
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        const e = await error();
+        assert(e.code === 'ERR_ID_TOKEN_UNBOUND' && e.detail.revoked === true, `${e.code} ${JSON.stringify(e.detail)}: ${e.text}`);
+        const answer = seen.answers[0];
+        assert(answer?.refresh_token && answer.access_token, 'the OP issued no refresh token');
+        const hints = seen.revocations.map((r) => `${r.form.get('token_type_hint')}=${r.form.get('token') === answer[r.form.get('token_type_hint')] ? 'the answer\'s' : 'another'}`);
+        assert(hints.join(',') === 'refresh_token=the answer\'s,access_token=the answer\'s', `revoked: ${hints}`);
+        const jkt = asked.authorize[0].searchParams.get('dpop_jkt');
+        assert(jkt && seen.revocations.every((r) => ecThumbprint(header(r.dpop).jwk) === jkt && payload(r.dpop).htu === `${op.origin}/revoke`), 'the revocations are not proven by the login\'s key at the revocation endpoint');
+        assert((await stats(op)).revocations === before.revocations + 2, 'the OP did not revoke both tokens');
+        assert(await refreshAtOp(answer.refresh_token) === '400 invalid_grant', 'the refused answer\'s refresh token still works at the OP');
+        assert((await page.textContent('#session')) === '', 'a session was stored');
+      });
+    } finally {
+      await fault('');
+    }
+  });
+
+  await test('a refresh refused after the OP answered (cnf of another key): the rotated refresh token and the access token revoked, revoked: true', async () => {
+    await withPage(refUrl(), async ({ page, state, session, error, noError }) => {
+      const seen = watchTokens(page);
+      await page.click('#login');
+      await refForm(page);
+      await state(['ready', 'signed-in']);
+      await noError();
+      const s = await session();
+      const before = await stats(op);
+      await fault('cnf_other_key');
+      try {
+        await page.click('#refresh');
+        await state(['refreshed']);
+      } finally {
+        await fault('');
+      }
+      const e = await error();
+      assert(e.code === 'ERR_ID_TOKEN_CNF_MISMATCH' && e.detail.revoked === true, `${e.code} ${JSON.stringify(e.detail)}: ${e.text}`);
+      const answer = seen.answers[1];
+      assert(answer?.refresh_token && answer.refresh_token !== seen.answers[0].refresh_token, 'the OP did not rotate the refresh token');
+      assert(seen.revocations.map((r) => r.form.get('token')).join(',') === `${answer.refresh_token},${answer.access_token}`, 'not the refused answer\'s tokens');
+      assert(seen.revocations.every((r) => ecThumbprint(header(r.dpop).jwk) === s.jkt), 'the revocations are not proven by the session key');
+      assert((await stats(op)).revocations === before.revocations + 2, 'the OP did not revoke both tokens');
+      assert(await refreshAtOp(answer.refresh_token) === '400 invalid_grant', 'the refused answer\'s refresh token still works at the OP');
+    });
+  });
+
+  await test('a refused login whose revocation fails: the refusal says revoked: false', async () => {
+    await fault('unbound');
+    try {
+      await withPage(refUrl(), async ({ page, state, error }) => {
+        const seen = watchTokens(page);
+        await page.route(`${op.origin}/revoke`, (route) => route.fulfill({ status: 503, contentType: 'text/plain', body: 'unavailable' }));
+        await page.click('#login');
+        await refForm(page);
+        await state(['ready', 'signed-in']);
+        const e = await error();
+        assert(e.code === 'ERR_ID_TOKEN_UNBOUND' && e.detail.revoked === false, `${e.code} ${JSON.stringify(e.detail)}: ${e.text}`);
+        assert(seen.revocations.length === 2, `${seen.revocations.length} revocation requests`);
+      });
+    } finally {
+      await fault('');
+    }
+  });
 } finally {
   await browser.close();
   op.proc.kill();

@@ -100,7 +100,10 @@ impl Client {
             match polling.after_poll(poll) {
                 DeviceStep::Tokens(tokens) => {
                     let check = LoginCheck { nonce: Some(&login.nonce), nonce_must_echo: false, bind: true, auth: Default::default() };
-                    return self.complete(&login.key_id, key.jkt(), &tokens, &check).await;
+                    return match self.complete(&login.key_id, key.jkt(), &tokens, &check).await {
+                        Err(e) => Err(self.refuse_answer(e, &tokens, None, &key).await),
+                        done => done,
+                    };
                 }
                 DeviceStep::Wait { status, interval } => on_poll(status, interval),
             }

@@ -154,7 +154,11 @@ impl Client {
             })
             .await?;
         let login = LoginCheck { nonce: Some(&pending.nonce), nonce_must_echo: true, bind: pending.bind, auth: pending.auth() };
-        let mut record = self.complete(&pending.key_id, key.jkt(), &tokens, &login).await?;
+        let mut record = match self.complete(&pending.key_id, key.jkt(), &tokens, &login).await {
+            Ok(record) => record,
+            // Refused after the OP answered: revoke what it issued before it is dropped.
+            Err(e) => return Err(self.refuse_answer(e, &tokens, None, &key).await),
+        };
         if let Some(mut binding) = pending.passkey.clone() {
             // The nonce was checked against the commitment by the ID Token validation.
             binding.id_token = record.id_token.clone();

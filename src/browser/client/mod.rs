@@ -13,9 +13,10 @@
 //! a minute).
 //!
 //! The flows live in one file each: [`login`] (authorization code, PAR, token exchange),
-//! [`refresh`], `device` (RFC 8628), [`logout`], `passkey` (passkey-nonce logins); the stored
-//! session in [`stored`]; what is kept in memory between calls and shared with the
-//! origin's other clients in [`memory`]; and the requests signed with the DPoP key in [`send`].
+//! [`refresh`], `device` (RFC 8628), [`logout`], `passkey` (passkey-nonce logins); `revoke` (the
+//! tokens of an answer refused after the OP issued them); the stored session in [`stored`]; what
+//! is kept in memory between calls and shared with the origin's other clients in [`memory`]; and
+//! the requests signed with the DPoP key in [`send`].
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -37,6 +38,7 @@ pub mod memory;
 #[cfg(feature = "passkey")]
 pub mod passkey;
 pub mod refresh;
+mod revoke;
 pub mod send;
 pub mod stored;
 

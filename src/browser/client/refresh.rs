@@ -42,9 +42,16 @@ impl Client {
             .await?;
         if let Some(id_token) = tokens.id_token.clone() {
             let (binding, expected) = refresh_binding(record.bound, self.config.binding, self.config.bind_key, &record.jkt);
-            let v = self.validate(&id_token, None, expected, binding).await?;
-            id_token::check_refreshed(&record.claims(), &v.claims)?;
-            record.set_id_token(id_token, v);
+            let checked = match self.validate(&id_token, None, expected, binding).await {
+                Ok(v) => id_token::check_refreshed(&record.claims(), &v.claims).map(|()| v).map_err(Into::into),
+                Err(e) => Err(e),
+            };
+            match checked {
+                Ok(v) => record.set_id_token(id_token, v),
+                // Refused after the OP answered: revoke what it issued (not the refresh token
+                // the session keeps) before it is dropped.
+                Err(e) => return Err(self.refuse_answer(e, &tokens, Some(&rt), &key).await),
+            }
         }
         record.set_tokens(&tokens, now_secs(), now_ms());
         self.save(&record).await?;
