@@ -453,16 +453,12 @@ fn debug_of_requests_and_responses_redacts_secrets() {
     assert!(format!("{:?}", json_response(200, body)).contains("\"DPoP\""), "token_type is not a secret");
     // The DPoP proof inputs that carry a token or a code.
     use keybound::protocol::dpop::{ProofCheck, ProofParams};
-    let params = ProofParams {
-        htm: "POST",
-        htu: "https://op.example.com/token",
-        access_token: Some("SlAV32hkKG"),
-        code: Some("Q3JkYXV0aGNvZGU"),
-        ..Default::default()
-    };
+    use keybound::protocol::htu::Htu;
+    let htu = Htu::parse("https://op.example.com/token").unwrap();
+    let params = ProofParams { access_token: Some("SlAV32hkKG"), code: Some("Q3JkYXV0aGNvZGU"), ..ProofParams::new("POST", &htu) };
     let check = ProofCheck {
         htm: "POST",
-        htu: "https://op.example.com/token",
+        htu: &htu,
         now: 0,
         max_age: 60,
         max_skew: 5,

@@ -5,6 +5,7 @@
 //! core can produce.
 #![cfg(all(feature = "native", not(target_arch = "wasm32")))]
 
+use keybound::protocol::htu::Htu;
 use std::collections::{BTreeMap, HashSet};
 
 use keybound::native::block_on;
@@ -111,10 +112,12 @@ fn random_verifier_is_a_valid_43_char_verifier() {
 
 // ---- The worked example's signed objects verify natively ------------------------------------
 
+static TOKEN_HTU: std::sync::LazyLock<Htu> = std::sync::LazyLock::new(|| Htu::parse("https://op.example.com/token").unwrap());
+
 fn token_check<'a>() -> ProofCheck<'a> {
     ProofCheck {
         htm: "POST",
-        htu: "https://op.example.com/token",
+        htu: &TOKEN_HTU,
         now: 1_790_000_020,
         max_age: 60,
         max_skew: 60,
@@ -150,9 +153,10 @@ fn worked_example_refresh_proof_passes_without_c_s256() {
 #[test]
 fn worked_example_presentation_proof_binds_the_refreshed_id_token() {
     let v = vectors();
+    let htu = Htu::parse("https://api.app.example.com/v1/session").unwrap();
     let check = ProofCheck {
         htm: "POST",
-        htu: "https://api.app.example.com/v1/session",
+        htu: &htu,
         now: 1_790_003_010,
         nonce: Some("cn-9f2Kq1x7"),
         access_token: Some(&v["id_token_refreshed"]),
@@ -208,9 +212,10 @@ fn built_proof_has_the_rfc9449_shape_and_verifies() {
     let signer = Es256Signer::from_jwk_d(CLIENT_D).unwrap();
     let header = DpopHeader::new(Alg::Es256, &jwk(CLIENT_KEY)).unwrap();
     assert_eq!(header.jkt(), CLIENT_JKT);
+    let htu = Htu::parse("HTTPS://OP.example.com:443/token?x=1#f").unwrap();
     let params = ProofParams {
         htm: "POST",
-        htu: "HTTPS://OP.example.com:443/token?x=1#f",
+        htu: &htu,
         nonce: Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"),
         access_token: None,
         code: Some("Q3JkYXV0aGNvZGUtZXhhbXBsZS0wMDE"),
@@ -241,7 +246,8 @@ fn built_proof_has_the_rfc9449_shape_and_verifies() {
 fn proof_header_must_belong_to_the_signer() {
     let signer = Es256Signer::from_jwk_d(CLIENT_D).unwrap();
     let other = DpopHeader::new(Alg::Es256, &jwk(KB_EXAMPLE_KEY)).unwrap();
-    let claims = DpopClaims::new(&ProofParams { htm: "GET", htu: "https://rs.example/x", ..Default::default() }, "j".into(), 1).unwrap();
+    let htu = Htu::parse("https://rs.example/x").unwrap();
+    let claims = DpopClaims::new(&ProofParams::new("GET", &htu), "j".into(), 1).unwrap();
     let err = block_on(dpop::create_proof(&signer, &other, &claims)).unwrap_err();
     assert_eq!(err, Error::InvalidArgument { name: "header", reason: "was built for another key or algorithm" });
 }
@@ -273,7 +279,7 @@ fn negative_cases() -> Vec<(&'static str, ErrorCode, ErrorCode)> {
     let c = token_check;
     let mut cases = vec![
         ("htm not a token", ErrorCode::InvalidArgument,
-            DpopClaims::new(&ProofParams { htm: "PO ST", htu: "https://a.example/", ..Default::default() }, "j".into(), 1).unwrap_err().code()),
+            DpopClaims::new(&ProofParams::new("PO ST", &TOKEN_HTU), "j".into(), 1).unwrap_err().code()),
         ("padded base64url", ErrorCode::Base64UrlInvalid, b64::decode("AQ==", "x").unwrap_err().code()),
         ("JWK not JSON", ErrorCode::JsonInvalid, PublicJwk::from_json("{kty:EC}").unwrap_err().code()),
         ("EC x too short", ErrorCode::JwkInvalid,
@@ -319,7 +325,7 @@ fn negative_cases() -> Vec<(&'static str, ErrorCode, ErrorCode)> {
             check_proof(&parts.join("."), &c())
         }),
         ("htu javascript:", ErrorCode::UrlInvalid,
-            DpopClaims::new(&ProofParams { htm: "GET", htu: "javascript:alert(1)", ..Default::default() }, "j".into(), 1).unwrap_err().code()),
+            Htu::parse("javascript:alert(1)").unwrap_err().code()),
         ("short verifier", ErrorCode::PkceVerifierInvalid, pkce::code_challenge("too-short").unwrap_err().code()),
         ("typ JWT", ErrorCode::DpopTypInvalid, {
             let header = format!(r#"{{"typ":"JWT","alg":"ES256","jwk":{}}}"#, jwk(CLIENT_KEY).canonical_json());
@@ -335,7 +341,7 @@ fn negative_cases() -> Vec<(&'static str, ErrorCode, ErrorCode)> {
         ("jti too long", ErrorCode::DpopJtiInvalid,
             check_proof(&proof_with("", &GOOD_PAYLOAD.replace("j-1", &"j".repeat(257))), &c())),
         ("GET proof for POST", ErrorCode::DpopHtmMismatch, check_proof(&good, &ProofCheck { htm: "GET", ..c() })),
-        ("other URL", ErrorCode::DpopHtuMismatch, check_proof(&good, &ProofCheck { htu: "https://op.example.com/token2", ..c() })),
+        ("other URL", ErrorCode::DpopHtuMismatch, check_proof(&good, &ProofCheck { htu: &Htu::parse("https://op.example.com/token2").unwrap(), ..c() })),
         ("stale iat", ErrorCode::DpopIatOutOfWindow, check_proof(&good, &ProofCheck { now: 1_790_000_020 + 61, ..c() })),
         ("future iat", ErrorCode::DpopIatOutOfWindow, check_proof(&good, &ProofCheck { now: 1_790_000_020 - 61, ..c() })),
         ("nonce missing", ErrorCode::DpopNonceMismatch, check_proof(&good, &ProofCheck { nonce: Some("n1"), ..c() })),

@@ -3,13 +3,14 @@
 //! checks, including each branch the Playwright suites reach through a browser.
 #![cfg(not(target_arch = "wasm32"))]
 
+use keybound::protocol::htu::Htu;
 use keybound::protocol::id_token::{AuthenticationCheck, BindingPolicy};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::oauth::{self, DevicePoll, HttpResponse, TokenResponse, TokenType};
 use keybound::protocol::session::device::{DevicePolling, DeviceStep, SLOW_DOWN_STEP};
 use keybound::protocol::session::jwks::JwksRefetchGate;
 use keybound::protocol::session::login::{keeps_pending, refresh_binding, LoginCheck};
-use keybound::protocol::session::nonce::{nonce_slot, NonceCache, NONCE_CACHE_SIZE};
+use keybound::protocol::session::nonce::{NonceCache, NONCE_CACHE_SIZE};
 use keybound::protocol::session::records::{
     self, pending_version, PendingLogout, PendingRecord, SessionRecord, PENDING_AUTH_VERSION, PENDING_TTL, RECORD_VERSION,
 };
@@ -232,32 +233,39 @@ fn session_ids_and_lock_names_separate_named_sessions() {
 // ---- DPoP nonce cache ----
 
 #[test]
-fn the_nonce_slot_is_the_normalized_htu() {
-    assert_eq!(nonce_slot("https://rs.example/api?x=1#f"), nonce_slot("https://rs.example/api?y=2"));
-    assert_eq!(nonce_slot("HTTPS://RS.example:443/api"), nonce_slot("https://rs.example/api"));
-    assert_ne!(nonce_slot("https://op.example/token"), nonce_slot("https://op.example/userinfo"), "per endpoint, not per origin");
-    assert_eq!(nonce_slot("not a url"), "not a url", "a URL that does not normalize is its own slot");
+fn the_nonce_cache_key_is_the_normalized_htu() {
+    let htu = |u: &str| Htu::parse(u).unwrap();
+    assert_eq!(htu("https://rs.example/api?x=1#f"), htu("https://rs.example/api?y=2"));
+    assert_eq!(htu("HTTPS://RS.example:443/api"), htu("https://rs.example/api"));
+    assert_ne!(htu("https://op.example/token"), htu("https://op.example/userinfo"), "per endpoint, not per origin");
+    assert_eq!(code(Htu::parse("not a url")), ErrorCode::UrlInvalid, "no endpoint, no nonce: a proof could not name it either");
+    let mut cache = NonceCache::default();
+    cache.set(&htu("https://rs.example/api?x=1"), Some("n1"));
+    assert_eq!(cache.get(&htu("HTTPS://rs.example:443/api#f")), Some(Some("n1")), "one endpoint however it is written");
+    assert_eq!(cache.get(&htu("https://rs.example/other")), None);
 }
 
 #[test]
-fn the_nonce_cache_keeps_the_latest_per_slot_and_the_100_newest_slots() {
+fn the_nonce_cache_keeps_the_latest_per_endpoint_and_the_100_newest_endpoints() {
+    let at = |path: &str| Htu::parse(&format!("https://rs.example/{path}")).unwrap();
+    let (a, b) = (at("a"), at("b"));
     let mut cache = NonceCache::default();
-    assert_eq!(cache.get("a"), None);
-    cache.set("a", None);
-    assert_eq!(cache.get("a"), Some(None), "known to have none");
-    cache.set("a", Some("n1"));
-    cache.set("a", Some("n2"));
-    assert_eq!(cache.get("a"), Some(Some("n2")));
-    assert!(cache.knows("a", "n2") && !cache.knows("a", "n1") && !cache.knows("b", "n2"));
+    assert_eq!(cache.get(&a), None);
+    cache.set(&a, None);
+    assert_eq!(cache.get(&a), Some(None), "known to have none");
+    cache.set(&a, Some("n1"));
+    cache.set(&a, Some("n2"));
+    assert_eq!(cache.get(&a), Some(Some("n2")));
+    assert!(cache.knows(&a, "n2") && !cache.knows(&a, "n1") && !cache.knows(&b, "n2"));
     for i in 0..NONCE_CACHE_SIZE - 1 {
-        cache.set(&format!("s{i}"), Some("n"));
+        cache.set(&at(&format!("s{i}")), Some("n"));
     }
     assert_eq!(cache.len(), NONCE_CACHE_SIZE);
-    cache.set("a", Some("n3")); // refreshed: now the newest
-    cache.set("new", Some("n"));
+    cache.set(&a, Some("n3")); // refreshed: now the newest
+    cache.set(&at("new"), Some("n"));
     assert_eq!(cache.len(), NONCE_CACHE_SIZE);
-    assert_eq!(cache.get("s0"), None, "the oldest slot went");
-    assert_eq!(cache.get("a"), Some(Some("n3")));
+    assert_eq!(cache.get(&at("s0")), None, "the oldest endpoint went");
+    assert_eq!(cache.get(&a), Some(Some("n3")));
 }
 
 // ---- the nonce retry ----

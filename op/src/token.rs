@@ -1,6 +1,7 @@
 //! The token endpoint: DPoP proofs (RFC 9449 §4.3, `c_s256`), the code and refresh grants, ID Tokens, UserInfo.
 
 use super::*;
+use keybound::protocol::htu::Htu;
 
 pub(crate) fn rotate_nonce(st: &mut State) {
     if now() - st.nonce_rotated > 300 {
@@ -37,9 +38,12 @@ pub(crate) fn check_proof(
     }
     let Some(proof) = proofs.first() else { return ProofOutcome::None };
     rotate_nonce(st);
+    let Ok(htu) = Htu::parse(htu) else {
+        return ProofOutcome::Reply(Reply::oauth_error(500, "server_error", "the OP's own endpoint URL does not parse"));
+    };
     let check = |nonce| ProofCheck {
         htm,
-        htu,
+        htu: &htu,
         now: now(),
         max_age: 60,
         max_skew: 10,

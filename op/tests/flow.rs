@@ -159,6 +159,7 @@ impl Login {
         let header = DpopHeader::new(Alg::Es256, signer.public_jwk()).unwrap();
         let mut jti = [0u8; 16];
         getrandom_fill(&mut jti);
+        let htu = &keybound::protocol::htu::Htu::parse(htu).unwrap();
         let params = ProofParams { htm, htu, nonce, access_token: at, code };
         let claims = DpopClaims::new(&params, keybound::protocol::b64::encode(jti), now()).unwrap();
         block_on(dpop::create_proof(signer, &header, &claims)).unwrap()

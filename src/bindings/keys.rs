@@ -9,6 +9,7 @@ use crate::browser::js::now_secs;
 use crate::browser::{subtle, DpopKeyPair};
 use crate::error::Error;
 use crate::protocol::dpop::{ProofParams, ProofTemplate};
+use crate::protocol::htu::Htu;
 use crate::protocol::jwk::{EcCurve, PublicJwk};
 use crate::protocol::{b64, pkce};
 
@@ -326,6 +327,8 @@ fn template_from(values: &[JsValue; 5]) -> Result<ProofTemplate, JsValue> {
     let nonce = opt(&values[2], "nonce")?;
     let access_token = opt(&values[3], "accessToken")?;
     let code = opt(&values[4], "code")?;
+    ProofTemplate::check_htm(&htm).map_err(core_to_js)?;
+    let htu = Htu::parse(&htu).map_err(core_to_js)?;
     ProofTemplate::new(&ProofParams {
         htm: &htm,
         htu: &htu,

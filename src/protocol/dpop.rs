@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::protocol::crypto::{Signer, Verifier};
-use crate::protocol::htu::normalize_htu;
+use crate::protocol::htu::Htu;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::PublicJwk;
 use crate::protocol::{b64, jws, pkce};
@@ -66,18 +66,25 @@ impl DpopHeader {
 
 /// What a proof is for: the request, plus what the proof must be bound to. `Debug` redacts the
 /// access token and the code.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy)]
 pub struct ProofParams<'a> {
     /// The HTTP method, for example `"POST"`.
     pub htm: &'a str,
-    /// The request URI; query and fragment are removed and it is normalized.
-    pub htu: &'a str,
+    /// The request URI, parsed and normalized once ([`Htu::parse`]).
+    pub htu: &'a Htu,
     /// The latest `DPoP-Nonce` from this server, if any.
     pub nonce: Option<&'a str>,
     /// An access token presented with the proof: adds `ath`.
     pub access_token: Option<&'a str>,
     /// The authorization `code` or `device_code` being exchanged: adds `c_s256`.
     pub code: Option<&'a str>,
+}
+
+impl<'a> ProofParams<'a> {
+    /// A proof for `htm` `htu` with no nonce, `ath` or `c_s256`.
+    pub fn new(htm: &'a str, htu: &'a Htu) -> Self {
+        ProofParams { htm, htu, nonce: None, access_token: None, code: None }
+    }
 }
 
 /// The claims of a DPoP proof (RFC 9449 §4.2 plus KB `c_s256`).
@@ -152,7 +159,7 @@ impl ProofTemplate {
         let nonce = Self::check_nonce(params.nonce)?.map(str::to_owned);
         Ok(ProofTemplate {
             htm,
-            htu: normalize_htu(params.htu)?,
+            htu: params.htu.as_str().to_owned(),
             nonce,
             ath: params.access_token.map(pkce::ath).transpose()?,
             c_s256: params.code.map(pkce::c_s256).transpose()?,
@@ -232,8 +239,8 @@ pub async fn create_proof<S: Signer>(signer: &S, header: &DpopHeader, claims: &D
 pub struct ProofCheck<'a> {
     /// The request method.
     pub htm: &'a str,
-    /// The request URI as the client sees it (normalized before comparison).
-    pub htu: &'a str,
+    /// The request URI, parsed and normalized once ([`Htu::parse`]).
+    pub htu: &'a Htu,
     /// The verifier's clock, seconds since the epoch.
     pub now: i64,
     /// How old a proof may be, in seconds.
@@ -342,8 +349,7 @@ pub async fn verify_proof<V: Verifier>(proof: &str, check: &ProofCheck<'_>, veri
     if htm != check.htm {
         return Err(Error::DpopHtmMismatch);
     }
-    let expected_htu = normalize_htu(check.htu)?;
-    if normalize_htu(&htu).ok().as_deref() != Some(expected_htu.as_str()) {
+    if Htu::parse(&htu).ok().as_ref() != Some(check.htu) {
         return Err(Error::DpopHtuMismatch);
     }
     if let Some(nonce) = check.nonce {

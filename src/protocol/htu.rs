@@ -85,14 +85,61 @@ fn remove_dot_segments(path: &str) -> String {
     out
 }
 
-/// Normalizes a request URI into the `htu` form: lowercase scheme and host, default port
-/// dropped, empty path as `/`, dot segments removed, percent-encoding normalized, query and
-/// fragment removed.
+/// A request URI in its normalized `htu` form (RFC 9449 §4.2, §4.3 step 9), parsed once and then
+/// carried: into the proofs made for the request, the DPoP nonce cache's key, the consumer's
+/// nonce scope and replay key. Two `Htu`s are equal exactly when the URIs are the same request
+/// target for DPoP.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Htu(String);
+
+impl Htu {
+    /// Parses and normalizes a request URI: lowercase scheme and host, default port dropped,
+    /// empty path as `/`, dot segments removed, percent-encoding normalized, query and fragment
+    /// removed.
+    ///
+    /// # Errors
+    /// `ERR_URL_INVALID` for anything that is not an absolute `http`/`https` URI with a host, for
+    /// userinfo, non-ASCII or whitespace, a bad port, or malformed percent-encoding.
+    pub fn parse(input: &str) -> Result<Self> {
+        normalize(input).map(Htu)
+    }
+
+    /// The normalized form.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The normalized form, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for Htu {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// [`Htu::parse`], as a string.
 ///
 /// # Errors
-/// `ERR_URL_INVALID` for anything that is not an absolute `http`/`https` URI with a host, for
-/// userinfo, non-ASCII or whitespace, a bad port, or malformed percent-encoding.
+/// As [`Htu::parse`].
 pub fn normalize_htu(input: &str) -> Result<String> {
+    Htu::parse(input).map(Htu::into_string)
+}
+
+/// Checks that `input` is an absolute `http`/`https` URI keybound can use as an endpoint
+/// (the same rules as [`Htu::parse`]; query and fragment allowed, and ignored here). The
+/// validator for configured and discovered URLs, which are not request targets of a proof.
+///
+/// # Errors
+/// `ERR_URL_INVALID`, as [`Htu::parse`].
+pub fn check_http_url(input: &str) -> Result<()> {
+    normalize(input).map(|_| ())
+}
+
+fn normalize(input: &str) -> Result<String> {
     if input.len() > 8192 {
         return Err(bad("longer than 8192 bytes"));
     }

@@ -11,7 +11,7 @@ use std::fmt;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::protocol::htu::normalize_htu;
+use crate::protocol::htu::{check_http_url, Htu};
 use crate::protocol::secret::{RedactedForm, RedactedHeaders, RedactedJson, Secret};
 
 /// An HTTP request to send. `Debug` redacts secrets (codes, PKCE verifiers, refresh tokens,
@@ -73,7 +73,7 @@ impl fmt::Debug for HttpResponse {
 /// # Errors
 /// `ERR_URL_INVALID`.
 pub fn check_issuer(issuer: &str) -> Result<()> {
-    normalize_htu(issuer)?;
+    check_http_url(issuer)?;
     if issuer.contains(['?', '#']) {
         return Err(Error::UrlInvalid { reason: "an issuer has no query or fragment" });
     }
@@ -163,7 +163,7 @@ fn issuer_is_https(issuer: &str) -> bool {
 
 /// Whether `url` is an absolute http(s) URL, and `https` when the issuer is.
 fn url_fits_issuer(url: &str, issuer: &str) -> bool {
-    normalize_htu(url).is_ok_and(|n| n.starts_with("https://") || (n.starts_with("http://") && !issuer_is_https(issuer)))
+    Htu::parse(url).is_ok_and(|n| n.as_str().starts_with("https://") || (n.as_str().starts_with("http://") && !issuer_is_https(issuer)))
 }
 
 /// Processes a discovery response: `issuer` must equal `expected_issuer` exactly, and every
@@ -257,7 +257,7 @@ pub fn effective_scope(scope: &str, bind: bool) -> String {
 /// `ERR_URL_INVALID` for the endpoint or redirect URI; `ERR_INVALID_ARGUMENT` for empty values,
 /// a negative `max_age` or empty `acr_values`.
 pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
-    normalize_htu(req.authorization_endpoint)?;
+    check_http_url(req.authorization_endpoint)?;
     let query = authorization_params(req)?;
     // `+` for spaces is form encoding; authorization servers decode the query as such.
     let sep = if req.authorization_endpoint.contains('?') { '&' } else { '?' };
@@ -266,7 +266,7 @@ pub fn authorization_url(req: &AuthorizationRequest<'_>) -> Result<String> {
 
 /// The authorization request's parameters, form-encoded (the URL's query, or a PAR body).
 fn authorization_params(req: &AuthorizationRequest<'_>) -> Result<String> {
-    normalize_htu(req.redirect_uri)?;
+    check_http_url(req.redirect_uri)?;
     for (name, value) in [("clientId", req.client_id), ("state", req.state), ("nonce", req.nonce), ("codeChallenge", req.code_challenge)] {
         if value.is_empty() {
             return Err(Error::arg(name, "must not be empty"));
@@ -344,8 +344,8 @@ pub fn par_endpoint(mode: ParMode, meta: &ProviderMetadata) -> Result<Option<&st
 /// # Errors
 /// As [`authorization_url`], and `ERR_URL_INVALID` for the PAR endpoint.
 pub fn par_request(par_endpoint: &str, req: &AuthorizationRequest<'_>, dpop_proof: Option<&str>) -> Result<HttpRequest> {
-    normalize_htu(par_endpoint)?;
-    normalize_htu(req.authorization_endpoint)?;
+    check_http_url(par_endpoint)?;
+    check_http_url(req.authorization_endpoint)?;
     let mut headers = vec![("content-type", "application/x-www-form-urlencoded".to_owned()), ("accept", "application/json".to_owned())];
     if let Some(proof) = dpop_proof {
         headers.push(("dpop", proof.to_owned()));
@@ -408,7 +408,7 @@ pub fn process_par_response(response: &HttpResponse) -> Result<PushedAuthorizati
 /// # Errors
 /// `ERR_URL_INVALID`; `ERR_INVALID_ARGUMENT` for an empty `client_id` or `request_uri`.
 pub fn par_authorization_url(authorization_endpoint: &str, client_id: &str, request_uri: &str) -> Result<String> {
-    normalize_htu(authorization_endpoint)?;
+    check_http_url(authorization_endpoint)?;
     for (name, value) in [("clientId", client_id), ("requestUri", request_uri)] {
         if value.is_empty() {
             return Err(Error::arg(name, "must not be empty"));
@@ -713,7 +713,7 @@ pub fn checked_revocation_request(
     client_id: &str,
     dpop_proof: Option<&str>,
 ) -> Result<HttpRequest> {
-    normalize_htu(endpoint)?;
+    check_http_url(endpoint)?;
     if token.is_empty() {
         return Err(Error::arg("token", "must not be empty"));
     }
@@ -797,9 +797,9 @@ pub fn end_session_url(
     post_logout_redirect_uri: Option<&str>,
     state: Option<&str>,
 ) -> Result<String> {
-    normalize_htu(end_session_endpoint)?;
+    check_http_url(end_session_endpoint)?;
     if let Some(uri) = post_logout_redirect_uri {
-        normalize_htu(uri)?;
+        check_http_url(uri)?;
     } else if state.is_some() {
         return Err(Error::arg("state", "needs postLogoutRedirectUri"));
     }

@@ -3,6 +3,7 @@
 //! missing nonces and a failing replay store are refused with their codes.
 
 use js_sys::Reflect;
+use keybound::protocol::htu::Htu;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -58,6 +59,7 @@ fn presentation(id_token: &str, proof: &str, url: &str) -> JsValue {
 }
 
 async fn proof(key: &DpopKeyPair, id_token: &str, htu: &str, nonce: Option<&str>) -> String {
+    let htu = &Htu::parse(htu).expect("htu");
     key.proof(&ProofParams { htm: "POST", htu, nonce, access_token: Some(id_token), code: None }).await.expect("proof")
 }
 

@@ -4,6 +4,7 @@ mod consumer;
 mod lowlevel;
 
 use js_sys::{Object, Promise, Reflect};
+use keybound::protocol::htu::Htu;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::wasm_bindgen_test;
@@ -100,10 +101,11 @@ async fn generated_key_is_non_extractable_and_survives_an_indexeddb_round_trip()
     assert_eq!(loaded.jkt(), key.jkt());
 
     // The reloaded private key signs; the original public key verifies.
-    let proof = loaded.proof(&ProofParams { htm: "GET", htu: "https://rs.example/r", ..Default::default() }).await.expect("proof");
+    let htu = Htu::parse("https://rs.example/r").expect("htu");
+    let proof = loaded.proof(&ProofParams::new("GET", &htu)).await.expect("proof");
     let check = ProofCheck {
         htm: "GET",
-        htu: "https://rs.example/r",
+        htu: &htu,
         now: keybound::browser::js::now_secs(),
         max_age: 60,
         max_skew: 5,
@@ -125,17 +127,14 @@ async fn generated_key_is_non_extractable_and_survives_an_indexeddb_round_trip()
 async fn webcrypto_proof_verifies_with_webcrypto_and_with_the_native_verifier() {
     let key = DpopKeyPair::generate(None, false).await.expect("generate");
     assert!(!key.persisted());
-    let params = ProofParams {
-        htm: "POST",
-        htu: "HTTP://127.0.0.1:8080/token?ignored=1",
-        nonce: Some("server-nonce-1"),
-        access_token: None,
-        code: Some("SplxlOBeZQQYbYS6WxSbIA"),
-    };
+    let sent = Htu::parse("HTTP://127.0.0.1:8080/token?ignored=1").expect("htu");
+    let params =
+        ProofParams { htm: "POST", htu: &sent, nonce: Some("server-nonce-1"), access_token: None, code: Some("SplxlOBeZQQYbYS6WxSbIA") };
     let proof = key.proof(&params).await.expect("proof");
+    let expected = Htu::parse("http://127.0.0.1:8080/token").expect("htu");
     let check = ProofCheck {
         htm: "POST",
-        htu: "http://127.0.0.1:8080/token",
+        htu: &expected,
         now: keybound::browser::js::now_secs(),
         max_age: 60,
         max_skew: 5,

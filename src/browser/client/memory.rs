@@ -10,7 +10,8 @@ use super::super::database;
 use super::super::dpop_key::DpopKeyPair;
 use super::super::js::{self, Result};
 use super::{Client, SessionRecord};
-use crate::protocol::session::nonce::{nonce_slot, NonceCache};
+use crate::protocol::htu::Htu;
+use crate::protocol::session::nonce::NonceCache;
 
 /// The name of the `BroadcastChannel` on which clients of one origin (tabs, workers) tell each
 /// other that a session changed or a DPoP nonce was learned.
@@ -60,8 +61,9 @@ pub(super) fn open_channel(session_id: String, memory: Rc<RefCell<Memory>>) -> O
         match field("k").as_deref() {
             Some("session") if field("id").as_deref() == Some(session_id.as_str()) => memory.session = None,
             Some("nonce") => {
-                if let Some(slot) = field("slot") {
-                    memory.nonces.set(&slot, field("nonce").as_deref());
+                // The sender's `htu`, normalized already: parsing it again only refuses junk.
+                if let Some(htu) = field("slot").and_then(|slot| Htu::parse(&slot).ok()) {
+                    memory.nonces.set(&htu, field("nonce").as_deref());
                 }
             }
             _ => {}
@@ -131,27 +133,27 @@ impl Client {
     /// The latest nonce for this endpoint: the one shared through IndexedDB by any tab or worker
     /// of the origin, else this client's own. Sharing is best effort: storage errors fall back
     /// to memory.
-    pub(super) async fn nonce_for(&self, url: &str) -> Option<String> {
-        let slot = nonce_slot(url);
-        if let Some(known) = self.memory.borrow().nonces.get(&slot) {
+    pub(super) async fn nonce_for(&self, htu: &Htu) -> Option<String> {
+        if let Some(known) = self.memory.borrow().nonces.get(htu) {
             return known.map(str::to_owned);
         }
-        let stored = database::get_text(database::NONCE_STORE, &slot, false).await.ok().flatten();
+        let stored = database::get_text(database::NONCE_STORE, htu.as_str(), false).await.ok().flatten();
         // Kept (also "none") only where other clients' nonces reach this one through the channel.
         if self.channel.is_some() || stored.is_some() {
-            self.memory.borrow_mut().nonces.set(&slot, stored.as_deref());
+            self.memory.borrow_mut().nonces.set(htu, stored.as_deref());
         }
         stored
     }
 
-    pub(super) async fn remember_nonce(&self, url: &str, nonce: &str) {
-        let slot = nonce_slot(url);
-        let known = self.memory.borrow().nonces.knows(&slot, nonce);
+    /// Records `nonce` as the latest of the endpoint `htu`, in memory, in IndexedDB (shared by
+    /// the origin's tabs and workers) and on the channel.
+    pub(super) async fn remember_nonce(&self, htu: &Htu, nonce: &str) {
+        let known = self.memory.borrow().nonces.knows(htu, nonce);
         if known {
             return;
         }
-        self.memory.borrow_mut().nonces.set(&slot, Some(nonce));
-        let _ = database::put_text(database::NONCE_STORE, &slot, nonce).await;
-        self.announce(&[("k", "nonce".into()), ("slot", slot.as_str().into()), ("nonce", nonce.into())]);
+        self.memory.borrow_mut().nonces.set(htu, Some(nonce));
+        let _ = database::put_text(database::NONCE_STORE, htu.as_str(), nonce).await;
+        self.announce(&[("k", "nonce".into()), ("slot", htu.as_str().into()), ("nonce", nonce.into())]);
     }
 }

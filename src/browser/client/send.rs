@@ -10,6 +10,7 @@ use super::super::js::{BrowserError, Result};
 use super::Client;
 use crate::error::Error;
 use crate::protocol::dpop::ProofParams;
+use crate::protocol::htu::Htu;
 use crate::protocol::oauth::{self, HttpRequest, HttpResponse, TokenResponse};
 use crate::protocol::session::present;
 use crate::protocol::session::retry::{self, NonceRetry, Step};
@@ -62,14 +63,16 @@ impl Client {
         build: impl Fn(&str) -> std::result::Result<HttpRequest, Error>,
         process: fn(&HttpResponse) -> std::result::Result<T, Error>,
     ) -> Result<T> {
+        let endpoint = htu;
+        let htu = &Htu::parse(endpoint)?;
         let mut retry = NonceRetry::new();
         let mut nonce = self.nonce_for(htu).await;
         loop {
-            let proof =
-                key.proof_at(&ProofParams { htm: "POST", htu, nonce: nonce.as_deref(), access_token: None, code }, self.now()).await?;
+            let params = ProofParams { nonce: nonce.as_deref(), code, ..ProofParams::new("POST", htu) };
+            let proof = key.proof_at(&params, self.now()).await?;
             let (res, date) = http::send_with_date(&build(&proof)?, &self.deadline()).await?;
             self.learn_clock(date.as_deref());
-            if htu == self.meta.token_endpoint {
+            if endpoint == self.meta.token_endpoint {
                 *self.last_token_proof.borrow_mut() = Some(proof);
             }
             if let Some(n) = retry::fresh_nonce(res.dpop_nonce.as_deref()) {
@@ -92,31 +95,38 @@ impl Client {
     /// token) no nonce is read and nothing is retried.
     async fn send_with_dpop(&self, out: &Outgoing<'_>, deadline: &Deadline) -> Result<web_sys::Response> {
         let (method, url) = (out.method, out.url);
+        // Parsed once for the proofs and the nonce cache. With a proof the URL must be an absolute
+        // http(s) URL (ERR_URL_INVALID); a Bearer request may go anywhere fetch goes, and a nonce
+        // it brings back is kept only for a URL a proof could name.
+        let htu = match out.proof {
+            Some(_) => Some(Htu::parse(url)?),
+            None => Htu::parse(url).ok(),
+        };
         let mut retry = NonceRetry::new();
-        let mut nonce = match out.proof {
-            Some(_) => self.nonce_for(url).await,
-            None => None,
+        let mut nonce = match (out.proof, &htu) {
+            (Some(_), Some(htu)) => self.nonce_for(htu).await,
+            _ => None,
         };
         loop {
             let mut pairs: Vec<(&str, &str)> = out.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
-            let proof = match out.proof {
-                Some((key, token)) => {
-                    let params = ProofParams { htm: method, htu: url, nonce: nonce.as_deref(), access_token: Some(token), code: None };
+            let proof = match (out.proof, &htu) {
+                (Some((key, token)), Some(htu)) => {
+                    let params = ProofParams { nonce: nonce.as_deref(), access_token: Some(token), ..ProofParams::new(method, htu) };
                     let proof = key.proof_at(&params, self.now()).await?;
                     if out.presentation {
                         *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
                     }
                     Some(proof)
                 }
-                None => None,
+                _ => None,
             };
             if let Some(proof) = &proof {
                 pairs.push(("dpop", proof));
             }
             let res = http::send_raw(method, url, &pairs, out.body.as_deref(), deadline).await?;
             let dpop_nonce = res.headers().get("dpop-nonce");
-            if let Some(n) = retry::fresh_nonce(dpop_nonce.as_deref()) {
-                self.remember_nonce(url, n).await;
+            if let (Some(n), Some(htu)) = (retry::fresh_nonce(dpop_nonce.as_deref()), &htu) {
+                self.remember_nonce(htu, n).await;
             }
             if proof.is_some() {
                 if let Step::Retry(fresh) =
@@ -173,7 +183,9 @@ impl Client {
         if !record.bound {
             return Err(Error::IdTokenUnbound { reason: "the session's ID Token is not bound to its key" }.into());
         }
-        let proof = key.proof_at(&ProofParams { htm, htu, nonce, access_token: Some(&record.id_token), code: None }, self.now()).await?;
+        let htu = &Htu::parse(htu)?;
+        let params = ProofParams { nonce, access_token: Some(&record.id_token), ..ProofParams::new(htm, htu) };
+        let proof = key.proof_at(&params, self.now()).await?;
         *self.last_presentation_proof.borrow_mut() = Some(proof.clone());
         Ok((record.id_token, proof))
     }

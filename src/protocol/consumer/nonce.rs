@@ -4,6 +4,7 @@
 use super::ConsumerPolicy;
 use crate::error::{Error, Result};
 use crate::protocol::b64;
+use crate::protocol::htu::Htu;
 
 /// A MAC key for stateless consumer nonces. Natively HMAC-SHA-256 (RustCrypto); in the browser
 /// and Node, WebCrypto HMAC.
@@ -47,10 +48,17 @@ pub enum NonceScope<'a> {
     },
 }
 
+/// A [`NonceScope`] with its URL parsed (once).
+#[derive(Clone, Copy)]
+enum MacScope<'a> {
+    Consumer,
+    Request(&'a str, &'a Htu),
+}
+
 /// The MAC input of a consumer nonce: the domain string, the consumer id (length-prefixed), the
 /// issue time, the scope byte and, for a request nonce, the length-prefixed method and `htu`, so
 /// a nonce is only good at the consumer (and for the request) it was issued for.
-fn nonce_mac_input(consumer_id: &str, ts: &[u8], scope: NonceScope<'_>) -> Result<Vec<u8>> {
+fn nonce_mac_input(consumer_id: &str, ts: &[u8], scope: MacScope<'_>) -> Result<Vec<u8>> {
     let mut data = Vec::with_capacity(NONCE_DOMAIN.len() + 8 + consumer_id.len() + ts.len() + 1);
     let part = |data: &mut Vec<u8>, p: &[u8]| {
         data.extend_from_slice(&(p.len() as u64).to_be_bytes());
@@ -60,12 +68,12 @@ fn nonce_mac_input(consumer_id: &str, ts: &[u8], scope: NonceScope<'_>) -> Resul
     part(&mut data, consumer_id.as_bytes());
     data.extend_from_slice(ts);
     match scope {
-        NonceScope::Consumer => data.push(0),
-        NonceScope::Request { htm, htu } => {
+        MacScope::Consumer => data.push(0),
+        MacScope::Request(htm, htu) => {
             crate::protocol::dpop::ProofTemplate::check_htm(htm)?;
             data.push(1);
             part(&mut data, htm.to_ascii_uppercase().as_bytes());
-            part(&mut data, crate::protocol::htu::normalize_htu(htu)?.as_bytes());
+            part(&mut data, htu.as_str().as_bytes());
         }
     }
     Ok(data)
@@ -94,6 +102,14 @@ pub async fn issue_scoped_nonce<K: NonceKey>(key: &K, consumer_id: &str, scope: 
     let ts = now.to_be_bytes();
     let mut out = ts.to_vec();
     out.push(u8::from(matches!(scope, NonceScope::Request { .. })));
+    let htu;
+    let scope = match scope {
+        NonceScope::Consumer => MacScope::Consumer,
+        NonceScope::Request { htm, htu: url } => {
+            htu = Htu::parse(url)?;
+            MacScope::Request(htm, &htu)
+        }
+    };
     out.extend(key.tag(&nonce_mac_input(consumer_id, &ts, scope)?).await?);
     Ok(b64::encode(out))
 }
@@ -115,6 +131,18 @@ pub async fn check_nonce<K: NonceKey>(
     max_age: i64,
     skew: i64,
 ) -> Result<bool> {
+    let Ok(htu) = Htu::parse(htu) else { return Ok(false) };
+    check_nonce_at(key, consumer_id, nonce, (htm, &htu), (now, max_age, skew)).await
+}
+
+/// [`check_nonce`] for a request whose `htu` is already parsed.
+async fn check_nonce_at<K: NonceKey>(
+    key: &K,
+    consumer_id: &str,
+    nonce: &str,
+    (htm, htu): (&str, &Htu),
+    (now, max_age, skew): (i64, i64, i64),
+) -> Result<bool> {
     let Ok(bytes) = b64::decode(nonce, "nonce") else { return Ok(false) };
     if bytes.len() < 8 + 1 + 16 {
         return Ok(false);
@@ -125,8 +153,8 @@ pub async fn check_nonce<K: NonceKey>(
         return Ok(false);
     }
     let scope = match rest[0] {
-        0 => NonceScope::Consumer,
-        1 => NonceScope::Request { htm, htu },
+        0 => MacScope::Consumer,
+        1 => MacScope::Request(htm, htu),
         _ => return Ok(false),
     };
     let Ok(input) = nonce_mac_input(consumer_id, ts, scope) else { return Ok(false) };
@@ -141,12 +169,12 @@ pub(crate) async fn check_consumer_nonce<K: NonceKey>(
     nonces: Option<&K>,
     required: bool,
     policy: &ConsumerPolicy,
-    (htm, htu): (&str, &str),
+    (htm, htu): (&str, &Htu),
     now: i64,
 ) -> Result<()> {
     match (nonce, nonces) {
         (None, _) if required => Err(Error::DpopNonceRequired),
-        (Some(n), Some(key)) => check_nonce(key, &policy.consumer_id, n, htm, htu, now, policy.proof_max_age, policy.clock_skew)
+        (Some(n), Some(key)) => check_nonce_at(key, &policy.consumer_id, n, (htm, htu), (now, policy.proof_max_age, policy.clock_skew))
             .await?
             .then_some(())
             .ok_or(Error::DpopNonceMismatch),

@@ -103,7 +103,8 @@ pub async fn verify_passkey_presentation<V: Verifier, R: ReplayStore, K: NonceKe
 ) -> Result<PasskeyAccepted> {
     // The consumer nonce first: cheap, and what stops pre-made assertions. An assertion has no
     // timestamp, so with a nonce key a nonce is always required.
-    let request = (presentation.htm, presentation.htu);
+    let htu = crate::protocol::htu::Htu::parse(presentation.htu)?;
+    let request = (presentation.htm, &htu);
     check_consumer_nonce(presentation.consumer_nonce, nonces, policy.require_nonce || nonces.is_some(), policy, request, now).await?;
     let accepted = verify_passkey_presentation_unchecked(issuers, policy, presentation, check, now, verifier).await?;
     // Single use within the window, scoped to this passkey, keyed on what was signed. Fail closed.

@@ -1,6 +1,7 @@
 //! DPoP presentations: a key-bound ID Token and a DPoP proof by its `cnf` key over the
 //! consumer's request, with `ath` over the token (docs/profile.md §2).
 
+use crate::protocol::htu::Htu;
 use serde::{Deserialize, Serialize};
 
 use super::nonce::{check_consumer_nonce, NonceKey};
@@ -125,9 +126,11 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
         return Err(Error::IdTokenCnfMismatch);
     }
     // KB §9.2 and §7: a fresh proof of possession of that key, for this request and this token.
+    // The request URI is parsed once, for the proof, the nonce scope and the replay key.
+    let htu = Htu::parse(presentation.htu)?;
     let check = ProofCheck {
         htm: presentation.htm,
-        htu: presentation.htu,
+        htu: &htu,
         now,
         max_age: policy.proof_max_age,
         max_skew: policy.clock_skew,
@@ -139,10 +142,9 @@ pub async fn verify_presentation<V: Verifier, R: ReplayStore, K: NonceKey>(
     };
     let proof = dpop::verify_proof(presentation.proof, &check, verifier).await?;
     // RFC 9449 §9 at a resource: the consumer's nonce (checked after the proof's signature).
-    check_consumer_nonce(proof.claims.nonce.as_deref(), nonces, policy.require_nonce, policy, (presentation.htm, presentation.htu), now)
-        .await?;
+    check_consumer_nonce(proof.claims.nonce.as_deref(), nonces, policy.require_nonce, policy, (presentation.htm, &htu), now).await?;
     // RFC 9449 §11.1: `jti` single use within the window, scoped to this URI. Fail closed.
-    let replay_key = format!("{} {}", crate::protocol::htu::normalize_htu(presentation.htu)?, proof.claims.jti);
+    let replay_key = format!("{htu} {}", proof.claims.jti);
     use_once(replay, &replay_key, policy, now).await?;
     Ok(Accepted {
         iss: token.iss,

@@ -1,53 +1,47 @@
 //! The DPoP nonce cache (RFC 9449 §8, §9): the latest `DPoP-Nonce` learned per server endpoint.
 
-use crate::protocol::htu::normalize_htu;
+use crate::protocol::htu::Htu;
 
 /// How many endpoints' nonces a cache keeps; the oldest is dropped first.
 pub const NONCE_CACHE_SIZE: usize = 100;
 
-/// The cache slot of a request URL. DPoP nonces belong to the server endpoint that issued them:
-/// the slot is the normalized `htu` (no query or fragment), so an authorization server's nonce
-/// is never sent to a resource on the same origin, or the reverse. A URL that does not
-/// normalize is its own slot.
-pub fn nonce_slot(url: &str) -> String {
-    normalize_htu(url).unwrap_or_else(|_| url.to_owned())
-}
-
-/// The latest nonce per slot (see [`nonce_slot`]); `None` records that a slot is known to have
-/// none. At most [`NONCE_CACHE_SIZE`] slots.
+/// The latest nonce per server endpoint. DPoP nonces belong to the endpoint that issued them, so
+/// the key is the request's [`Htu`] (normalized, no query or fragment): an authorization
+/// server's nonce is never sent to a resource on the same origin, or the reverse. `None` records
+/// that an endpoint is known to have none. At most [`NONCE_CACHE_SIZE`] endpoints.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct NonceCache {
-    entries: Vec<(String, Option<String>)>,
+    entries: Vec<(Htu, Option<String>)>,
 }
 
 impl NonceCache {
-    /// What is known of `slot`: `None` when nothing, `Some(None)` when it has no nonce.
-    pub fn get(&self, slot: &str) -> Option<Option<&str>> {
-        self.entries.iter().find(|(s, _)| s == slot).map(|(_, n)| n.as_deref())
+    /// What is known of the endpoint `htu`: `None` when nothing, `Some(None)` when it has no nonce.
+    pub fn get(&self, htu: &Htu) -> Option<Option<&str>> {
+        self.entries.iter().find(|(s, _)| s == htu).map(|(_, n)| n.as_deref())
     }
 
-    /// Whether `nonce` is already the latest for `slot` (then there is nothing to store or
+    /// Whether `nonce` is already the latest for `htu` (then there is nothing to store or
     /// announce).
-    pub fn knows(&self, slot: &str, nonce: &str) -> bool {
-        self.get(slot) == Some(Some(nonce))
+    pub fn knows(&self, htu: &Htu, nonce: &str) -> bool {
+        self.get(htu) == Some(Some(nonce))
     }
 
-    /// Records `nonce` (or that there is none) as the latest for `slot`, dropping the oldest
-    /// slot beyond [`NONCE_CACHE_SIZE`].
-    pub fn set(&mut self, slot: &str, nonce: Option<&str>) {
-        self.entries.retain(|(s, _)| s != slot);
-        self.entries.push((slot.to_owned(), nonce.map(str::to_owned)));
+    /// Records `nonce` (or that there is none) as the latest for `htu`, dropping the oldest
+    /// endpoint beyond [`NONCE_CACHE_SIZE`].
+    pub fn set(&mut self, htu: &Htu, nonce: Option<&str>) {
+        self.entries.retain(|(s, _)| s != htu);
+        self.entries.push((htu.clone(), nonce.map(str::to_owned)));
         if self.entries.len() > NONCE_CACHE_SIZE {
             self.entries.remove(0);
         }
     }
 
-    /// How many slots are known.
+    /// How many endpoints are known.
     pub fn len(&self) -> usize {
         self.entries.len()
     }
 
-    /// Whether no slot is known.
+    /// Whether no endpoint is known.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
