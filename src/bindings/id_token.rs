@@ -266,19 +266,7 @@ fn start(token: String, jwks: &JsValue, options: &JsValue) -> Result<js_sys::Pro
         })));
     };
     let pending = Pending { header: parsed.header.clone(), payload: parsed.payload_unverified().to_vec(), checks };
-    let slot = PENDING.with(|p| {
-        let mut p = p.borrow_mut();
-        match p.iter().position(Option::is_none) {
-            Some(i) => {
-                p[i] = Some(pending);
-                i
-            }
-            None => {
-                p.push(Some(pending));
-                p.len() - 1
-            }
-        }
-    });
+    let slot = PENDING.with(|p| subtle::park(&mut p.borrow_mut(), pending));
     let settle = SETTLE.with(|f| f.bind_arg(&JsValue::NULL, &JsValue::from_f64(slot as f64)));
     Ok(verify.unchecked_ref::<Thenable>().then_fns(&settle, &settle))
 }

@@ -16,6 +16,7 @@ pub mod platform;
 #[cfg(feature = "client")]
 pub mod popup;
 pub mod subtle;
+pub mod verify;
 
 pub use dpop_key::DpopKeyPair;
 pub use js::BrowserError;
