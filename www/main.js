@@ -4,17 +4,25 @@
 // passkey-nonce mode side by side; below it, the DPoP key API by hand. Plain ES modules, no build
 // step: each card of the page is a module of demo/ (see README.md); this entry wires them up and
 // starts the page (back from the OP, a popup's callback, or a fresh load).
-import init, { KeyBoundClient } from '/pkg/keybound.js';
-import { CLIENT_ID, ISSUER, LOGOUT_RECORD, PASSKEY_NAME, PASSKEY_SESSION, REDIRECT_URI, SCOPE } from './demo/config.js';
-import { $, setState } from './demo/dom.js';
-import { app } from './demo/state.js';
-import { action, showStatus, updateButtons } from './demo/ui.js';
-import { finishFromCallback, renderStoredSession } from './demo/login.js';
-import { renderLogout } from './demo/peer.js';
-import { loadRecords } from './demo/consumer.js';
-import { restoreAgent } from './demo/agent.js';
-import { finishPasskeyLogin, isPasskeyCallback, restoreCompare } from './demo/compare.js';
-import { loadPlaygroundKey } from './demo/playground.js';
+// The sections are loaded one at a time, each after every module it imports, so the browser
+// never opens a burst of connections: the reference OP's HTTP server (tiny_http 0.12) can leave
+// some of a burst of new connections unserved behind keep-alive ones, and the page would hang
+// half-loaded (www/README.md). Each import() below finds its dependencies already loaded.
+const SECTIONS = ['config', 'state', 'dom', 'util', 'ui', 'consumer', 'steps', 'login', 'peer', 'agent-view', 'agent',
+  'passkey-proofs', 'compare-view', 'compare', 'playground'];
+const { default: init, KeyBoundClient } = await import('/pkg/keybound.js');
+const demo = {};
+for (const name of SECTIONS) demo[name] = await import(`./demo/${name}.js`);
+const { CLIENT_ID, ISSUER, LOGOUT_RECORD, PASSKEY_NAME, PASSKEY_SESSION, REDIRECT_URI, SCOPE } = demo.config;
+const { $, setState } = demo.dom;
+const { app } = demo.state;
+const { action, showStatus, updateButtons } = demo.ui;
+const { finishFromCallback, renderStoredSession } = demo.login;
+const { renderLogout } = demo.peer;
+const { loadRecords } = demo.consumer;
+const { restoreAgent } = demo.agent;
+const { finishPasskeyLogin, isPasskeyCallback, restoreCompare } = demo.compare;
+const { loadPlaygroundKey } = demo.playground;
 
 // Back from the OP with the Back button (page restored from the back/forward cache).
 window.addEventListener('pageshow', (event) => {
