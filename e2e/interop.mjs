@@ -5,7 +5,7 @@
 //   nonce       the same with DPoP nonces required: one retry at the token endpoint and at UserInfo,
 //               nonces kept across reloads (IndexedDB), a stale stored nonce replaced after one retry
 //   plain       no Key Binding: binding "required" refuses the login, "preferred" accepts it unbound
-//   device      the whole client in a dedicated Worker (www/interop-agent-worker.js) logs in with
+//   device      the whole client in a dedicated Worker (www/test/interop-agent-worker.js) logs in with
 //               oidc-provider's device flow (emulated Key Binding, c_s256 over the device_code on
 //               every poll); a second tab enters the user code, logs in and consents
 import * as crypto from 'node:crypto';
@@ -285,7 +285,7 @@ try {
   const withWorker = (op, fn) => withPage(op, 'required', async ({ page }) => {
     await page.evaluate(() => {
       window.agentLog = [];
-      window.agent = new Worker('/interop-agent-worker.js', { type: 'module' });
+      window.agent = new Worker('/test/interop-agent-worker.js', { type: 'module' });
       window.agent.onmessage = ({ data }) => window.agentLog.push(data);
       window.agent.onerror = (e) => window.agentLog.push({ op: 'worker-error', message: e.message || 'worker failed to load' });
     });

@@ -1,7 +1,8 @@
-// What both demo Workers (agent-worker.js and interop-agent-worker.js) answer once they have a
-// client: device login with polling reports, cancel, refresh, session, present and fetch. Each
-// Worker decides only how its client is configured. Replies: {op, ok: true, ...} or
-// {op, ok: false, code, message}; device polls are {op: 'device-poll', ok: true, status, interval}.
+// What both Workers (the demo's agent-worker.js and the interop test's test/interop-agent-worker.js)
+// answer once they have a client: device login with polling reports, cancel, refresh, session,
+// present and fetch. Each Worker decides only how its client is configured. Replies:
+// {op, ok: true, ...} or {op, ok: false, code, message}; device polls are
+// {op: 'device-poll', ok: true, status, interval}.
 
 export const post = (msg) => self.postMessage(msg);
 

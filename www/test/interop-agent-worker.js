@@ -1,5 +1,5 @@
 // The keybound client in a dedicated Worker, for the interop test (e2e/interop.mjs) against an OP
-// we did not write: the ops of agent-ops.js, as in agent-worker.js, but the issuer, client id,
+// we did not write: the ops of ../agent-ops.js, as in ../agent-worker.js, but the issuer, client id,
 // scope and binding policy come from the page. Nothing here touches `window` (there is none in a Worker).
 //
 // Protocol (page -> worker):
@@ -10,7 +10,7 @@
 // Replies: {op, ok: true, ...} or {op, ok: false, code, message}. Polls are reported as
 // {op: 'device-poll', ok: true, status, interval}. On start the worker posts {op: 'hello', ...}.
 import init, { KeyBoundClient } from '/pkg/keybound.js';
-import { fail, opError, post, runOp, where } from './agent-ops.js';
+import { fail, opError, post, runOp, where } from '../agent-ops.js';
 
 let configured; // the promise of the client, set by the first message
 
