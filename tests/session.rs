@@ -3,16 +3,18 @@
 //! checks, including each branch the Playwright suites reach through a browser.
 #![cfg(not(target_arch = "wasm32"))]
 
+use keybound::protocol::b64;
 use keybound::protocol::htu::Htu;
 use keybound::protocol::id_token::{AuthenticationCheck, BindingPolicy};
 use keybound::protocol::jwa::Alg;
 use keybound::protocol::oauth::{self, DevicePoll, HttpResponse, TokenResponse, TokenType};
+use keybound::protocol::passkey::{self, NonceMode};
 use keybound::protocol::session::device::{DevicePolling, DeviceStep, SLOW_DOWN_STEP};
 use keybound::protocol::session::jwks::JwksRefetchGate;
 use keybound::protocol::session::login::{keeps_pending, refresh_binding, LoginCheck};
 use keybound::protocol::session::nonce::{NonceCache, NONCE_CACHE_SIZE};
 use keybound::protocol::session::records::{
-    self, pending_version, PendingLogout, PendingRecord, SessionRecord, PENDING_AUTH_VERSION, PENDING_TTL, RECORD_VERSION,
+    self, pending_version, PasskeyBinding, PendingLogout, PendingRecord, SessionRecord, PENDING_AUTH_VERSION, PENDING_TTL, RECORD_VERSION,
 };
 use keybound::protocol::session::retry::{self, NonceRetry, Step};
 use keybound::protocol::session::{self as core, CLOCK_SKEW, ID_TOKEN_MAX_AGE};
@@ -495,4 +497,42 @@ fn a_presentation_body_is_the_callers_json_object_with_the_id_token() {
     for bad in ["[1]", "\"s\"", "not json", ""] {
         assert_eq!(code(present::presentation_body(Some(bad), "t")), ErrorCode::InvalidArgument, "{bad:?}");
     }
+}
+
+// ---- passkey-nonce logins ----
+
+#[test]
+fn a_passkey_binding_commits_to_the_passkey_and_refuses_another() {
+    const JKT: &str = "NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs";
+    let (nonce, plain) = PasskeyBinding::commit("work", JKT.into(), NonceMode::Plain, None).unwrap();
+    assert_eq!(nonce, JKT, "plain: the nonce is the thumbprint");
+    assert_eq!((plain.name.as_str(), plain.mode.as_str(), plain.salt.as_deref()), ("work", "plain", None));
+    let salt = [7u8; 32];
+    let (salted_nonce, salted) = PasskeyBinding::commit("work", JKT.into(), NonceMode::Salted, Some(&salt)).unwrap();
+    assert_eq!(salted_nonce, passkey::commitment(NonceMode::Salted, JKT, Some(&salt)).unwrap());
+    assert_ne!(salted_nonce, JKT, "salted: the thumbprint does not show");
+    assert_eq!((salted.mode.as_str(), salted.salt.as_deref()), ("salted", Some(b64::encode(salt).as_str())));
+    assert_eq!(code(PasskeyBinding::commit("work", JKT.into(), NonceMode::Salted, None)), ErrorCode::InvalidArgument);
+    // The passkey under that name must still be the one the login committed to.
+    assert!(salted.check_passkey(JKT).is_ok());
+    assert_eq!(code(salted.check_passkey("another-passkey-registered-under-the-same-name")), ErrorCode::PasskeyNonceMismatch);
+}
+
+#[test]
+fn a_new_login_forgets_the_previous_sessions_key_unless_it_is_the_same() {
+    let old = SessionRecord::new(ISS, CLIENT, "login:old", "jkt-old");
+    assert_eq!(old.key_to_forget(&SessionRecord::new(ISS, CLIENT, "login:new", "jkt-new")), Some("login:old"));
+    assert_eq!(old.key_to_forget(&SessionRecord::new(ISS, CLIENT, "login:old", "jkt-old")), None, "same key: keep it");
+}
+
+#[test]
+fn a_logout_that_comes_back_always_has_a_state() {
+    let fresh = || Ok::<_, Error>("fresh-state".to_owned());
+    let never = || -> Result<String, Error> { panic!("no state is drawn without a redirect back") };
+    assert_eq!(records::new_logout_state(Some("https://app/"), None, fresh).unwrap().as_deref(), Some("fresh-state"));
+    assert_eq!(records::new_logout_state(Some("https://app/"), Some("mine".into()), never).unwrap().as_deref(), Some("mine"));
+    assert_eq!(records::new_logout_state(None, None, never).unwrap(), None);
+    assert_eq!(records::new_logout_state(None, Some("mine".into()), never).unwrap().as_deref(), Some("mine"));
+    assert_eq!(code(records::new_logout_state(Some("https://app/"), Some(String::new()), never)), ErrorCode::InvalidArgument);
+    assert_eq!(code(records::new_logout_state(None, Some("s".repeat(201)), never)), ErrorCode::InvalidArgument);
 }

@@ -181,8 +181,8 @@ impl Client {
         record.set_tokens(tokens, now_secs(), now_ms());
         // A new login replaces the previous session of this name: forget its key.
         if let Some(old) = self.stored_session().await? {
-            if old.key_id() != record.key_id() {
-                let _ = DpopKeyPair::delete(old.key_id()).await;
+            if let Some(key_id) = old.key_to_forget(&record) {
+                let _ = DpopKeyPair::delete(key_id).await;
             }
         }
         self.save(&record).await?;

@@ -40,11 +40,7 @@ impl Client {
     /// `ERR_URL_INVALID`, `ERR_INVALID_ARGUMENT` (checked before anything is deleted),
     /// `ERR_KEY_STORE*`.
     pub async fn logout(&self, post_logout_redirect_uri: Option<&str>, state: Option<String>) -> Result<LogoutOutcome> {
-        let state = match (post_logout_redirect_uri, state) {
-            (Some(_), None) => Some(random(16)?),
-            (_, state) => state,
-        };
-        records::check_logout_state_argument(state.as_deref())?;
+        let state = records::new_logout_state(post_logout_redirect_uri, state, || random(16).map_err(|e| e.error))?;
         let end_session = |hint: Option<&str>| {
             self.meta
                 .end_session_endpoint

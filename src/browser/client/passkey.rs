@@ -7,16 +7,7 @@ use super::super::subtle;
 use super::Client;
 use super::PasskeyBinding;
 use crate::error::Error;
-use crate::protocol::b64;
 use crate::protocol::passkey::NonceMode;
-
-#[cfg(feature = "passkey")]
-pub(super) fn mode_name(mode: NonceMode) -> &'static str {
-    match mode {
-        NonceMode::Plain => "plain",
-        NonceMode::Salted => "salted",
-    }
-}
 
 /// A passkey presentation made by [`Client::sign_with_passkey`].
 #[cfg(feature = "passkey")]
@@ -52,19 +43,12 @@ pub struct PasskeyTarget<'a> {
 #[cfg(feature = "passkey")]
 pub(super) async fn passkey_nonce(name: &str, mode: NonceMode) -> Result<(String, PasskeyBinding)> {
     let stored = browser_passkey::load(name).await?;
-    let jkt = stored.jwk()?.thumbprint();
-    let salt = match mode {
-        NonceMode::Salted => {
-            let mut s = [0u8; 32];
-            subtle::fill_random(&mut s)?;
-            Some(s.to_vec())
-        }
-        NonceMode::Plain => None,
-    };
-    let nonce = crate::protocol::passkey::commitment(mode, &jkt, salt.as_deref())?;
-    let binding =
-        PasskeyBinding { name: name.to_owned(), jkt, mode: mode_name(mode).into(), salt: salt.map(b64::encode), id_token: String::new() };
-    Ok((nonce, binding))
+    let mut salt = [0u8; 32];
+    if mode == NonceMode::Salted {
+        subtle::fill_random(&mut salt)?;
+    }
+    let salt = (mode == NonceMode::Salted).then_some(&salt[..]);
+    Ok(PasskeyBinding::commit(name, stored.jwk()?.thumbprint(), mode, salt)?)
 }
 
 impl Client {
@@ -85,11 +69,7 @@ impl Client {
         let record = self.session_or_err().await?;
         let binding = record.passkey.clone().ok_or(Error::arg("passkey", "this session was not bound to a passkey at login"))?;
         let stored = browser_passkey::load(&binding.name).await?;
-        if stored.jwk()?.thumbprint() != binding.jkt {
-            // Re-registered under the same name: the login committed to the old passkey, so the
-            // new one's assertion would be refused. Say so before asking the user for a gesture.
-            return Err(Error::PasskeyNonceMismatch.into());
-        }
+        binding.check_passkey(&stored.jwk()?.thumbprint())?;
         let challenge = challenge_for(&binding.id_token)?;
         let assertion = browser_passkey::assert(&stored, &challenge).await?;
         Ok(PasskeySignature {

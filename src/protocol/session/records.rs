@@ -6,8 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
+use crate::protocol::b64;
 use crate::protocol::id_token::{AuthenticationCheck, IdTokenClaims, ValidatedIdToken};
 use crate::protocol::oauth::{TokenResponse, TokenType};
+use crate::protocol::passkey::NonceMode;
 
 /// How long a pending login (and a pending logout) stays valid, in seconds.
 pub const PENDING_TTL: i64 = 600;
@@ -38,6 +40,45 @@ pub struct PasskeyBinding {
     /// The login's ID Token: a refreshed ID Token loses the `nonce`, so passkey presentations
     /// use this one.
     pub id_token: String,
+}
+
+impl PasskeyBinding {
+    /// The OIDC `nonce` of a passkey-nonce login and its binding, for the passkey stored under
+    /// `name` whose thumbprint is `jkt`: the commitment `mode` makes of it (plain: the
+    /// thumbprint; salted: a salted hash, with `salt` the 32 random bytes the browser drew). The
+    /// binding's `id_token` is filled in when the login finishes.
+    ///
+    /// # Errors
+    /// `ERR_INVALID_ARGUMENT` for salted mode without a salt; the commitment's errors.
+    pub fn commit(name: &str, jkt: String, mode: NonceMode, salt: Option<&[u8]>) -> Result<(String, Self), Error> {
+        let salt = match mode {
+            NonceMode::Salted => Some(salt.ok_or(Error::arg("salt", "is required in salted mode"))?),
+            NonceMode::Plain => None,
+        };
+        let nonce = crate::protocol::passkey::commitment(mode, &jkt, salt)?;
+        let mode = match mode {
+            NonceMode::Plain => "plain",
+            NonceMode::Salted => "salted",
+        };
+        let binding =
+            PasskeyBinding { name: name.to_owned(), jkt, mode: mode.into(), salt: salt.map(b64::encode), id_token: String::new() };
+        Ok((nonce, binding))
+    }
+
+    /// Whether the passkey stored under the binding's name (thumbprint `jkt`) is still the one
+    /// the login committed to. A passkey registered again under the same name is not: its
+    /// assertions would be refused by every consumer, so it is refused before the user is asked
+    /// for a gesture.
+    ///
+    /// # Errors
+    /// `ERR_PASSKEY_NONCE_MISMATCH`.
+    pub fn check_passkey(&self, jkt: &str) -> Result<(), Error> {
+        if jkt == self.jkt {
+            Ok(())
+        } else {
+            Err(Error::PasskeyNonceMismatch)
+        }
+    }
 }
 
 /// A login between the authorization request and the callback.
@@ -172,6 +213,25 @@ pub fn check_logout_state_argument(state: Option<&str>) -> Result<(), Error> {
         return Err(Error::arg("state", "must be 1 to 200 characters"));
     }
     Ok(())
+}
+
+/// The `state` of a logout: the caller's, else, when the OP is to redirect back
+/// (`post_logout_redirect_uri`), a fresh one from `random` (RP-Initiated Logout 1.0 §2: the
+/// returned `state` is what ties the redirect to this logout); none without a redirect.
+///
+/// # Errors
+/// As [`check_logout_state_argument`], and `random`'s.
+pub fn new_logout_state(
+    post_logout_redirect_uri: Option<&str>,
+    state: Option<String>,
+    random: impl FnOnce() -> Result<String, Error>,
+) -> Result<Option<String>, Error> {
+    let state = match (post_logout_redirect_uri, state) {
+        (Some(_), None) => Some(random()?),
+        (_, state) => state,
+    };
+    check_logout_state_argument(state.as_deref())?;
+    Ok(state)
 }
 
 /// The pending store id of the logout sent with `state`.
@@ -341,6 +401,13 @@ impl SessionRecord {
     /// The IndexedDB id of this session's DPoP key pair (`loadDPoPKeyPair(keyId)`).
     pub fn key_id(&self) -> &str {
         &self.key_id
+    }
+
+    /// The key of `self`, a stored session, to delete when `next` replaces it: a new login
+    /// makes a new key, and the old one must not outlive its session. `None` when both use the
+    /// same key.
+    pub fn key_to_forget(&self, next: &SessionRecord) -> Option<&str> {
+        (self.key_id != next.key_id).then_some(self.key_id.as_str())
     }
 
     /// Whether a refresh token is held.
