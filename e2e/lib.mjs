@@ -87,6 +87,42 @@ export const launchChromium = () => chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 
+/**
+ * Opens `url` (flow.html with its query) in a fresh context of `browser`, waits until it settled
+ * (ready or signed in; with `clean`, the default, no error shown), runs `fn` with
+ * `{ page, context, state, session, error, noError }`, fails on an uncaught page error, and
+ * closes the context. Requests beyond localhost are aborted.
+ */
+export async function withFlowPage(browser, url, fn, { clean = true } = {}) {
+  const context = await browser.newContext();
+  await context.route((u) => !['localhost', '127.0.0.1'].includes(u.hostname), (route) => route.abort('blockedbyclient'));
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
+  const h = {
+    page,
+    context,
+    state,
+    session: async () => JSON.parse((await page.textContent('#session')) || 'null'),
+    error: async () => ({
+      code: await page.getAttribute('#error', 'data-code'),
+      text: await page.textContent('#error'),
+      detail: JSON.parse((await page.getAttribute('#error', 'data-detail')) || '{}'),
+    }),
+    noError: async () => { const e = await page.textContent('#error'); assert(!e, `error: ${e}`); },
+  };
+  try {
+    await page.goto(url);
+    await state(['ready', 'signed-in']);
+    if (clean) await h.noError();
+    await fn(h);
+    assert(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join('; ')}`);
+  } finally {
+    await context.close();
+  }
+}
+
 /** Waits until flow.html settled (ready, signed in, or an error). */
 export const settled = (page) => page.waitForFunction(
   () => document.body && ['ready', 'signed-in', 'error'].includes(document.body.dataset.state), null, { timeout: 20000 });

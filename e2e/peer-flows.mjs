@@ -11,7 +11,7 @@
 //                  state checked on return (single use); a failed revocation reported, not kept
 // Every flow ends by checking the key binding: the ID Token's cnf.jwk is the login's key.
 import * as crypto from 'node:crypto';
-import { tests, assert, startOp, launchChromium } from './lib.mjs';
+import { tests, assert, startOp, launchChromium, withFlowPage } from './lib.mjs';
 import { startServer } from '../scripts/serve.mjs';
 import { startProvider, CLIENT_ID } from './interop/provider.mjs';
 
@@ -66,35 +66,8 @@ function assertPushed(seen, s, parEndpoint) {
   assert(names === 'client_id,request_uri', `the authorization URL carries ${names}`);
 }
 
-/** A fresh browser context on `url` (flow.html with its query), settled. */
-async function withPage(url, fn) {
-  const context = await browser.newContext();
-  await context.route((u) => !['localhost', '127.0.0.1'].includes(u.hostname), (route) => route.abort('blockedbyclient'));
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
-  const h = {
-    page,
-    state,
-    session: async () => JSON.parse((await page.textContent('#session')) || 'null'),
-    error: async () => ({
-      code: await page.getAttribute('#error', 'data-code'),
-      text: await page.textContent('#error'),
-      detail: JSON.parse((await page.getAttribute('#error', 'data-detail')) || '{}'),
-    }),
-    noError: async () => { const e = await page.textContent('#error'); assert(!e, `error: ${e}`); },
-  };
-  try {
-    await page.goto(url);
-    await state(['ready', 'signed-in']);
-    await h.noError();
-    await fn(h);
-    assert(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join('; ')}`);
-  } finally {
-    await context.close();
-  }
-}
+/** flow.html in a fresh context, settled with no error (lib.mjs withFlowPage). */
+const withPage = (url, fn) => withFlowPage(browser, url, fn);
 
 /** The reference OP's form: alice / wonderland. */
 async function refForm(page) {

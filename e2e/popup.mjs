@@ -7,7 +7,7 @@
 // gone; the same for an aborted signal. Every success ends by checking the key binding (cnf.jwk
 // is the login's key).
 import * as crypto from 'node:crypto';
-import { tests, assert, startOp, launchChromium } from './lib.mjs';
+import { tests, assert, startOp, launchChromium, withFlowPage } from './lib.mjs';
 import { startServer } from '../scripts/serve.mjs';
 import { startProvider, CLIENT_ID } from './interop/provider.mjs';
 
@@ -40,35 +40,15 @@ const leftovers = (page) => page.evaluate(async () => {
   return out;
 });
 
-/** A fresh context on flow.html (settled); `fn` gets the page and helpers; the context is closed after. */
-async function withPage(url, fn) {
-  const context = await browser.newContext();
-  await context.route((u) => !['localhost', '127.0.0.1'].includes(u.hostname), (route) => route.abort('blockedbyclient'));
-  const page = await context.newPage();
-  const pageErrors = [];
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
-  try {
-    await page.goto(url);
-    await state(['ready', 'signed-in']);
-    const h = {
-      page, context, state,
-      session: async () => JSON.parse((await page.textContent('#session')) || 'null'),
-      error: async () => ({ code: await page.getAttribute('#error', 'data-code'), text: await page.textContent('#error'),
-        detail: JSON.parse((await page.getAttribute('#error', 'data-detail')) || '{}') }),
-      /** Clicks "Log in in a popup"; resolves to the popup page. */
-      openPopup: async () => {
-        const popup = context.waitForEvent('page', { timeout: 20000 });
-        await page.click('#login-popup');
-        return popup;
-      },
-    };
-    await fn(h);
-    assert(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join('; ')}`);
-  } finally {
-    await context.close();
-  }
-}
+/** flow.html in a fresh context (lib.mjs withFlowPage), plus `openPopup`: clicks "Log in in a popup" and resolves to the popup page. */
+const withPage = (url, fn) => withFlowPage(browser, url, (h) => fn({
+  ...h,
+  openPopup: async () => {
+    const popup = h.context.waitForEvent('page', { timeout: 20000 });
+    await h.page.click('#login-popup');
+    return popup;
+  },
+}), { clean: false });
 
 /** A bound session whose cnf.jwk is the login's stored key. */
 async function assertBound(page, s) {
