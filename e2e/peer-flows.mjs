@@ -77,6 +77,14 @@ async function refForm(page) {
   await page.click('#approve');
 }
 
+/** Clicks "Log in", gets through the OP's pages with `form` (refForm or panvaForms) and waits
+ *  until the app page settled (signed in, or an error shown). */
+async function logIn({ page, state }, form) {
+  await page.click('#login');
+  await form(page);
+  await state(['ready', 'signed-in']);
+}
+
 /** oidc-provider's devInteractions login, then its consent. */
 async function panvaForms(page) {
   await page.waitForSelector('input[name="login"]', { timeout: 20000 });
@@ -111,9 +119,7 @@ try {
     await withPage(refUrl(ASK), async ({ page, state, session, noError }) => {
       let authorize;
       page.on('request', (r) => { if (r.url().startsWith(`${op.origin}/authorize`)) authorize = new URL(r.url()); });
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       assert(authorize?.searchParams.get('max_age') === '0', `max_age sent: ${authorize}`);
       assert(authorize.searchParams.get('acr_values') === 'mfa pwd', `acr_values sent: ${authorize.searchParams.get('acr_values')}`);
@@ -134,9 +140,7 @@ try {
       await fault(name);
       try {
         await withPage(refUrl(query), async ({ page, state, error, session }) => {
-          await page.click('#login');
-          await refForm(page);
-          await state(['ready', 'signed-in']);
+          await logIn({ page, state }, refForm);
           const e = await error();
           assert(e.code === code, `code ${e.code}: ${e.text}`);
           assert(check(e.detail), `structured fields ${JSON.stringify(e.detail)}`);
@@ -144,9 +148,7 @@ try {
         });
         // The same answer for a login that asked for nothing is no refusal.
         await withPage(refUrl(), async ({ page, state, session, noError }) => {
-          await page.click('#login');
-          await refForm(page);
-          await state(['ready', 'signed-in']);
+          await logIn({ page, state }, refForm);
           await noError();
           await assertBound(page, await session());
         });
@@ -220,9 +222,7 @@ try {
 
   await test('oidc-provider: maxAge 0 gets a fresh auth_time, the login stays bound', async () => {
     await withPage(panvaUrl({ max_age: '0' }), async ({ page, state, session, noError }) => {
-      await page.click('#login');
-      await panvaForms(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, panvaForms);
       await noError();
       const s = await session();
       assert(typeof s.claims.auth_time === 'number' && Math.abs(s.claims.auth_time - nowSecs()) < 60, `auth_time ${s.claims.auth_time}`);
@@ -232,17 +232,13 @@ try {
 
   await test('oidc-provider: an acr it does not state is refused when required (ERR_ID_TOKEN_ACR_NOT_SATISFIED), accepted when not', async () => {
     await withPage(panvaUrl({ acr_values: 'urn:keybound:mfa', require_acr: '1' }), async ({ page, state, error, session }) => {
-      await page.click('#login');
-      await panvaForms(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, panvaForms);
       const e = await error();
       assert(e.code === 'ERR_ID_TOKEN_ACR_NOT_SATISFIED', `${e.code}: ${e.text}`);
       assert((await session()) === null, 'a session was kept');
     });
     await withPage(panvaUrl({ acr_values: 'urn:keybound:mfa' }), async ({ page, state, session, noError }) => {
-      await page.click('#login');
-      await panvaForms(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, panvaForms);
       await noError();
       await assertBound(page, await session());
     });
@@ -251,9 +247,7 @@ try {
     const before = (await stats(parOp)).par_dpop_proofs;
     await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
       const seen = watch(page);
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       assertPushed(seen, s, `${parOp.origin}/par`);
@@ -275,9 +269,7 @@ try {
     try {
       await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
         const seen = watch(page);
-        await page.click('#login');
-        await refForm(page);
-        await state(['ready', 'signed-in']);
+        await logIn({ page, state }, refForm);
         await noError();
         const s = await session();
         assert(seen.pushes.length === 2, `${seen.pushes.length} pushes, want 2`);
@@ -295,9 +287,7 @@ try {
     await faultAt(parOp, 'par_drops_binding');
     try {
       await withPage(`${parOp.origin}/flow.html`, async ({ page, state, session, error }) => {
-        await page.click('#login');
-        await refForm(page);
-        await state(['ready', 'signed-in']);
+        await logIn({ page, state }, refForm);
         const e = await error();
         assert(e.code === 'ERR_ID_TOKEN_UNBOUND', `${e.code}: ${e.text}`);
         assert((await session()) === null, 'a session was kept');
@@ -310,9 +300,7 @@ try {
   await test('the par option: "never" redirects with the whole request, "always" and an OP that requires PAR are ERR_INVALID_ARGUMENT when they cannot be met', async () => {
     await withPage(`${parOp.origin}/flow.html?par=never`, async ({ page, state, session, noError }) => {
       const seen = watch(page);
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       assert(seen.pushes.length === 0, 'pushed under "never"');
@@ -331,9 +319,7 @@ try {
     await refusals(requireParOp.origin, 'never');
     await withPage(`${requireParOp.origin}/flow.html`, async ({ page, state, session, noError }) => {
       const seen = watch(page);
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       assertPushed(seen, s, `${requireParOp.origin}/par`);
@@ -378,9 +364,7 @@ try {
     const checked = panva.stats.cS256Checked;
     await withPage(panvaUrl(), async ({ page, state, session, noError }) => {
       const seen = watch(page);
-      await page.click('#login');
-      await panvaForms(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, panvaForms);
       await noError();
       const s = await session();
       assertPushed(seen, s, `${panva.issuer}/request`);
@@ -407,9 +391,7 @@ try {
   await test('logout: the refresh token revoked with a proof by the session key, key and session gone in every tab, end-session with id_token_hint, state checked once', async () => {
     const before = await stats(op);
     await withPage(refUrl(), async ({ page, state, session, noError, error }) => {
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       await assertBound(page, s);
@@ -456,9 +438,7 @@ try {
     await fault('revocation_500');
     try {
       await withPage(refUrl(), async ({ page, state, session, noError }) => {
-        await page.click('#login');
-        await refForm(page);
-        await state(['ready', 'signed-in']);
+        await logIn({ page, state }, refForm);
         await noError();
         const s = await session();
         await logOut(page);
@@ -480,9 +460,7 @@ try {
 
   await test('oidc-provider: logout revokes with a proof by the session key, ends the OP session, and the state comes back', async () => {
     await withPage(panvaUrl(), async ({ page, state, session, noError }) => {
-      await page.click('#login');
-      await panvaForms(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, panvaForms);
       await noError();
       const s = await session();
       await assertBound(page, s);
@@ -504,9 +482,7 @@ try {
   await test('low-level revocation and end-session, as in the README: the access token revoked with a proof by its key, the state checked; bad input coded', async () => {
     const before = await stats(op);
     await withPage(refUrl(), async ({ page, state, session, noError }) => {
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       const got = await page.evaluate(async (s) => {
@@ -593,9 +569,7 @@ try {
       await withPage(refUrl(), async ({ page, state, error }) => {
         const seen = watchTokens(page);
         const asked = watch(page);
-        await page.click('#login');
-        await refForm(page);
-        await state(['ready', 'signed-in']);
+        await logIn({ page, state }, refForm);
         const e = await error();
         assert(e.code === 'ERR_ID_TOKEN_UNBOUND' && e.detail.revoked === true, `${e.code} ${JSON.stringify(e.detail)}: ${e.text}`);
         const answer = seen.answers[0];
@@ -616,9 +590,7 @@ try {
   await test('a refresh refused after the OP answered (cnf of another key): the rotated refresh token and the access token revoked, revoked: true', async () => {
     await withPage(refUrl(), async ({ page, state, session, error, noError }) => {
       const seen = watchTokens(page);
-      await page.click('#login');
-      await refForm(page);
-      await state(['ready', 'signed-in']);
+      await logIn({ page, state }, refForm);
       await noError();
       const s = await session();
       const before = await stats(op);
@@ -646,9 +618,7 @@ try {
       await withPage(refUrl(), async ({ page, state, error }) => {
         const seen = watchTokens(page);
         await page.route(`${op.origin}/revoke`, (route) => route.fulfill({ status: 503, contentType: 'text/plain', body: 'unavailable' }));
-        await page.click('#login');
-        await refForm(page);
-        await state(['ready', 'signed-in']);
+        await logIn({ page, state }, refForm);
         const e = await error();
         assert(e.code === 'ERR_ID_TOKEN_UNBOUND' && e.detail.revoked === false, `${e.code} ${JSON.stringify(e.detail)}: ${e.text}`);
         assert(seen.revocations.length === 2, `${seen.revocations.length} revocation requests`);
