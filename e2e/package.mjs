@@ -174,7 +174,15 @@ await test('options of the wrong type are ERR_INVALID_ARGUMENT naming the option
   }
   // The decoded arrays are the ones used: a consumer with its own algorithm list and JWKS is made.
   const made = await consumer.KeyBoundConsumer.create({ consumerId: 'c', algorithms: ['ES256'], issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa', 'web'], jwks: { keys: [] } }] });
-  assert(typeof made.verify === 'function', 'no consumer made from decoded options');
+  // An RS256 token is refused by the algorithm list decoded (ES256 only) before any key is looked
+  // for; a consumer with the default list gets as far as the (empty) JWKS.
+  const b64u = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const rs256 = `${b64u({ alg: 'RS256', typ: 'dpop+id_token' })}.${b64u({ iss: 'https://op.invalid' })}.c2ln`;
+  const verifyCode = (c) => c.verify({ idToken: rs256, dpop: 'x.y.z', method: 'POST', url: 'https://api.invalid/' }).then(() => null, (e) => e.code);
+  assert(await verifyCode(made) === 'ERR_JWS_ALG_NOT_ALLOWED', 'the decoded algorithms were not used');
+  const byDefault = await consumer.KeyBoundConsumer.create({ consumerId: 'c', issuers: [{ issuer: 'https://op.invalid', clientIds: ['spa'], jwks: { keys: [] } }] });
+  const byDefaultCode = await verifyCode(byDefault);
+  assert(byDefaultCode === 'ERR_JWKS_NO_MATCHING_KEY', `the default algorithms: ${byDefaultCode}`);
   const opts = { issuer: 'https://op.example.com', clientId: 'spa' };
   for (const [extra, argument] of [[{ clockTolerance: '60' }, 'clockTolerance'], [{ maxAge: -5 }, 'maxAge'], [{ currentDate: 'now' }, 'currentDate'],
     [{ algorithms: [256] }, 'algorithms']]) {
