@@ -363,12 +363,29 @@ fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
+/// A listener on 127.0.0.1:`port` whose connections send at once (`TCP_NODELAY`, which Linux
+/// passes from a listening socket to the connections it accepts). tiny_http writes a response's
+/// head and body in separate writes; with Nagle's algorithm, every response after the first on a
+/// kept-alive connection then waited for the browser's delayed ACK: 40 ms per request.
+fn listen(port: u16) -> Result<std::net::TcpListener, String> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, None).map_err(|e| e.to_string())?;
+    socket.set_tcp_nodelay(true).map_err(|e| e.to_string())?;
+    // As std's `TcpListener::bind` does on Unix: a restarted OP may take its port back at once.
+    socket.set_reuse_address(true).map_err(|e| e.to_string())?;
+    socket.bind(&std::net::SocketAddr::from(([127, 0, 0, 1], port)).into()).map_err(|e| e.to_string())?;
+    socket.listen(128).map_err(|e| e.to_string())?;
+    Ok(socket.into())
+}
+
 /// Starts the OP on 127.0.0.1.
 ///
 /// # Errors
 /// When the port cannot be bound or the test key does not load.
 pub fn start(config: Config) -> Result<RunningOp, String> {
-    let server = Server::http(("127.0.0.1", config.port)).map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", config.port))?;
+    let server = listen(config.port)
+        .and_then(|listener| Server::from_listener(listener, None).map_err(|e| e.to_string()))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{}: {e}", config.port))?;
     let port = server.server_addr().to_ip().map(|a| a.port()).ok_or("no IP address")?;
     let issuer = format!("http://{}:{port}", config.host);
     let key = if config.es256 {
