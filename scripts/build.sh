@@ -53,12 +53,13 @@ build_entry() {
   sed 's|@ts-self-types="./keybound.d.ts"|@ts-self-types="./web.d.ts"|' "$tmp/web/keybound.js" > "$out/web.js"
   cp "$tmp/web/keybound.d.ts" "$out/web.d.ts"
   cp "$tmp/bundler/keybound.js" "$tmp/bundler/keybound_bg.js" "$tmp/bundler/keybound.d.ts" "$tmp/bundler/keybound_bg.wasm.d.ts" "$out/"
-  # Inline JS (object construction glue) that both glues import from the same relative path.
+  # Inline JS (object construction glue) that both glues import from the same relative path;
+  # glue.mjs inlines it into each glue and removes snippets/.
   if [ -d "$tmp/web/snippets" ]; then
     diff -r "$tmp/web/snippets" "$tmp/bundler/snippets" >/dev/null || die "the web and bundler snippets of $name differ"
     cp -r "$tmp/web/snippets" "$out/"
   fi
-  # ERR_NOT_INITIALIZED before init(), typings for a strict tsc, node.js for Node.
+  # Snippets inlined, ERR_NOT_INITIALIZED before init(), typings for a strict tsc, node.js for Node.
   node scripts/glue.mjs entry "$out"
 }
 

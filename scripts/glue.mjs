@@ -13,12 +13,16 @@
 // 2. Typings pass a default `tsc --strict` with skipLibCheck off: the `[Symbol.dispose]` method
 //    needs lib esnext.disposable, referenced at the top; InitOutput (the raw wasm exports, typed
 //    with `any`) is cut down to `memory`: the instance's internals are not API.
-// 3. node.js: reads the entry's wasm from disk and instantiates it synchronously at import, then
+// 3. wasm-bindgen puts each `inline_js` in a module of its own under snippets/, which the glue
+//    imports: one more request, made only after the glue is parsed (a round trip more before
+//    init() can even start). Its functions are inlined into the glue instead, and snippets/ is
+//    removed.
+// 4. node.js: reads the entry's wasm from disk and instantiates it synchronously at import, then
 //    re-exports the web module (init() and initSync() then return at once).
 //
 // Every edit must match exactly what wasm-bindgen emits; a new wasm-bindgen that emits something
 // else fails the build here instead of shipping an unpatched package.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [mode, dir] = process.argv.slice(2);
@@ -68,10 +72,31 @@ const typings = (file, web) => edit(file, (dts) => {
   return dts;
 });
 
+/**
+ * Inlines the `inline_js` snippets each glue file imports (`import { a, b } from
+ * './snippets/<crate>/inlineN.js';`). A snippet must be `export function` declarations only, so
+ * that dropping `export` makes the same functions local to the glue.
+ */
+function inlineSnippets(glues) {
+  const snippets = path.join(dir, 'snippets');
+  for (const file of glues) edit(file, (js) => js.replace(/^import \{ ([\w, ]+) \} from '\.\/(snippets\/[\w-]+\/inline\d+\.js)';\n/gm, (_, names, rel) => {
+    const code = readFileSync(path.join(dir, rel), 'utf8');
+    const declared = [...code.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
+    if (/^export (?!function )/m.test(code) || names.split(', ').some((n) => !declared.includes(n))) {
+      throw new Error(`${file}: ${rel} is not plain exported functions (${names}): has the inline_js changed?`);
+    }
+    return code.replace(/^export function /gm, 'function ');
+  }));
+  for (const file of glues) if (readFileSync(file, 'utf8').includes('./snippets/')) throw new Error(`${file}: a snippet import was left`);
+  if (existsSync(snippets)) rmSync(snippets, { recursive: true });
+}
+
 if (mode === 'web') {
+  inlineSnippets([path.join(dir, 'keybound.js')]);
   webJs(path.join(dir, 'keybound.js'));
   typings(path.join(dir, 'keybound.d.ts'), true);
 } else {
+  inlineSnippets([path.join(dir, 'web.js'), path.join(dir, 'keybound_bg.js')]);
   webJs(path.join(dir, 'web.js'));
   typings(path.join(dir, 'web.d.ts'), true);
   typings(path.join(dir, 'keybound.d.ts'), false);
