@@ -24,47 +24,44 @@ fn hex_val(b: u8) -> Option<u8> {
     }
 }
 
-/// Percent-encoding normalization (RFC 3986 §6.2.2.2): decode unreserved octets, uppercase the
-/// hex digits of the rest.
-fn normalize_percent(path: &str) -> Result<String> {
-    let bytes = path.as_bytes();
-    let mut out = String::with_capacity(path.len());
+/// Percent-encoding normalization (RFC 3986 §6.2.2.2) of `path` onto `out`: unreserved octets
+/// decoded, the hex digits of the rest uppercased.
+fn push_percent_normalized(out: &mut Vec<u8>, path: &[u8]) -> Result<()> {
     let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let hi = bytes.get(i + 1).copied().and_then(hex_val);
-            let lo = bytes.get(i + 2).copied().and_then(hex_val);
-            let (Some(hi), Some(lo)) = (hi, lo) else {
-                return Err(bad("malformed percent-encoding"));
-            };
-            let decoded = hi * 16 + lo;
-            if is_unreserved(decoded) {
-                out.push(decoded as char);
-            } else {
-                out.push('%');
-                out.push(char::from(b"0123456789ABCDEF"[usize::from(hi)]));
-                out.push(char::from(b"0123456789ABCDEF"[usize::from(lo)]));
-            }
-            i += 3;
-        } else {
-            out.push(b as char);
+    while let Some(&b) = path.get(i) {
+        if b != b'%' {
+            out.push(b);
             i += 1;
+            continue;
         }
+        let hi = path.get(i + 1).copied().and_then(hex_val);
+        let lo = path.get(i + 2).copied().and_then(hex_val);
+        let (Some(hi), Some(lo)) = (hi, lo) else {
+            return Err(bad("malformed percent-encoding"));
+        };
+        let decoded = hi * 16 + lo;
+        if is_unreserved(decoded) {
+            out.push(decoded);
+        } else {
+            out.extend_from_slice(&[b'%', HEX_UPPER[usize::from(hi)], HEX_UPPER[usize::from(lo)]]);
+        }
+        i += 3;
     }
-    Ok(out)
+    Ok(())
 }
 
-/// RFC 3986 §5.2.4 remove_dot_segments, for an absolute path.
-fn remove_dot_segments(path: &str) -> String {
-    let mut segments: Vec<&str> = Vec::new();
-    let parts: Vec<&str> = path.split('/').skip(1).collect();
-    let last = parts.len().saturating_sub(1);
+const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+
+/// RFC 3986 §5.2.4 remove_dot_segments of an absolute `path` (it starts with `/`), onto `out`.
+fn push_without_dot_segments(out: &mut Vec<u8>, path: &[u8]) {
+    let mut segments: Vec<&[u8]> = Vec::new();
+    let parts = path.get(1..).unwrap_or_default();
+    let last = parts.iter().filter(|&&b| b == b'/').count();
     let mut trailing_slash = false;
-    for (i, seg) in parts.iter().enumerate() {
-        match *seg {
-            "." => trailing_slash = i == last,
-            ".." => {
+    for (i, seg) in parts.split(|&b| b == b'/').enumerate() {
+        match seg {
+            b"." => trailing_slash = i == last,
+            b".." => {
                 segments.pop();
                 trailing_slash = i == last;
             }
@@ -74,15 +71,13 @@ fn remove_dot_segments(path: &str) -> String {
             }
         }
     }
-    let mut out = String::with_capacity(path.len());
     for s in &segments {
-        out.push('/');
-        out.push_str(s);
+        out.push(b'/');
+        out.extend_from_slice(s);
     }
-    if trailing_slash || out.is_empty() {
-        out.push('/');
+    if trailing_slash || segments.is_empty() {
+        out.push(b'/');
     }
-    out
 }
 
 /// A request URI in its normalized `htu` form (RFC 9449 §4.2, §4.3 step 9), parsed once and then
@@ -139,71 +134,104 @@ pub fn check_http_url(input: &str) -> Result<()> {
     normalize(input).map(|_| ())
 }
 
+// Byte-level on purpose: the input is checked to be ASCII first, and `str`'s char patterns,
+// `format!` and `parse` would bring code that V8 compiles on a page's first proof (about 1 ms
+// of it, measured in Chromium) for no gain.
 fn normalize(input: &str) -> Result<String> {
     if input.len() > 8192 {
         return Err(bad("longer than 8192 bytes"));
     }
-    if !input.bytes().all(|b| b.is_ascii_graphic()) {
+    let input = input.as_bytes();
+    if !input.iter().all(u8::is_ascii_graphic) {
         return Err(bad("contains whitespace, control or non-ASCII characters"));
     }
-    let (scheme, rest) = input.split_once(':').ok_or(bad("not an absolute URI"))?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => 443,
-        "http" => 80,
-        _ => return Err(bad("scheme must be http or https")),
+    let colon = position(input, |b| b == b':').ok_or(bad("not an absolute URI"))?;
+    let (scheme, rest) = (&input[..colon], &input[colon + 1..]);
+    let (scheme, default_port): (&[u8], u32) = if scheme.eq_ignore_ascii_case(b"https") {
+        (b"https://", 443)
+    } else if scheme.eq_ignore_ascii_case(b"http") {
+        (b"http://", 80)
+    } else {
+        return Err(bad("scheme must be http or https"));
     };
-    let rest = rest.strip_prefix("//").ok_or(bad("missing \"//\" authority"))?;
+    let rest = rest.strip_prefix(b"//").ok_or(bad("missing \"//\" authority"))?;
     // Query and fragment go (RFC 9449 §4.2).
-    let rest = rest.split(['?', '#']).next().unwrap_or("");
-    let (authority, path) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    if authority.contains('@') {
+    let rest = &rest[..position(rest, |b| b == b'?' || b == b'#').unwrap_or(rest.len())];
+    let (authority, path) = rest.split_at(position(rest, |b| b == b'/').unwrap_or(rest.len()));
+    if authority.contains(&b'@') {
         return Err(bad("userinfo is not allowed"));
     }
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let (inside, after) = v6.split_once(']').ok_or(bad("unterminated IPv6 literal"))?;
-        if inside.is_empty() || !inside.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
+    let mut out = Vec::with_capacity(input.len() + 1);
+    out.extend_from_slice(scheme);
+    let port = if let Some(v6) = authority.strip_prefix(b"[") {
+        let close = position(v6, |b| b == b']').ok_or(bad("unterminated IPv6 literal"))?;
+        let (inside, after) = (&v6[..close], &v6[close + 1..]);
+        if inside.is_empty() || !inside.iter().all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.') {
             return Err(bad("malformed IPv6 literal"));
         }
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or(bad("junk after IPv6 literal"))?),
-        };
-        (format!("[{}]", inside.to_ascii_lowercase()), port)
+        out.push(b'[');
+        out.extend(inside.iter().map(u8::to_ascii_lowercase));
+        out.push(b']');
+        match after {
+            [] => None,
+            [b':', port @ ..] => Some(port),
+            _ => return Err(bad("junk after IPv6 literal")),
+        }
     } else {
-        let (h, p) = match authority.split_once(':') {
-            Some((h, p)) => (h, Some(p)),
+        let (host, port) = match position(authority, |b| b == b':') {
+            Some(i) => (&authority[..i], Some(&authority[i + 1..])),
             None => (authority, None),
         };
-        if h.is_empty() {
+        if host.is_empty() {
             return Err(bad("missing host"));
         }
-        if !h.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%')) {
+        if !host.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'%')) {
             return Err(bad("host has characters outside the URI host syntax"));
         }
-        (h.to_ascii_lowercase(), p)
+        out.extend(host.iter().map(u8::to_ascii_lowercase));
+        port
     };
-    let port = match port {
-        None | Some("") => None,
-        Some(p) => {
-            if !p.bytes().all(|b| b.is_ascii_digit()) || p.len() > 5 {
-                return Err(bad("port is not a number"));
-            }
-            let n: u32 = p.parse().map_err(|_| bad("port is not a number"))?;
-            if n > 65535 {
-                return Err(bad("port is out of range"));
-            }
-            (n != default_port).then_some(n)
+    if let Some(port) = port.filter(|p| !p.is_empty()) {
+        if port.len() > 5 || !port.iter().all(u8::is_ascii_digit) {
+            return Err(bad("port is not a number"));
         }
-    };
-    let path = if path.is_empty() { "/".to_owned() } else { remove_dot_segments(&normalize_percent(path)?) };
-    Ok(match port {
-        Some(p) => format!("{scheme}://{host}:{p}{path}"),
-        None => format!("{scheme}://{host}{path}"),
-    })
+        let n = port.iter().fold(0u32, |n, &d| n * 10 + u32::from(d - b'0'));
+        if n > 65535 {
+            return Err(bad("port is out of range"));
+        }
+        if n != default_port {
+            out.push(b':');
+            push_decimal(&mut out, n);
+        }
+    }
+    if path.is_empty() {
+        out.push(b'/');
+    } else {
+        let mut decoded = Vec::with_capacity(path.len());
+        push_percent_normalized(&mut decoded, path)?;
+        push_without_dot_segments(&mut out, &decoded);
+    }
+    // Every byte pushed is ASCII (the input's, or a decoded unreserved octet).
+    String::from_utf8(out).map_err(|_| bad("contains non-ASCII characters"))
+}
+
+fn position(bytes: &[u8], pred: impl Fn(u8) -> bool) -> Option<usize> {
+    bytes.iter().position(|&b| pred(b))
+}
+
+/// `n` in decimal, without leading zeros.
+fn push_decimal(out: &mut Vec<u8>, mut n: u32) {
+    let mut digits = [0u8; 10];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]
@@ -232,6 +260,12 @@ mod tests {
             ("http://[::1]:80/x", "http://[::1]/x"),
             ("https://op.example.com:/x", "https://op.example.com/x"),
             ("https://op.example.com:0443/x", "https://op.example.com/x"),
+            ("https://op.example.com:08080/x", "https://op.example.com:8080/x"),
+            ("http://[::1]:/x", "http://[::1]/x"),
+            ("HTTP://[::AB]/x", "http://[::ab]/x"),
+            ("https://op.example.com/a/%2E%2e/b", "https://op.example.com/b"),
+            ("https://op.example.com/a/b/.", "https://op.example.com/a/b/"),
+            ("https://op.example.com//a", "https://op.example.com//a"),
         ];
         for (input, want) in cases {
             assert_eq!(normalize_htu(input).unwrap(), want, "{input}");
