@@ -98,27 +98,19 @@ fn header_symbol() -> JsValue {
     KEYS.with(|k| k.header.clone())
 }
 
-#[wasm_bindgen(inline_js = "export function dpopKeyObject(header, id, jkt, persisted, crv, x, y, keyPair, value) {
-  const key = { id, jkt, alg: 'ES256', persisted, publicJwk: Object.freeze({ crv, kty: 'EC', x, y }), keyPair };
+#[wasm_bindgen(inline_js = "export function dpopKeyObject(header, id, persisted, crv, parts, keyPair) {
+  const [jkt, x, y, value] = parts.split('.');
+  const key = { id: id ?? jkt, jkt, alg: 'ES256', persisted, publicJwk: Object.freeze({ crv, kty: 'EC', x, y }), keyPair };
   Object.defineProperty(key, header, { value });
   return Object.freeze(key);
 }")]
 extern "C" {
     /// Builds the frozen `DPoPKeyPair` object in one call (object construction only: every
-    /// value comes from Rust).
+    /// value comes from Rust). `parts` is `jkt.x.y.header`, four base64url strings in one, so
+    /// that one string crosses instead of four (each crossing is a `TextDecoder` call); `id` is
+    /// `undefined` when it is the thumbprint.
     #[wasm_bindgen(js_name = dpopKeyObject)]
-    #[allow(clippy::too_many_arguments)]
-    fn dpop_key_object(
-        header: &JsValue,
-        id: &JsValue,
-        jkt: &JsValue,
-        persisted: bool,
-        crv: &JsValue,
-        x: &str,
-        y: &str,
-        key_pair: &JsValue,
-        value: &str,
-    ) -> JsValue;
+    fn dpop_key_object(header: &JsValue, id: &JsValue, persisted: bool, crv: &JsValue, parts: &str, key_pair: &JsValue) -> JsValue;
 }
 
 /// Builds the frozen JavaScript `DPoPKeyPair` object for a key: `id`, `jkt`, `alg`, `persisted`,
@@ -128,9 +120,9 @@ fn key_object(key: &DpopKeyPair) -> Result<JsValue, JsValue> {
     let PublicJwk::Ec { crv, x, y, .. } = key.public_jwk() else {
         return Err(core_to_js(Error::arg("key", "is not a P-256 key")));
     };
-    let jkt = JsValue::from_str(key.jkt());
-    let id = if key.id() == key.jkt() { jkt.clone() } else { JsValue::from_str(key.id()) };
-    Ok(dpop_key_object(&header_symbol(), &id, &jkt, key.persisted(), &args::key(crv.as_str()), x, y, key.key_pair(), key.header_encoded()))
+    let id = if key.id() == key.jkt() { JsValue::UNDEFINED } else { JsValue::from_str(key.id()) };
+    let parts = [key.jkt(), x, y, key.header_encoded()].join(".");
+    Ok(dpop_key_object(&header_symbol(), &id, key.persisted(), &args::key(crv.as_str()), &parts, key.key_pair()))
 }
 
 fn bad_key() -> JsValue {
