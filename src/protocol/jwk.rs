@@ -198,32 +198,8 @@ impl PublicJwk {
     /// The RFC 7638 §3.2 canonical JSON: only the required members, sorted, no whitespace.
     /// It is also a valid JWK, and is what keybound puts in DPoP headers.
     pub fn canonical_json(&self) -> String {
-        #[derive(Serialize)]
-        struct Ec<'a> {
-            crv: &'a str,
-            kty: &'a str,
-            x: &'a str,
-            y: &'a str,
-        }
-        #[derive(Serialize)]
-        struct Rsa<'a> {
-            e: &'a str,
-            kty: &'a str,
-            n: &'a str,
-        }
-        #[derive(Serialize)]
-        struct Okp<'a> {
-            crv: &'a str,
-            kty: &'a str,
-            x: &'a str,
-        }
         // Serializing borrowed strings into a Vec cannot fail.
-        let json = match self {
-            PublicJwk::Ec { crv, x, y } => serde_json::to_string(&Ec { crv: crv.as_str(), kty: "EC", x, y }),
-            PublicJwk::Rsa { n, e } => serde_json::to_string(&Rsa { e, kty: "RSA", n }),
-            PublicJwk::Okp { x } => serde_json::to_string(&Okp { crv: "Ed25519", kty: "OKP", x }),
-        };
-        json.unwrap_or_default()
+        serde_json::to_string(self).unwrap_or_default()
     }
 
     /// The public key of an uncompressed SEC1 point (`0x04 || x || y`, SEC 1 §2.3.3), as
@@ -261,10 +237,38 @@ impl PublicJwk {
     }
 }
 
+/// The RFC 7638 members of each key type, in the order they sort (so serialized, they are the
+/// canonical JSON).
+#[derive(Serialize)]
+struct CanonicalEc<'a> {
+    crv: &'a str,
+    kty: &'a str,
+    x: &'a str,
+    y: &'a str,
+}
+
+#[derive(Serialize)]
+struct CanonicalRsa<'a> {
+    e: &'a str,
+    kty: &'a str,
+    n: &'a str,
+}
+
+#[derive(Serialize)]
+struct CanonicalOkp<'a> {
+    crv: &'a str,
+    kty: &'a str,
+    x: &'a str,
+}
+
+/// Serializes as the canonical JSON ([`PublicJwk::canonical_json`]), directly: no JSON text is
+/// made and read back.
 impl Serialize for PublicJwk {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        // The canonical JSON is itself a JWK; embed it as raw JSON.
-        let raw = serde_json::value::RawValue::from_string(self.canonical_json()).map_err(serde::ser::Error::custom)?;
-        raw.serialize(serializer)
+        match self {
+            PublicJwk::Ec { crv, x, y } => CanonicalEc { crv: crv.as_str(), kty: "EC", x, y }.serialize(serializer),
+            PublicJwk::Rsa { n, e } => CanonicalRsa { e, kty: "RSA", n }.serialize(serializer),
+            PublicJwk::Okp { x } => CanonicalOkp { crv: "Ed25519", kty: "OKP", x }.serialize(serializer),
+        }
     }
 }

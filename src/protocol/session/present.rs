@@ -44,5 +44,6 @@ pub fn presentation_body(body: Option<&str>, id_token: &str) -> Result<String, E
         None => serde_json::Map::new(),
     };
     obj.insert("id_token".into(), serde_json::Value::String(id_token.to_owned()));
-    Ok(serde_json::Value::Object(obj).to_string())
+    // to_string, not Value's Display: that one brings a second serializer (a fmt::Write one).
+    serde_json::to_string(&obj).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))
 }
