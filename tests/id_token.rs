@@ -493,6 +493,40 @@ fn nested_members_in_array_form_or_duplicated_are_refused() {
     assert!(block_on(id_token::validate(&with_cnf(json!({ "jwk": jwk })), &jwks(), &check(), &NativeVerifier)).is_ok());
 }
 
+/// `aud` is one string or an array of strings, and nothing else; a JWKS key's `kid`, `alg` and
+/// `use` are strings (or absent, or `null`), while a `jwk` in `cnf` may carry them in any type.
+#[test]
+fn aud_and_jwks_members_have_their_json_types() {
+    let with_aud = |aud: Value| {
+        let mut claims = good_claims();
+        claims["aud"] = aud;
+        mint(&good_header(), &claims)
+    };
+    assert!(block_on(id_token::validate(&with_aud(json!(["s6BhdRkqt3"])), &jwks(), &check(), &NativeVerifier)).is_ok());
+    for bad in [json!(5), json!(["s6BhdRkqt3", 5]), json!({"s6BhdRkqt3": true}), json!(true)] {
+        assert_eq!(refused(&with_aud(bad.clone()), &check()), ErrorCode::JsonInvalid, "aud {bad}");
+    }
+    assert_eq!(refused(&with_aud(Value::Null), &check()), ErrorCode::IdTokenClaimMissing, "aud: null is no aud");
+
+    let jwks_with = |member: &str, value: Value| {
+        let mut set: Value = serde_json::from_str(JWKS).unwrap();
+        set["keys"][0][member] = value;
+        Jwks::from_json(&set.to_string())
+    };
+    for member in ["kid", "alg", "use"] {
+        for bad in [json!(5), json!(["x"]), json!({}), json!(false)] {
+            assert_eq!(jwks_with(member, bad.clone()).unwrap_err().code(), ErrorCode::JsonInvalid, "{member}: {bad}");
+        }
+        assert_eq!(jwks_with(member, Value::Null).unwrap().len(), 2, "{member}: null");
+    }
+    let mut jwk: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+    jwk["kid"] = json!(7);
+    jwk["use"] = json!(["sig"]);
+    let mut claims = good_claims();
+    claims["cnf"] = json!({ "jwk": jwk });
+    assert!(block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &check(), &NativeVerifier)).is_ok());
+}
+
 /// The claims of a good token with `edit` applied, as validated.
 fn validated_claims(edit: &dyn Fn(&mut serde_json::Map<String, Value>)) -> id_token::IdTokenClaims {
     let mut claims = good_claims();
@@ -559,6 +593,11 @@ fn acr_must_be_a_requested_value_when_required() {
         (with_acr(json!("urn:weak")), Some("urn:weak")),
         (validated_claims(&|_| {}), None),
         (with_acr(json!(2)), None),
+        (with_acr(json!(["urn:mfa"])), None),
+        (with_acr(json!({"urn:mfa": "pwd"})), None),
+        (with_acr(json!(true)), None),
+        (with_acr(json!(2.5)), None),
+        (with_acr(Value::Null), None),
         (with_acr(json!("")), Some("")),
         (with_acr(json!("urn:mfa pwd")), Some("urn:mfa pwd")),
     ] {

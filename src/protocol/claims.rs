@@ -6,7 +6,8 @@
 //! Each reader checks the issuer, the audience and the binding its own way, in its own order;
 //! the shared parts live here so that the two cannot drift.
 
-use serde::Deserialize;
+use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
 use crate::protocol::jwk::RawJwk;
@@ -39,11 +40,34 @@ pub(crate) struct RawClaims {
 }
 
 /// `aud`: one string or an array (RFC 7519 §4.1.3).
-#[derive(Deserialize)]
-#[serde(untagged)]
 pub(crate) enum Audience {
     One(String),
     Many(Vec<String>),
+}
+
+// Both readers below take the value as it comes (`deserialize_any`) instead of serde's
+// `untagged`, which buffers the value first in code of its own.
+impl<'de> Deserialize<'de> for Audience {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Audience;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string or an array of strings")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Audience, E> {
+                Ok(Audience::One(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Audience, A::Error> {
+                let mut all = Vec::new();
+                while let Some(a) = seq.next_element::<String>()? {
+                    all.push(a);
+                }
+                Ok(Audience::Many(all))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 impl Audience {
@@ -56,11 +80,48 @@ impl Audience {
 }
 
 /// An `acr`: a string, or anything else (ignored).
-#[derive(Deserialize)]
-#[serde(untagged)]
 pub(crate) enum Acr {
     Text(String),
-    Other(serde::de::IgnoredAny),
+    Other,
+}
+
+impl<'de> Deserialize<'de> for Acr {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Acr;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Acr, E> {
+                Ok(Acr::Text(v.to_owned()))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Acr, E> {
+                Ok(Acr::Other)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Acr, E> {
+                Ok(Acr::Other)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Acr, E> {
+                Ok(Acr::Other)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Acr, E> {
+                Ok(Acr::Other)
+            }
+            fn visit_unit<E: de::Error>(self) -> std::result::Result<Acr, E> {
+                Ok(Acr::Other)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Acr, A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Acr::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Acr, A::Error> {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Acr::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 /// A NumericDate (RFC 7519 §2) as whole seconds; fractions are truncated. A value that is not

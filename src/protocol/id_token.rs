@@ -41,17 +41,16 @@ pub struct Jwks {
 
 #[derive(Deserialize)]
 struct RawJwks {
-    keys: Vec<RawJwksKey>,
+    keys: Vec<RawJwk>,
 }
 
-#[derive(Deserialize)]
-struct RawJwksKey {
-    kid: Option<String>,
-    alg: Option<String>,
-    #[serde(rename = "use")]
-    use_: Option<String>,
-    #[serde(flatten)]
-    key: RawJwk,
+/// A JWKS key's `kid`, `alg` or `use`: absent (or `null`), or a string.
+fn jwks_member(value: Option<serde_json::Value>, name: &'static str) -> Result<Option<String>> {
+    match value {
+        None | Some(serde_json::Value::Null) => Ok(None),
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(Error::JsonInvalid { what: "JWKS", detail: format!("a key's \"{name}\" must be a string") }),
+    }
 }
 
 impl Jwks {
@@ -63,9 +62,12 @@ impl Jwks {
     pub fn from_json(json: &str) -> Result<Self> {
         let raw: RawJwks = crate::protocol::json::object(json.as_bytes(), "JWKS")?;
         let mut keys = Vec::with_capacity(raw.keys.len());
-        for k in raw.keys {
-            match PublicJwk::from_raw(k.key) {
-                Ok(jwk) => keys.push(JwksKey { jwk, kid: k.kid, alg: k.alg, use_: k.use_ }),
+        for mut k in raw.keys {
+            let kid = jwks_member(k.kid.take(), "kid")?;
+            let alg = jwks_member(k.alg.take(), "alg")?;
+            let use_ = jwks_member(k.use_.take(), "use")?;
+            match PublicJwk::from_raw(k) {
+                Ok(jwk) => keys.push(JwksKey { jwk, kid, alg, use_ }),
                 Err(e @ Error::JwkPrivateKey { .. }) => return Err(e),
                 Err(_) => continue,
             }

@@ -95,6 +95,13 @@ pub(crate) struct RawJwk {
     qi: Option<serde::de::IgnoredAny>,
     oth: Option<serde::de::IgnoredAny>,
     k: Option<serde::de::IgnoredAny>,
+    /// `kid`, `alg` and `use`, of any type: a JWKS reads them (and requires strings); a header's
+    /// `jwk` or a `cnf.jwk` ignores them. Read here rather than by a JWKS key type that
+    /// flattens this one: serde's `flatten` buffers every member first, in code of its own.
+    pub(crate) kid: Option<serde_json::Value>,
+    pub(crate) alg: Option<serde_json::Value>,
+    #[serde(rename = "use")]
+    pub(crate) use_: Option<serde_json::Value>,
 }
 
 fn required<'a>(v: &'a Option<String>, reason: &'static str) -> Result<&'a str> {
