@@ -519,7 +519,13 @@ fn aud_and_jwks_members_have_their_json_types() {
         }
         assert_eq!(jwks_with(member, Value::Null).unwrap().len(), 2, "{member}: null");
     }
-    let mut jwk: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+    // A key in array form (read field by field, it would be a P-256 key) is refused.
+    let jwk: Value = serde_json::from_str(CLIENT_JWK).unwrap();
+    let mut fields = vec![jwk["kty"].clone(), jwk["crv"].clone(), jwk["x"].clone(), jwk["y"].clone()];
+    fields.resize(17, Value::Null);
+    let array_key = json!({ "keys": [fields] }).to_string();
+    assert_eq!(Jwks::from_json(&array_key).unwrap_err().code(), ErrorCode::JsonInvalid, "a key in array form");
+    let mut jwk = jwk;
     jwk["kid"] = json!(7);
     jwk["use"] = json!(["sig"]);
     let mut claims = good_claims();

@@ -159,7 +159,7 @@ pub async fn register(name: &str, user_name: &str, rp_id: Option<&str>) -> Resul
 pub async fn load(name: &str) -> Result<StoredPasskey> {
     let text = database::get_text(database::PASSKEY_STORE, name, false).await?.ok_or(Error::KeyNotFound { id: name.to_owned() })?;
     let stored: StoredPasskey =
-        serde_json::from_slice(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable passkey record" })?;
+        crate::protocol::json::from_object(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable passkey record" })?;
     if stored.v != 1 {
         return Err(Error::KeyRecordInvalid { reason: "passkey record of an unknown version" }.into());
     }

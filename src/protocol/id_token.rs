@@ -41,6 +41,7 @@ pub struct Jwks {
 
 #[derive(Deserialize)]
 struct RawJwks {
+    #[serde(deserialize_with = "crate::protocol::json::objects")]
     keys: Vec<RawJwk>,
 }
 

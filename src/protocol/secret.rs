@@ -71,7 +71,7 @@ pub(crate) struct RedactedJson<'a>(pub(crate) &'a str);
 
 impl fmt::Debug for RedactedJson<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(self.0.as_bytes()) {
+        match crate::protocol::json::from_object::<serde_json::Map<String, serde_json::Value>>(self.0.as_bytes()) {
             Ok(members) => {
                 let mut map = f.debug_map();
                 for (k, v) in &members {

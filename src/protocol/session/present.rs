@@ -40,7 +40,9 @@ pub fn check_presentation_method(method: &str, id_token_header: Option<&str>) ->
 /// `ERR_INVALID_ARGUMENT` when `body` is not a JSON object.
 pub fn presentation_body(body: Option<&str>, id_token: &str) -> Result<String, Error> {
     let mut obj: serde_json::Map<String, serde_json::Value> = match body {
-        Some(b) => serde_json::from_slice(b.as_bytes()).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?,
+        Some(b) => {
+            crate::protocol::json::from_object(b.as_bytes()).map_err(|_| Error::arg("body", "must be a JSON object to carry id_token"))?
+        }
         None => serde_json::Map::new(),
     };
     obj.insert("id_token".into(), serde_json::Value::String(id_token.to_owned()));

@@ -6,10 +6,10 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::protocol::b64;
 use crate::protocol::id_token::{AuthenticationCheck, IdTokenClaims, ValidatedIdToken};
 use crate::protocol::oauth::{TokenResponse, TokenType};
 use crate::protocol::passkey::NonceMode;
+use crate::protocol::{b64, json};
 
 /// How long a pending login (and a pending logout) stays valid, in seconds.
 pub const PENDING_TTL: i64 = 600;
@@ -104,7 +104,7 @@ pub struct PendingRecord {
     #[serde(default = "yes")]
     pub bind: bool,
     /// The passkey the nonce commits to, in passkey-nonce logins.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json::nested_object")]
     pub passkey: Option<PasskeyBinding>,
     /// The named session that started the login: only that session may finish it.
     #[serde(default)]
@@ -155,7 +155,7 @@ impl PendingRecord {
     /// [`PENDING_AUTH_VERSION`].
     pub fn parse(text: &str) -> Result<Self, Error> {
         let record: PendingRecord =
-            serde_json::from_slice(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
+            json::from_object(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending login" })?;
         if record.v != RECORD_VERSION && record.v != PENDING_AUTH_VERSION {
             return Err(Error::KeyRecordInvalid { reason: "pending login of an unknown version" });
         }
@@ -183,7 +183,7 @@ pub fn started_by_other_session(text: &str, session_name: &str) -> bool {
         #[serde(default)]
         session_name: String,
     }
-    serde_json::from_slice::<Owner>(text.as_bytes()).map(|o| o.session_name != session_name).unwrap_or(false)
+    json::from_object::<Owner>(text.as_bytes()).map(|o| o.session_name != session_name).unwrap_or(false)
 }
 
 /// The `state` of a login callback, when it can name a pending login: 1 to
@@ -264,7 +264,7 @@ impl PendingLogout {
     /// # Errors
     /// `ERR_KEY_RECORD_INVALID`.
     pub fn parse(text: &str) -> Result<Self, Error> {
-        serde_json::from_slice(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending logout" })
+        json::from_object(text.as_bytes()).map_err(|_| Error::KeyRecordInvalid { reason: "unreadable pending logout" })
     }
 
     /// Whether the post-logout page of `issuer`'s client `client_id` may accept it at `now`.
@@ -313,7 +313,7 @@ pub struct SessionRecord {
     #[serde(default)]
     updated_at: f64,
     /// The passkey binding, when the login committed its nonce to a passkey.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "json::nested_object")]
     pub passkey: Option<PasskeyBinding>,
 }
 
@@ -388,10 +388,10 @@ impl SessionRecord {
             struct KeyOnly {
                 key_id: Option<String>,
             }
-            let key_id = serde_json::from_slice::<KeyOnly>(text.as_bytes()).ok().and_then(|k| k.key_id);
+            let key_id = json::from_object::<KeyOnly>(text.as_bytes()).ok().and_then(|k| k.key_id);
             RefusedSession { key_id, error: Error::KeyRecordInvalid { reason } }
         };
-        match serde_json::from_slice::<SessionRecord>(text.as_bytes()) {
+        match json::from_object::<SessionRecord>(text.as_bytes()) {
             Ok(record) if record.v == RECORD_VERSION => Ok(record),
             Ok(_) => Err(refused("a session stored by another version of keybound was discarded; log in again")),
             Err(_) => Err(refused("an unreadable stored session was discarded; log in again")),
