@@ -224,7 +224,11 @@ fn built_proof_has_the_rfc9449_shape_and_verifies() {
     let proof = block_on(dpop::create_proof(&signer, &header, &claims)).unwrap();
 
     let parts: Vec<&str> = proof.split('.').collect();
-    let h: serde_json::Value = serde_json::from_slice(&b64::decode(parts[0], "h").unwrap()).unwrap();
+    let header_text = String::from_utf8(b64::decode(parts[0], "h").unwrap()).unwrap();
+    let key = jwk(CLIENT_KEY);
+    let PublicJwk::Ec { x, y, .. } = &key else { panic!("an EC key") };
+    assert_eq!(header_text, format!(r#"{{"typ":"dpop+jwt","alg":"ES256","jwk":{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}}}"#));
+    let h: serde_json::Value = serde_json::from_slice(header_text.as_bytes()).unwrap();
     assert_eq!(h["typ"], "dpop+jwt");
     assert_eq!(h["alg"], "ES256");
     assert!(h["jwk"].get("d").is_none());

@@ -38,14 +38,14 @@ impl DpopHeader {
     /// `ERR_JWS_ALG_KEY_MISMATCH` when `alg` does not fit `jwk`.
     pub fn new(alg: Alg, jwk: &PublicJwk) -> Result<Self> {
         alg.check_key(jwk)?;
-        #[derive(Serialize)]
-        struct H<'a> {
-            typ: &'a str,
-            alg: &'a str,
-            jwk: &'a PublicJwk,
+        // The canonical JWK (serde's JSON) is made once, for both the header and the thumbprint;
+        // `typ` and `alg` are constants that need no escaping.
+        let canonical = jwk.canonical_json();
+        let mut json = String::with_capacity(canonical.len() + 40);
+        for part in [r#"{"typ":""#, DPOP_TYP, r#"","alg":""#, alg.as_str(), r#"","jwk":"#, &canonical, "}"] {
+            json.push_str(part);
         }
-        let json = serde_json::to_string(&H { typ: DPOP_TYP, alg: alg.as_str(), jwk }).map_err(|e| Error::json("DPoP header", e))?;
-        Ok(DpopHeader { encoded: b64::encode(json), jkt: jwk.thumbprint(), alg })
+        Ok(DpopHeader { encoded: b64::encode(json), jkt: crate::protocol::jwk::thumbprint_of(&canonical), alg })
     }
 
     /// The key's RFC 7638 thumbprint: the `dpop_jkt` to send in the authorization request.

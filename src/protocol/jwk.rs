@@ -230,7 +230,7 @@ impl PublicJwk {
     /// The RFC 7638 JWK SHA-256 thumbprint, base64url (43 characters). This is the value of
     /// `dpop_jkt` (RFC 9449 §10) and `cnf.jkt`.
     pub fn thumbprint(&self) -> String {
-        b64::encode(Sha256::digest(self.canonical_json().as_bytes()))
+        thumbprint_of(&self.canonical_json())
     }
 
     /// The RFC 9278 thumbprint URI (`urn:ietf:params:oauth:jwk-thumbprint:sha-256:...`).
@@ -242,6 +242,11 @@ impl PublicJwk {
     pub fn same_key(&self, other: &PublicJwk) -> bool {
         self.thumbprint() == other.thumbprint()
     }
+}
+
+/// The RFC 7638 thumbprint of a key's canonical JSON ([`PublicJwk::canonical_json`]).
+pub(crate) fn thumbprint_of(canonical_json: &str) -> String {
+    b64::encode(Sha256::digest(canonical_json.as_bytes()))
 }
 
 /// The RFC 7638 members of each key type, in the order they sort (so serialized, they are the
