@@ -105,9 +105,14 @@ await test('the tarball ships each entry once: one wasm per entry, both glues, n
   // The consumer's plain-JS parts (js/consumer/), typed, beside its glues.
   const consumerJs = ['redis.js', 'redis.d.ts', 'server.js', 'server.d.ts'];
   for (const f of consumerJs) assert(files.includes(`pkg/consumer/${f}`), `missing pkg/consumer/${f}`);
-  // No snippets/: the build inlines wasm-bindgen's inline_js into the glue (one request less).
-  const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !(f.startsWith('pkg/consumer/') && consumerJs.includes(f.split('/')[2])));
+  // snippets/: wasm-bindgen's inline_js, imported by the bundler glue and its wasm (web.js has
+  // it inlined: one request less, checked below).
+  const stray = files.filter((f) => f.startsWith('pkg/') && !entryFiles.has(f.split('/')[2]) && !(f.startsWith('pkg/consumer/') && consumerJs.includes(f.split('/')[2]))
+    && !/^pkg\/[a-z]+\/snippets\/keybound-[0-9a-f]+\/inline\d+\.js$/.test(f));
   assert(!stray.length, `files no entry needs: ${stray}`);
+  for (const e of Object.keys(ENTRIES)) {
+    assert(!/from ['"]\.\/snippets\//.test(readFileSync(`${root}pkg/${e}/web.js`, 'utf8')), `pkg/${e}/web.js imports a snippet module (one more request before init)`);
+  }
   for (const f of ['LICENSE', 'README.md', 'CHANGELOG.md', 'package.json']) assert(files.includes(f), `the tarball lacks ${f}`);
 });
 

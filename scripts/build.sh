@@ -53,8 +53,8 @@ build_entry() {
   sed 's|@ts-self-types="./keybound.d.ts"|@ts-self-types="./web.d.ts"|' "$tmp/web/keybound.js" > "$out/web.js"
   cp "$tmp/web/keybound.d.ts" "$out/web.d.ts"
   cp "$tmp/bundler/keybound.js" "$tmp/bundler/keybound_bg.js" "$tmp/bundler/keybound.d.ts" "$tmp/bundler/keybound_bg.wasm.d.ts" "$out/"
-  # Inline JS (object construction glue) that both glues import from the same relative path;
-  # glue.mjs inlines it into each glue and removes snippets/.
+  # Inline JS (object construction, the key generation chain) that both glues import from the
+  # same relative path; glue.mjs inlines it into web.js, the bundler glue keeps importing it.
   if [ -d "$tmp/web/snippets" ]; then
     diff -r "$tmp/web/snippets" "$tmp/bundler/snippets" >/dev/null || die "the web and bundler snippets of $name differ"
     cp -r "$tmp/web/snippets" "$out/"

@@ -13,16 +13,16 @@
 // 2. Typings pass a default `tsc --strict` with skipLibCheck off: the `[Symbol.dispose]` method
 //    needs lib esnext.disposable, referenced at the top; InitOutput (the raw wasm exports, typed
 //    with `any`) is cut down to `memory`: the instance's internals are not API.
-// 3. wasm-bindgen puts each `inline_js` in a module of its own under snippets/, which the glue
-//    imports: one more request, made only after the glue is parsed (a round trip more before
-//    init() can even start). Its functions are inlined into the glue instead, and snippets/ is
-//    removed.
+// 3. wasm-bindgen puts each `inline_js` in a module of its own under snippets/, which the web
+//    glue imports: one more request, made only after the glue is parsed (a round trip more
+//    before init() can even start). Its functions are inlined into web.js instead (the bundler
+//    glue keeps the import: a bundler bundles it).
 // 4. node.js: reads the entry's wasm from disk and instantiates it synchronously at import, then
 //    re-exports the web module (init() and initSync() then return at once).
 //
 // Every edit must match exactly what wasm-bindgen emits; a new wasm-bindgen that emits something
 // else fails the build here instead of shipping an unpatched package.
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 const [mode, dir] = process.argv.slice(2);
@@ -73,30 +73,46 @@ const typings = (file, web) => edit(file, (dts) => {
 });
 
 /**
- * Inlines the `inline_js` snippets each glue file imports (`import { a, b } from
- * './snippets/<crate>/inlineN.js';`). A snippet must be `export function` declarations only, so
- * that dropping `export` makes the same functions local to the glue.
+ * Inlines the `inline_js` snippets a web glue imports, in either form wasm-bindgen writes:
+ * `import { a, b } from './snippets/<crate>/inlineN.js';` (functions the glue wraps) and
+ * `import * as importN from "./snippets/<crate>/inlineN.js"` (functions the wasm imports
+ * directly, through the imports object). A snippet must be `export function` declarations only:
+ * dropping `export` makes the same functions local to the glue, and a namespace import becomes
+ * an object of them. The bundler glue keeps importing snippets/ (its wasm imports the snippet
+ * module by name, and a bundler bundles it anyway), so snippets/ stays beside it.
  */
-function inlineSnippets(glues) {
-  const snippets = path.join(dir, 'snippets');
-  for (const file of glues) edit(file, (js) => js.replace(/^import \{ ([\w, ]+) \} from '\.\/(snippets\/[\w-]+\/inline\d+\.js)';\n/gm, (_, names, rel) => {
-    const code = readFileSync(path.join(dir, rel), 'utf8');
-    const declared = [...code.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
-    if (/^export (?!function )/m.test(code) || names.split(', ').some((n) => !declared.includes(n))) {
-      throw new Error(`${file}: ${rel} is not plain exported functions (${names}): has the inline_js changed?`);
-    }
-    return code.replace(/^export function /gm, 'function ');
-  }));
-  for (const file of glues) if (readFileSync(file, 'utf8').includes('./snippets/')) throw new Error(`${file}: a snippet import was left`);
-  if (existsSync(snippets)) rmSync(snippets, { recursive: true });
+function inlineSnippets(file) {
+  const IMPORT = /^(\}?)import (?:\{ ([\w, ]+) \}|\* as (\w+)) from (['"])\.\/(snippets\/[\w-]+\/inline\d+\.js)\4;?\n/gm;
+  edit(file, (js) => {
+    const inlined = new Set();
+    js = js.replace(IMPORT, (_, brace, names, namespace, _q, rel) => {
+      const code = readFileSync(path.join(dir, rel), 'utf8');
+      const declared = [...code.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
+      if (/^export (?!function )/m.test(code) || (names ?? '').split(', ').some((n) => n && !declared.includes(n))) {
+        throw new Error(`${file}: ${rel} is not plain exported functions: has the inline_js changed?`);
+      }
+      let out = brace + '\n';
+      if (!inlined.has(rel)) {
+        inlined.add(rel);
+        out += code.replace(/^export function /gm, 'function ').trimEnd() + '\n';
+      }
+      if (namespace) out += `const ${namespace} = { ${declared.join(', ')} };\n`;
+      return out;
+    });
+    // The imports object still names the module (the wasm imports it by that name): only an
+    // import statement would be a request.
+    if (/from ['"]\.\/snippets\//.test(js)) throw new Error(`${file}: a snippet import was left`);
+    return js;
+  });
 }
 
 if (mode === 'web') {
-  inlineSnippets([path.join(dir, 'keybound.js')]);
+  inlineSnippets(path.join(dir, 'keybound.js'));
+  rmSync(path.join(dir, 'snippets'), { recursive: true, force: true });
   webJs(path.join(dir, 'keybound.js'));
   typings(path.join(dir, 'keybound.d.ts'), true);
 } else {
-  inlineSnippets([path.join(dir, 'web.js'), path.join(dir, 'keybound_bg.js')]);
+  inlineSnippets(path.join(dir, 'web.js'));
   webJs(path.join(dir, 'web.js'));
   typings(path.join(dir, 'web.d.ts'), true);
   typings(path.join(dir, 'keybound.d.ts'), false);

@@ -103,8 +103,24 @@ fn header_symbol() -> JsValue {
   const key = { id: id ?? jkt, jkt, alg: 'ES256', persisted, publicJwk: Object.freeze({ crv, kty: 'EC', x, y }), keyPair };
   Object.defineProperty(key, header, { value });
   return Object.freeze(key);
+}
+export function exportThenFinish(generated, subtle, id, finish, generateFailed, exportFailed) {
+  return generated.then((pair) => subtle.exportKey('raw', pair.publicKey).then((raw) => finish(id, pair, raw), exportFailed), generateFailed);
 }")]
 extern "C" {
+    /// `generated.then(pair => subtle.exportKey("raw", pair.publicKey).then(raw => finish(id,
+    /// pair, raw), exportFailed), generateFailed)`: the two WebCrypto steps of an in-memory key
+    /// chained in JavaScript, so that Rust is entered once per key, at the end.
+    #[wasm_bindgen(js_name = exportThenFinish)]
+    fn export_then_finish(
+        generated: &js_sys::Promise,
+        subtle: &web_sys::SubtleCrypto,
+        id: &JsValue,
+        finish: &subtle::Callback,
+        generate_failed: &subtle::Callback,
+        export_failed: &subtle::Callback,
+    ) -> js_sys::Promise;
+
     /// Builds the frozen `DPoPKeyPair` object in one call (object construction only: every
     /// value comes from Rust). `parts` is `jkt.x.y.header`, four base64url strings in one, so
     /// that one string crosses instead of four (each crossing is a `TextDecoder` call); `id` is
@@ -190,8 +206,6 @@ fn generate_options(options: Option<JsValue>) -> Result<(Option<String>, bool), 
 
 /// The callbacks of [`generate_in_memory`], made once.
 struct KeygenSteps {
-    /// `(id, pair)`: exports the public key's raw point, then `finish`.
-    export: subtle::Callback,
     /// `(id, pair, raw point)`: the frozen `DPoPKeyPair` object.
     finish: subtle::Callback,
     generate_failed: subtle::Callback,
@@ -200,11 +214,6 @@ struct KeygenSteps {
 
 thread_local! {
     static KEYGEN: KeygenSteps = KeygenSteps {
-        export: subtle::persistent2(|id, pair| {
-            let pair: web_sys::CryptoKeyPair = pair.unchecked_into();
-            let exported = subtle::export_raw_promise(&pair.get_public_key()).map_err(to_js)?;
-            Ok(KEYGEN.with(|k| exported.unchecked_ref::<subtle::Thenable>().then_fns(&k.finish.bind_args(&JsValue::NULL, &id, &pair), &k.export_failed)).into())
-        }),
         finish: subtle::persistent3(|id, pair, raw| {
             let jwk = PublicJwk::from_sec1_point(EcCurve::P256, &js_sys::Uint8Array::new(&raw).to_vec()).map_err(core_to_js)?;
             let key = DpopKeyPair::from_parts(id.as_string(), pair.unchecked_into(), jwk, false).map_err(to_js)?;
@@ -217,12 +226,13 @@ thread_local! {
 
 /// Generates a key pair kept in memory only, as a promise of its `DPoPKeyPair` object.
 fn generate_in_memory(id: Option<String>) -> js_sys::Promise {
-    let generated = match subtle::generate_p256_promise() {
-        Ok(p) => p,
+    let started = subtle::subtle().and_then(|subtle| Ok((subtle::generate_p256_promise()?, subtle)));
+    let (generated, subtle) = match started {
+        Ok(s) => s,
         Err(e) => return js_sys::Promise::reject(&to_js(e)),
     };
     let id = id.map_or(JsValue::UNDEFINED, |id| JsValue::from_str(&id));
-    KEYGEN.with(|k| generated.unchecked_ref::<subtle::Thenable>().then_fns(&k.export.bind_arg(&JsValue::NULL, &id), &k.generate_failed))
+    KEYGEN.with(|k| export_then_finish(&generated, &subtle, &id, &k.finish, &k.generate_failed, &k.export_failed))
 }
 
 /// Loads the DPoP key pair stored in IndexedDB under `id`.
