@@ -448,7 +448,9 @@ pub fn parse_callback(url_or_query: &str) -> CallbackParams {
     };
     let query = query.split('#').next().unwrap_or("");
     let mut out = CallbackParams::default();
-    let mut seen = std::collections::HashSet::new();
+    // A BTreeSet, not a HashSet: serde_json's maps already bring the B-tree, and a HashSet
+    // would add hashbrown and SipHash to the client entries for this one check.
+    let mut seen = std::collections::BTreeSet::new();
     for (k, v) in form_urlencoded::parse(query.as_bytes()) {
         if !seen.insert(k.clone()) && out.repeated.is_none() {
             out.repeated = Some(k.clone().into_owned());
