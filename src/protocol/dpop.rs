@@ -41,10 +41,7 @@ impl DpopHeader {
         // The canonical JWK (serde's JSON) is made once, for both the header and the thumbprint;
         // `typ` and `alg` are constants that need no escaping.
         let canonical = jwk.canonical_json();
-        let mut json = String::with_capacity(canonical.len() + 40);
-        for part in [r#"{"typ":""#, DPOP_TYP, r#"","alg":""#, alg.as_str(), r#"","jwk":"#, &canonical, "}"] {
-            json.push_str(part);
-        }
+        let json = [r#"{"typ":""#, DPOP_TYP, r#"","alg":""#, alg.as_str(), r#"","jwk":"#, &canonical, "}"].concat();
         Ok(DpopHeader { encoded: b64::encode(json), jkt: crate::protocol::jwk::thumbprint_of(&canonical), alg })
     }
 
