@@ -13,7 +13,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{DeserializeOwned, Deserializer, MapAccess, Visitor};
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -40,13 +40,22 @@ pub fn object<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T
 /// serde_json's, for anything that is not a JSON object of `T`'s shape.
 pub fn from_object<T: DeserializeOwned>(bytes: &[u8]) -> std::result::Result<T, serde_json::Error> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = (&mut de).deserialize_map(Object(PhantomData))?;
+    let value = Object(PhantomData).deserialize(&mut de)?;
     de.end()?;
     Ok(value)
 }
 
-/// Reads a JSON object into `T` through its map (see [`from_object`]).
+/// Reads a JSON object into `T` through its map (see [`from_object`]): the one way keybound
+/// reads a struct, for a document, a member and a list element alike.
 struct Object<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Object<T> {
+    type Value = T;
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
+        d.deserialize_map(self)
+    }
+}
 
 impl<'de, T: Deserialize<'de>> Visitor<'de> for Object<T> {
     type Value = T;
@@ -86,7 +95,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Nested<T> {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, d: D) -> std::result::Result<Self::Value, D::Error> {
-        d.deserialize_map(Object(PhantomData)).map(Some)
+        Object(PhantomData).deserialize(d).map(Some)
     }
 }
 
@@ -107,19 +116,9 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Objects<T> {
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Vec<T>, A::Error> {
         let mut all = Vec::new();
-        while let Some(one) = seq.next_element_seed(ObjectSeed(PhantomData))? {
+        while let Some(one) = seq.next_element_seed(Object(PhantomData))? {
             all.push(one);
         }
         Ok(all)
-    }
-}
-
-struct ObjectSeed<T>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>> serde::de::DeserializeSeed<'de> for ObjectSeed<T> {
-    type Value = T;
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> std::result::Result<T, D::Error> {
-        d.deserialize_map(Object(PhantomData))
     }
 }
