@@ -6,7 +6,7 @@
 //! Each reader checks the issuer, the audience and the binding its own way, in its own order;
 //! the shared parts live here so that the two cannot drift.
 
-use serde::de::{self, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{Error, Result};
@@ -34,7 +34,7 @@ pub(crate) struct RawClaims {
     pub(crate) auth_time: Option<f64>,
     /// An `acr` that is not a string is read as absent (it satisfies no requested value), not
     /// as a malformed token.
-    pub(crate) acr: Option<Acr>,
+    pub(crate) acr: Option<serde_json::Value>,
     #[serde(default, deserialize_with = "crate::protocol::json::nested_object")]
     pub(crate) cnf: Option<RawCnf>,
 }
@@ -45,8 +45,8 @@ pub(crate) enum Audience {
     Many(Vec<String>),
 }
 
-// Both readers below take the value as it comes (`deserialize_any`) instead of serde's
-// `untagged`, which buffers the value first in code of its own.
+// Read as the value comes (`deserialize_any`) instead of by serde's `untagged`, which buffers
+// the value first in code of its own.
 impl<'de> Deserialize<'de> for Audience {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;
@@ -76,51 +76,6 @@ impl Audience {
             Audience::One(a) => vec![a],
             Audience::Many(v) => v,
         }
-    }
-}
-
-/// An `acr`: a string, or anything else (ignored).
-pub(crate) enum Acr {
-    Text(String),
-    Other,
-}
-
-impl<'de> Deserialize<'de> for Acr {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Acr;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("any JSON value")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> std::result::Result<Acr, E> {
-                Ok(Acr::Text(v.to_owned()))
-            }
-            fn visit_bool<E: de::Error>(self, _: bool) -> std::result::Result<Acr, E> {
-                Ok(Acr::Other)
-            }
-            fn visit_i64<E: de::Error>(self, _: i64) -> std::result::Result<Acr, E> {
-                Ok(Acr::Other)
-            }
-            fn visit_u64<E: de::Error>(self, _: u64) -> std::result::Result<Acr, E> {
-                Ok(Acr::Other)
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> std::result::Result<Acr, E> {
-                Ok(Acr::Other)
-            }
-            fn visit_unit<E: de::Error>(self) -> std::result::Result<Acr, E> {
-                Ok(Acr::Other)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> std::result::Result<Acr, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Acr::Other)
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> std::result::Result<Acr, A::Error> {
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-                Ok(Acr::Other)
-            }
-        }
-        d.deserialize_any(V)
     }
 }
 

@@ -15,7 +15,7 @@
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
-use crate::protocol::claims::{Acr, RawClaims};
+use crate::protocol::claims::RawClaims;
 use crate::protocol::crypto::Verifier;
 use crate::protocol::jwa::Alg;
 use crate::protocol::jwk::{PublicJwk, RawJwk};
@@ -327,7 +327,7 @@ pub fn check_claims(header: &jws::Header, payload: Vec<u8>, check: &IdTokenCheck
             auth_time: times.auth_time,
             cnf_jkt,
             acr: match raw.acr {
-                Some(Acr::Text(acr)) => Some(acr),
+                Some(serde_json::Value::String(acr)) => Some(acr),
                 _ => None,
             },
         },
