@@ -82,16 +82,16 @@ const typings = (file, web) => edit(file, (dts) => {
  * module by name, and a bundler bundles it anyway), so snippets/ stays beside it.
  */
 function inlineSnippets(file) {
-  const IMPORT = /^(\}?)import (?:\{ ([\w, ]+) \}|\* as (\w+)) from (['"])\.\/(snippets\/[\w-]+\/inline\d+\.js)\4;?\n/gm;
+  const IMPORT = /^import (?:\{ ([\w, ]+) \}|\* as (\w+)) from (['"])\.\/(snippets\/[\w-]+\/inline\d+\.js)\3;?\n/gm;
   edit(file, (js) => {
     const inlined = new Set();
-    js = js.replace(IMPORT, (_, brace, names, namespace, _q, rel) => {
+    js = js.replace(IMPORT, (_, names, namespace, _q, rel) => {
       const code = readFileSync(path.join(dir, rel), 'utf8');
       const declared = [...code.matchAll(/^export function (\w+)\(/gm)].map((m) => m[1]);
       if (/^export (?!function )/m.test(code) || (names ?? '').split(', ').some((n) => n && !declared.includes(n))) {
         throw new Error(`${file}: ${rel} is not plain exported functions: has the inline_js changed?`);
       }
-      let out = brace + '\n';
+      let out = '';
       if (!inlined.has(rel)) {
         inlined.add(rel);
         out += code.replace(/^export function /gm, 'function ').trimEnd() + '\n';
