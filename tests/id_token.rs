@@ -490,7 +490,9 @@ fn nested_members_in_array_form_or_duplicated_are_refused() {
     let token = jws::assemble(&input, &Es256Signer::from_jwk_d(OP_D).unwrap().sign_sync(input.as_bytes()));
     assert_eq!(refused(&token, &check()), ErrorCode::JsonInvalid, "duplicate jwk in cnf");
     // Control: the object form is accepted.
-    assert!(block_on(id_token::validate(&with_cnf(json!({ "jwk": jwk })), &jwks(), &check(), &NativeVerifier)).is_ok());
+    let accepted = block_on(id_token::validate(&with_cnf(json!({ "jwk": jwk })), &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert!(accepted.bound);
+    assert_eq!(accepted.claims.cnf_jkt.as_deref(), Some(CLIENT_JKT));
 }
 
 /// `aud` is one string or an array of strings, and nothing else; a JWKS key's `kid`, `alg` and
@@ -502,7 +504,8 @@ fn aud_and_jwks_members_have_their_json_types() {
         claims["aud"] = aud;
         mint(&good_header(), &claims)
     };
-    assert!(block_on(id_token::validate(&with_aud(json!(["s6BhdRkqt3"])), &jwks(), &check(), &NativeVerifier)).is_ok());
+    let listed = block_on(id_token::validate(&with_aud(json!(["s6BhdRkqt3"])), &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert_eq!(listed.claims.aud, ["s6BhdRkqt3"], "an array of one is read as that audience");
     for bad in [json!(5), json!(["s6BhdRkqt3", 5]), json!({"s6BhdRkqt3": true}), json!(true)] {
         assert_eq!(refused(&with_aud(bad.clone()), &check()), ErrorCode::JsonInvalid, "aud {bad}");
     }
@@ -530,7 +533,9 @@ fn aud_and_jwks_members_have_their_json_types() {
     jwk["use"] = json!(["sig"]);
     let mut claims = good_claims();
     claims["cnf"] = json!({ "jwk": jwk });
-    assert!(block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &check(), &NativeVerifier)).is_ok());
+    let accepted = block_on(id_token::validate(&mint(&good_header(), &claims), &jwks(), &check(), &NativeVerifier)).unwrap();
+    assert!(accepted.bound, "the cnf.jwk's kid and use are ignored, its key still binds");
+    assert_eq!(accepted.claims.cnf_jkt.as_deref(), Some(CLIENT_JKT));
 }
 
 /// The claims of a good token with `edit` applied, as validated.
