@@ -11,7 +11,7 @@
 import * as crypto from 'node:crypto';
 import { startServer } from '../scripts/serve.mjs';
 import { startProvider, version, PINNED, CLIENT_ID, DEVICE_GRANT } from './interop/provider.mjs';
-import { assert, launchChromium, tests } from './lib.mjs';
+import { assert, launchChromium, tests, withFlowPage } from './lib.mjs';
 
 const { test, fail, cleanup, finish } = tests(180000);
 const header = (jwt) => JSON.parse(Buffer.from(jwt.split('.')[0], 'base64url'));
@@ -37,42 +37,32 @@ try {
   const browser = await launchChromium();
   cleanup(() => browser.close());
 
-  // Each test gets a fresh browser context (its own IndexedDB, sessionStorage and OP cookies).
-  const withPage = async (op, binding, fn) => {
-    const context = await browser.newContext();
-    // Only localhost may be contacted (oidc-provider's login page links a web font).
-    await context.route((url) => !['localhost', '127.0.0.1'].includes(url.hostname), (route) => route.abort('blockedbyclient'));
-    const page = await context.newPage();
-    const pageErrors = [];
-    page.on('pageerror', (e) => pageErrors.push(e.message));
-    const state = (want) => page.waitForFunction((w) => ['error', ...w].includes(document.body?.dataset.state), want, { timeout: 20000 });
-    const session = async () => JSON.parse((await page.textContent('#session')) || 'null');
-    const errorText = async () => page.textContent('#error');
-    const errorCode = () => page.getAttribute('#error', 'data-code');
-    const noError = async () => { const e = await errorText(); assert(!e, `error: ${e}; OP: ${op.stats.errors.join(' | ') || '-'}`); };
-    // Clicks "Log in", fills oidc-provider's devInteractions login form, then its consent form.
-    const signIn = async (login = 'alice') => {
-      await page.click('#login');
-      await page.waitForSelector('input[name="login"]', { timeout: 20000 });
-      assert(page.url().startsWith(op.issuer), `login form at ${page.url()}`);
-      await page.fill('input[name="login"]', login);
-      await page.fill('input[name="password"]', 'any password');
-      await page.click('button[type="submit"]');
-      await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 20000 });
-      await page.click('button[type="submit"]');
-      await page.waitForURL((u) => u.href.startsWith(`${appOrigin}/flow.html`), { timeout: 20000 });
-      await state(['ready', 'signed-in']);
-    };
+  // Each test gets a fresh browser context (its own IndexedDB, sessionStorage and OP cookies;
+  // only localhost may be contacted: oidc-provider's login page links a web font), through
+  // lib.mjs withFlowPage, with a noError that also shows the OP's errors and oidc-provider's
+  // login and consent forms as signIn.
+  const withPage = (op, binding, fn) => {
     const query = new URLSearchParams({ issuer: op.issuer, client_id: CLIENT_ID, scope: 'profile email offline_access', binding });
-    await page.goto(`${appOrigin}/flow.html?${query}`);
-    await state(['ready', 'signed-in']);
-    await noError();
-    try {
+    return withFlowPage(browser, `${appOrigin}/flow.html?${query}`, async ({ page, state, session }) => {
+      const errorText = async () => page.textContent('#error');
+      const errorCode = () => page.getAttribute('#error', 'data-code');
+      const noError = async () => { const e = await errorText(); assert(!e, `error: ${e}; OP: ${op.stats.errors.join(' | ') || '-'}`); };
+      // Clicks "Log in", fills oidc-provider's devInteractions login form, then its consent form.
+      const signIn = async (login = 'alice') => {
+        await page.click('#login');
+        await page.waitForSelector('input[name="login"]', { timeout: 20000 });
+        assert(page.url().startsWith(op.issuer), `login form at ${page.url()}`);
+        await page.fill('input[name="login"]', login);
+        await page.fill('input[name="password"]', 'any password');
+        await page.click('button[type="submit"]');
+        await page.waitForSelector('input[name="prompt"][value="consent"]', { state: 'attached', timeout: 20000 });
+        await page.click('button[type="submit"]');
+        await page.waitForURL((u) => u.href.startsWith(`${appOrigin}/flow.html`), { timeout: 20000 });
+        await state(['ready', 'signed-in']);
+      };
+      await noError();
       await fn({ page, state, session, errorText, errorCode, noError, signIn });
-      assert(pageErrors.length === 0, `uncaught page errors: ${pageErrors.join('; ')}`);
-    } finally {
-      await context.close();
-    }
+    }, { clean: false });
   };
 
   await test('keybinding: bound login, refresh keeps cnf, UserInfo with DPoP + ath', async () => {
